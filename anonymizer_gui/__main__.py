@@ -1,0 +1,3 @@
+from anonymizer_gui.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""Headless engine: media, project model, detection, tracking, rendering, export. Never imports Qt."""
