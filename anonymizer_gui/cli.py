@@ -51,6 +51,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 1
+    except BrokenPipeError:  # e.g. `probe --json | head`: the reader left, nothing to report
+        sys.stderr.close()
+        return 0
     except Exception:  # noqa: BLE001 - last line of defence: report, do not crash silently
         traceback.print_exc()
         print("internal error: please report this with the trace above", file=sys.stderr)

@@ -13,7 +13,6 @@ or .avi (MPEG-4 Part 2) clip, which take odd sizes in yuv420p.
 
 from __future__ import annotations
 
-import struct
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
@@ -99,18 +98,16 @@ class ClipTruth:
     tags: dict[str, str] = field(default_factory=dict)
     bframes: int = 0
     stamp_block: int = 8
+    duration: float = 0.0  # seconds from the first frame to the end of the last one
 
-    @property
-    def duration(self) -> float:
-        """End of the last frame, in seconds."""
-        last = self.times[-1] if self.times else 0.0
-        step = self.times[-1] - self.times[-2] if len(self.times) > 1 else 1.0 / self.fps
-        return last + step
 
 
 _CODEC_BY_SUFFIX = {".mp4": "libx264", ".mov": "libx264", ".mkv": "libx264",
                     ".avi": "mpeg4", ".webm": "libvpx-vp9"}
 _AUDIO_BY_SUFFIX = {".mp4": "aac", ".mov": "aac", ".mkv": "aac", ".avi": "mp2", ".webm": "libopus"}
+_SUBTITLE_BY_SUFFIX = {".mp4": "mov_text", ".mov": "mov_text", ".mkv": "subrip", ".webm": "webvtt"}
+_ASS_HEADER = (b"[Script Info]\nScriptType: v4.00+\n\n[Events]\nFormat: Layer, Start, End, Style, "
+               b"Name, MarginL, MarginR, MarginV, Effect, Text\n")
 _VFR_TICKS = (3, 5)  # durations in 1/75 s: 1/25 s and 1/15 s, alternating
 _VFR_RATE = Fraction(1, 75)
 
@@ -216,14 +213,17 @@ def make_clip(path: str | Path, *, width: int = 320, height: int = 240, frames: 
               boxes: Sequence[MovingBox] | None = None, audio: Iterable[Tone] = (),
               vfr: bool = False, rotation: int = 0, bframes: int = 2, gop: int = 12,
               open_gop: bool = False, crf: int = 18, preset: str = "veryfast",
-              tags: dict[str, str] | None = None, faststart: bool = False) -> ClipTruth:
+              tags: dict[str, str] | None = None, faststart: bool = False,
+              subtitles: Sequence[str] = (), data: bool = False) -> ClipTruth:
     """Write a clip and return its truth. `width`/`height` are the DISPLAY size.
 
     `rotation` (0/90/180/270, clockwise for display) is written as a display matrix (MP4, MOV,
     MKV, WebM; not AVI). `vfr` alternates frame durations of 1/25 s and 1/15 s. `tags` become
     container metadata; in MOV, keys with dots such as com.apple.quicktime.location.ISO6709 are
     written as QuickTime metadata keys. `faststart` puts the MP4 index first, which is what a
-    truncated-download test needs.
+    truncated-download test needs. `subtitles` adds one text subtitle stream per language
+    (SubRip in MKV, mov_text in MP4/MOV, WebVTT in WebM). `data` adds a data stream (MP4) or an
+    attachment (MKV), the kind of side channel that may hold GPS tracks or names.
     """
     from anonymizer_gui.core.media_rotation import set_display_rotation
 
@@ -291,6 +291,20 @@ def make_clip(path: str | Path, *, width: int = 320, height: int = 240, frames: 
             if tone.language:
                 a.metadata["language"] = tone.language
             audio_streams.append((a, tone))
+        subtitle_streams = []
+        for language in subtitles:
+            sub = out.add_stream(_SUBTITLE_BY_SUFFIX[suffix])
+            sub.codec_context.subtitle_header = _ASS_HEADER
+            sub.metadata["language"] = language
+            subtitle_streams.append(sub)
+        data_stream = None
+        if data:
+            if suffix == ".mkv":
+                out.add_attachment("notes.txt", "text/plain", b"recorded by Jane Doe")
+            elif suffix == ".mp4":
+                data_stream = out.add_data_stream("bin_data")
+            else:
+                raise ValueError(f"no data stream recipe for {suffix}")
 
         for i in range(frames):
             img, drawn = render_display_frame(i, width, height, boxes, background)
@@ -299,6 +313,7 @@ def make_clip(path: str | Path, *, width: int = 320, height: int = 240, frames: 
             frame = av.VideoFrame.from_ndarray(coded, format="bgr24").reformat(format=pix_fmt)
             frame.pts = ticks[i]
             frame.time_base = codec_tb
+            frame.duration = _VFR_TICKS[i % 2] if vfr else 1
             for packet in vs.encode(frame):
                 out.mux(packet)
         for packet in vs.encode():
@@ -308,6 +323,11 @@ def make_clip(path: str | Path, *, width: int = 320, height: int = 240, frames: 
             else frames / float(rate)
         for a, tone in audio_streams:
             _write_tone(out, a, tone, seconds)
+        for sub in subtitle_streams:
+            text = b"Hello" if suffix in (".mkv", ".webm") else b"\x00\x05Hello"  # mov_text: length first
+            _mux_raw(out, sub, text, seconds)
+        if data_stream is not None:
+            _mux_raw(out, data_stream, b"GPS +48.8577+002.2950", seconds)
         stream_tb = vs.time_base
 
     if suffix == ".avi" and bframes > 0:
@@ -320,7 +340,17 @@ def make_clip(path: str | Path, *, width: int = 320, height: int = 240, frames: 
         coded_width=coded_w, coded_height=coded_h, rotation=rotation, frames=frames,
         fps=float(rate), vfr=vfr, time_base=stream_tb, pts=pts,
         times=tuple(float(t * codec_tb) for t in ticks), boxes=tuple(all_boxes), audio=audio,
-        tags=dict(tags or {}), bframes=bframes, stamp_block=stamp_block_size(width, height))
+        tags=dict(tags or {}), bframes=bframes, stamp_block=stamp_block_size(width, height),
+        duration=seconds)
+
+
+def _mux_raw(out, stream, payload: bytes, seconds: float) -> None:
+    packet = av.Packet(payload)
+    packet.stream = stream
+    packet.pts = packet.dts = 0
+    if stream.time_base:
+        packet.duration = int(min(seconds, 0.5) / stream.time_base)
+    out.mux(packet)
 
 
 def _write_tone(out, stream, tone: Tone, seconds: float) -> None:
@@ -348,88 +378,6 @@ def _rescale(value: int, src: Fraction, dst: Fraction) -> int:
     return floor + 1 if exact - floor >= Fraction(1, 2) else floor
 
 
-# --- stills -------------------------------------------------------------------------------------
-
-def make_still(path: str | Path, *, width: int = 320, height: int = 240, index: int = 0,
-               boxes: Sequence[MovingBox] | None = None, exif_orientation: int | None = None
-               ) -> ClipTruth:
-    """Write a JPEG or PNG of frame `index`. `exif_orientation` (JPEG only: 1, 3, 6 or 8) stores
-    the pixels un-rotated with an EXIF tag, so a correct reader shows the truth's display image."""
-    path = Path(path)
-    boxes = default_boxes(width, height) if boxes is None else tuple(boxes)
-    img, drawn = render_display_frame(index, width, height, boxes)
-    rotation = {None: 0, 1: 0, 3: 180, 6: 90, 8: 270}[exif_orientation]
-    stored = np.ascontiguousarray(np.rot90(img, k=rotation // 90)) if rotation else img
-    ok, data = cv2.imencode(path.suffix.lower(), stored,
-                            [cv2.IMWRITE_JPEG_QUALITY, 95] if path.suffix.lower() in (".jpg", ".jpeg") else [])
-    if not ok:
-        raise ValueError(f"cannot encode {path.suffix}")
-    data = data.tobytes()
-    if exif_orientation is not None:
-        if path.suffix.lower() not in (".jpg", ".jpeg"):
-            raise ValueError("EXIF orientation is only written into JPEG files")
-        data = _with_exif_orientation(data, exif_orientation)
-    path.write_bytes(data)
-    sh, sw = stored.shape[:2]
-    return ClipTruth(path=path, container=path.suffix.lower()[1:], codec="", pix_fmt="",
-                     width=width, height=height, coded_width=sw, coded_height=sh, rotation=rotation,
-                     frames=1, fps=0.0, vfr=False, time_base=Fraction(1, 1), pts=(0,), times=(0.0,),
-                     boxes=(drawn,), audio=(), bframes=0, stamp_block=stamp_block_size(width, height))
-
-
-def _with_exif_orientation(jpeg: bytes, orientation: int) -> bytes:
-    # Smallest EXIF block: a big-endian TIFF header and one IFD entry, Orientation (0x0112).
-    tiff = b"MM\x00\x2a" + struct.pack(">I", 8) + struct.pack(">H", 1) \
-        + struct.pack(">HHIHH", 0x0112, 3, 1, orientation, 0) + struct.pack(">I", 0)
-    payload = b"Exif\x00\x00" + tiff
-    app1 = b"\xff\xe1" + struct.pack(">H", len(payload) + 2) + payload
-    return jpeg[:2] + app1 + jpeg[2:]
-
-
-# --- broken and odd inputs ----------------------------------------------------------------------
-
-def make_zero_bytes(path: str | Path) -> Path:
-    path = Path(path)
-    path.write_bytes(b"")
-    return path
-
-
-def make_random_bytes(path: str | Path, size: int = 64 * 1024, seed: int = 0) -> Path:
-    """Noise with a media suffix (for example "x.mp4"): no container can read it."""
-    path = Path(path)
-    path.write_bytes(np.random.default_rng(seed).integers(0, 256, size, dtype=np.uint8).tobytes())
-    return path
-
-
-def make_text_file(path: str | Path) -> Path:
-    path = Path(path)
-    path.write_text("This is a shopping list, not a video.\n" * 20, encoding="utf-8")
-    return path
-
-
-def make_audio_only(path: str | Path, seconds: float = 1.0, tone: Tone = Tone()) -> Path:
-    """An audio file with no video stream (.m4a/.mp4 → AAC, .wav → PCM, .ogg/.webm → Opus)."""
-    path = Path(path)
-    codec = {".wav": "pcm_s16le", ".ogg": "libopus", ".webm": "libopus"}.get(path.suffix.lower(), "aac")
-    with av.open(str(path), "w") as out:
-        stream = out.add_stream(codec, rate=tone.sample_rate)
-        stream.layout = "mono" if tone.channels == 1 else "stereo"
-        _write_tone(out, stream, tone, seconds)
-    return path
-
-
-def make_truncated(src: str | Path, dst: str | Path, keep: float = 0.5) -> Path:
-    """The first `keep` share of `src`'s bytes, like an interrupted download or copy.
-
-    With a normal MP4 (index at the end) the index is lost; with `make_clip(faststart=True)`
-    the index survives and frames at the end point past the end of the file.
-    """
-    data = Path(src).read_bytes()
-    dst = Path(dst)
-    dst.write_bytes(data[:max(1, int(len(data) * keep))])
-    return dst
-
-
 def _bounce(pos: int, lo: int, hi: int) -> int:
     """Reflect `pos` into [lo, hi] like a ball between two walls."""
     if hi <= lo:
@@ -437,3 +385,16 @@ def _bounce(pos: int, lo: int, hi: int) -> int:
     span = hi - lo
     p = (pos - lo) % (2 * span)
     return lo + (p if p <= span else 2 * span - p)
+
+
+# Stills and broken files live in tests/broken_media.py; `from tests.clips import make_still`
+# works too. Loaded on first use, because broken_media itself builds on this module.
+_BROKEN_MEDIA = {"make_audio_only", "make_random_bytes", "make_still", "make_text_file",
+                 "make_truncated", "make_unsupported_codec", "make_zero_bytes"}
+
+
+def __getattr__(name: str):
+    if name in _BROKEN_MEDIA:
+        from tests import broken_media
+        return getattr(broken_media, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
