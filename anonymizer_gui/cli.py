@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 import traceback
 
@@ -52,7 +53,7 @@ def main(argv: list[str] | None = None) -> int:
         print("interrupted", file=sys.stderr)
         return 1
     except BrokenPipeError:  # e.g. `probe --json | head`: the reader left, nothing to report
-        sys.stderr.close()
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
         return 0
     except Exception:  # noqa: BLE001 - last line of defence: report, do not crash silently
         traceback.print_exc()
