@@ -94,7 +94,9 @@ class Track:
     def needs_review(self) -> bool:
         if self.source != "auto":
             return False
-        short = self.last_frame - self.first_frame + 1 < REVIEW_MIN_FRAMES
+        # Detections, not keyframe span: extension and bridging make every track look longer.
+        seen = len(self.scores) if self.scores else self.last_frame - self.first_frame + 1
+        short = seen < REVIEW_MIN_FRAMES
         mean = self.mean_score
         return short or (mean is not None and mean < REVIEW_MIN_MEAN_SCORE)
 
