@@ -1,0 +1,56 @@
+"""Non-maximum suppression without Python loops: OpenCV's NMS plus a vectorised containment pass."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from .base import Detections
+
+
+def nms_indices(boxes: np.ndarray, scores: np.ndarray, iou_threshold: float,
+                labels: np.ndarray | None = None) -> np.ndarray:
+    """Indices kept by greedy NMS (class-wise when labels are given), highest score first."""
+    if len(boxes) == 0:
+        return np.zeros(0, np.int64)
+    xywh = np.asarray(boxes, np.float32).copy()
+    xywh[:, 2:] -= xywh[:, :2]
+    scores = np.asarray(scores, np.float32)
+    floor = float(scores.min()) - 1.0  # keep every box: callers filter by score before NMS
+    if labels is None:
+        keep = cv2.dnn.NMSBoxes(xywh, scores, floor, float(iou_threshold))
+    else:
+        keep = cv2.dnn.NMSBoxesBatched(xywh, scores, np.asarray(labels, np.int32), floor, float(iou_threshold))
+    keep = np.asarray(keep, np.int64).reshape(-1)
+    return keep[np.argsort(-scores[keep], kind="stable")]
+
+
+def nms(dets: Detections, iou_threshold: float) -> Detections:
+    return dets.select(nms_indices(dets.boxes, dets.scores, iou_threshold, dets.labels))
+
+
+def suppress_contained(dets: Detections, containment: float, droppable: np.ndarray) -> Detections:
+    """Drop each droppable box that lies at least `containment` inside a non-droppable box of its label.
+
+    Tiling marks the boxes cut by a tile border as droppable: such a box is often the part of an
+    object that its tile shows, while another window saw the object whole. The whole box stays and
+    takes the higher score of the two. Whole boxes are never dropped here, so a small object next
+    to or in front of a larger one keeps its own box.
+    """
+    droppable = np.asarray(droppable, bool)
+    if len(dets) < 2 or not droppable.any() or droppable.all():
+        return dets
+    b = dets.boxes
+    area = np.maximum(b[:, 2] - b[:, 0], 0) * np.maximum(b[:, 3] - b[:, 1], 0)
+    iw = np.clip(np.minimum(b[:, None, 2], b[None, :, 2]) - np.maximum(b[:, None, 0], b[None, :, 0]), 0, None)
+    ih = np.clip(np.minimum(b[:, None, 3], b[None, :, 3]) - np.maximum(b[:, None, 1], b[None, :, 1]), 0, None)
+    covered = iw * ih / np.maximum(area[:, None], 1e-6)  # [i, j]: share of box i inside box j
+    inside = (covered >= containment) & droppable[:, None] & ~droppable[None, :] \
+        & (dets.labels[:, None] == dets.labels[None, :])
+    drop = inside.any(axis=1)
+    if not drop.any():
+        return dets
+    swallowed = np.where(inside, dets.scores[:, None], 0.0).max(axis=0)
+    scores = np.maximum(dets.scores, swallowed).astype(np.float32)
+    merged = Detections(dets.boxes, scores, dets.labels, dets.label_names, dets.keypoints)
+    return merged.select(~drop)
