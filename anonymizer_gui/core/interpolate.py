@@ -37,7 +37,7 @@ def shape_at(track: "Track", frame: int) -> Shape | None:
     kfs = track.keyframes
     if not kfs or frame < kfs[0].frame or frame > kfs[-1].frame:
         return None
-    i = bisect_right([k.frame for k in kfs], frame) - 1
+    i = bisect_right(kfs, frame, key=lambda k: k.frame) - 1
     k0 = kfs[i]
     if k0.frame == frame or i + 1 >= len(kfs):
         return None if k0.outside else k0.shape.copy()
