@@ -1,0 +1,125 @@
+"""QApplication set-up: names (for settings), HiDPI, the Fusion style, the dark and light themes, the icon."""
+
+from __future__ import annotations
+
+import ctypes
+import platform
+import sys
+from pathlib import Path
+
+from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtGui import QColor, QGuiApplication, QIcon, QPalette
+from PySide6.QtWidgets import QApplication, QStyleFactory
+
+from .. import __version__
+from . import settings as S
+
+THEMES = ("dark", "light")
+_GUARDED = False
+
+
+def resources_dir() -> Path:
+    import anonymizer_gui
+
+    return Path(anonymizer_gui.__file__).resolve().parents[1] / "resources"
+
+
+def app_icon() -> QIcon:
+    svg = resources_dir() / "anonymizer-gui.svg"
+    if svg.is_file():
+        return QIcon(str(svg))
+    return QIcon()  # an installed wheel without resources/: the platform's default icon
+
+
+def guard_singleton_refcounts() -> bool:
+    """Work around PySide6 6.12.0 on Python < 3.12: its bindings return None, True and False
+    without taking a reference (as if they were immortal, which they are only from Python 3.12 on),
+    so every call of a void method (`label.setText(...)`) or of `Signal.emit()` drops one reference.
+    After some thousands of calls CPython deallocates None or True and aborts ("none_dealloc",
+    "bool_dealloc"). Measured here, not assumed from a version number; when the loss shows, the
+    three singletons get so many extra references (2**40) that no session can use them up.
+    PySide6 6.11 and Python 3.12+ are not affected. Returns whether the guard was needed."""
+    if sys.version_info >= (3, 12) or platform.python_implementation() != "CPython":
+        return False
+
+    class _Probe(QObject):
+        ping = Signal()
+
+    probe = _Probe()
+    before = [sys.getrefcount(x) for x in (None, True, False)]
+    for _ in range(4):
+        probe.setObjectName("probe")  # a void method: returns None
+        probe.ping.emit()  # returns a bool
+    lost = max(b - sys.getrefcount(x) for b, x in zip(before, (None, True, False)))
+    if lost <= 0:
+        return False
+    for singleton in (None, True, False):
+        ctypes.c_ssize_t.from_address(id(singleton)).value += 1 << 40  # ob_refcnt, the first field
+    return True
+
+
+def create_application(argv: list[str] | None = None) -> QApplication:
+    """The QApplication, configured once; returns the existing one (tests) after theming it."""
+    global _GUARDED
+    if not _GUARDED:
+        _GUARDED = True
+        guard_singleton_refcounts()
+    app = QApplication.instance()
+    if app is None:
+        # Fractional scale factors (150 %) render sharp instead of being rounded to 1x or 2x.
+        QGuiApplication.setHighDpiScaleFactorRoundingPolicy(
+            Qt.HighDpiScaleFactorRoundingPolicy.PassThrough)
+        app = QApplication([sys.argv[0] if sys.argv else S.APP_NAME] + list(argv or []))
+    app.setApplicationName(S.APP_NAME)
+    app.setApplicationDisplayName(S.APP_DISPLAY_NAME)
+    app.setOrganizationName(S.ORG_NAME)
+    app.setApplicationVersion(__version__)
+    app.setDesktopFileName(S.APP_NAME)
+    app.setWindowIcon(app_icon())
+    apply_theme(app, str(S.app_settings().value(S.THEME, "dark")))
+    return app
+
+
+def apply_theme(app: QApplication, theme: str) -> str:
+    """Fusion with a dark (default) or light palette; returns the theme applied."""
+    theme = theme if theme in THEMES else "dark"
+    fusion = QStyleFactory.create("Fusion")
+    if fusion is not None:
+        app.setStyle(fusion)
+    app.setPalette(dark_palette() if theme == "dark" else app.style().standardPalette())
+    app.setProperty("theme", theme)
+    return theme
+
+
+def current_theme(app: QApplication | None = None) -> str:
+    app = app or QApplication.instance()
+    value = app.property("theme") if app is not None else None
+    return value if value in THEMES else "dark"
+
+
+def dark_palette() -> QPalette:
+    # Neutral greys like the colour pages of NLEs: video colours are judged against them.
+    p = QPalette()
+    window, base, alt, text = QColor(45, 45, 48), QColor(30, 30, 32), QColor(40, 40, 43), QColor(222, 222, 222)
+    highlight = QColor(64, 128, 214)
+    roles = {
+        QPalette.ColorRole.Window: window, QPalette.ColorRole.WindowText: text,
+        QPalette.ColorRole.Base: base, QPalette.ColorRole.AlternateBase: alt,
+        QPalette.ColorRole.ToolTipBase: QColor(60, 60, 64), QPalette.ColorRole.ToolTipText: text,
+        QPalette.ColorRole.PlaceholderText: QColor(140, 140, 140),
+        QPalette.ColorRole.Text: text, QPalette.ColorRole.Button: QColor(55, 55, 59),
+        QPalette.ColorRole.ButtonText: text, QPalette.ColorRole.BrightText: QColor(255, 90, 90),
+        QPalette.ColorRole.Light: QColor(75, 75, 80), QPalette.ColorRole.Midlight: QColor(62, 62, 66),
+        QPalette.ColorRole.Mid: QColor(38, 38, 40), QPalette.ColorRole.Dark: QColor(25, 25, 27),
+        QPalette.ColorRole.Shadow: QColor(10, 10, 10),
+        QPalette.ColorRole.Highlight: highlight, QPalette.ColorRole.HighlightedText: QColor(255, 255, 255),
+        QPalette.ColorRole.Link: QColor(110, 170, 255), QPalette.ColorRole.LinkVisited: QColor(170, 140, 255),
+    }
+    for role, colour in roles.items():
+        p.setColor(role, colour)
+    disabled = QColor(120, 120, 120)
+    for role in (QPalette.ColorRole.WindowText, QPalette.ColorRole.Text, QPalette.ColorRole.ButtonText,
+                 QPalette.ColorRole.HighlightedText):
+        p.setColor(QPalette.ColorGroup.Disabled, role, disabled)
+    p.setColor(QPalette.ColorGroup.Disabled, QPalette.ColorRole.Highlight, QColor(70, 70, 75))
+    return p

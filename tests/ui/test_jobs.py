@@ -1,0 +1,124 @@
+"""Background jobs in the window: analysis tracks arriving as one undo step, progress text, cancel of
+analysis (the found tracks stay) and of export (nothing written), and the queue of heavy jobs."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from PySide6.QtCore import Qt
+
+from anonymizer_gui.core.jobs import Progress
+from anonymizer_gui.core.project import ExportSettings
+from anonymizer_gui.ui.export_job import start_export
+from anonymizer_gui.ui.job_bar import format_progress
+from tests.clips import MovingBox
+from tests.ui.shell_support import TextureDetector, open_and_wait, shell_env, wait_jobs_done, window  # noqa: F401
+
+PROGRESS_RE = re.compile(r"^\d+/\d+ frames · \d+\.\d fps · \d+:\d\d left$")
+
+
+class FadingDetector(TextureDetector):
+    """Sees the boxes only in the first `visible` frames: a face that leaves, so its track ends early."""
+
+    def __init__(self, visible: int, **kwargs):
+        super().__init__(**kwargs)
+        self.visible = visible
+        self._count = 0
+
+    def detect(self, frames):
+        out = super().detect(frames)
+        result = []
+        for dets in out:
+            result.append(dets if self._count < self.visible else dets.select([]))
+            self._count += 1
+        return result
+
+
+@pytest.fixture
+def slow_clip(clip_factory):
+    boxes = (MovingBox(30, 60, 48, 48, vx=2, vy=1, texture="checker", cell=4),
+             MovingBox(200, 120, 56, 56, vx=-2, vy=0, texture="noise", seed=3))
+    return clip_factory("slow.mp4", frames=60, boxes=boxes)
+
+
+def test_progress_text_shows_count_rate_and_time_left():
+    assert format_progress(Progress("analyse", 312, 1500, 24.3, 48.9)) == "312/1500 frames · 24.3 fps · 0:49 left"
+    assert format_progress(Progress("export", 10, 0, 5.0, None)) == "10 frames · 5.0 fps"
+    assert format_progress(Progress("hash", 50_000_000, 200_000_000, 25e6, 6)).startswith("50/200 MB · 25.0 MB/s")
+    assert format_progress(Progress("analyse", 1, 100_000, 1.0, 3725)).endswith("1:02:05 left")
+
+
+def test_analysis_tracks_arrive_while_running_and_undo_as_one_step(qtbot, window, slow_clip):
+    open_and_wait(qtbot, window, slow_clip.path)
+    detector = FadingDetector(visible=12, delay_s=0.02)
+    window.analysis.classes = ("face",)
+    window.analysis.detectors = {"face": detector}
+    worker = window.analysis.start()
+    row = window.job_bar.row(worker)
+    assert row is not None and row.name_label.text().startswith("Analysing")
+    # The tracks end when the boxes are no longer seen and show up before the analysis ends.
+    qtbot.waitUntil(lambda: len(window.doc.project.tracks) >= 2, timeout=20000)
+    assert worker.is_running()
+    qtbot.waitUntil(lambda: PROGRESS_RE.match(row.detail_label.text()) is not None, timeout=10000)
+    wait_jobs_done(qtbot, window)
+    tracks = window.doc.project.tracks
+    assert len(tracks) == 2 and all(t.source == "auto" for t in tracks)
+    assert all(t.first_frame == 0 and t.last_frame < 59 for t in tracks)
+    assert window.doc.project.analysis["cancelled"] is False
+    assert window.doc.undo_stack.count() == 1 and window.doc.undo_stack.text(0) == "Analyse"
+    window.edit.undo.trigger()
+    assert window.doc.project.tracks == [] and window.doc.project.analysis == {}
+    window.edit.redo.trigger()
+    assert len(window.doc.project.tracks) == 2 and window.doc.project.analysis["classes"] == ["face"]
+    assert not window.job_bar.isVisible()
+
+
+def test_cancel_analysis_keeps_the_tracks_found_so_far(qtbot, window, slow_clip):
+    open_and_wait(qtbot, window, slow_clip.path)
+    window.analysis.classes = ("face",)
+    window.analysis.detectors = {"face": TextureDetector(delay_s=0.05)}
+    worker = window.analysis.start()
+    row = window.job_bar.row(worker)
+    qtbot.waitUntil(lambda: worker.last_progress is not None and worker.last_progress.done >= 12, timeout=20000)
+    assert window.menus.cancel_analysis.isEnabled()
+    qtbot.mouseClick(row.cancel_button, Qt.MouseButton.LeftButton)
+    assert row.detail_label.text() == "cancelling…"
+    with qtbot.waitSignal(worker.finished, timeout=10000):
+        pass
+    wait_jobs_done(qtbot, window)
+    tracks = window.doc.project.tracks
+    assert len(tracks) == 2  # both boxes, up to where the analysis stopped
+    assert all(t.first_frame == 0 and 12 <= t.last_frame < 59 for t in tracks)
+    assert window.doc.project.analysis["cancelled"] is True
+    assert window.doc.undo_stack.count() == 1
+    assert "stopped" in window.statusBar().currentMessage()
+    assert not window.menus.cancel_analysis.isEnabled() and window.menus.analyse.isEnabled()
+
+
+def test_cancel_export_writes_nothing(qtbot, window, slow_clip, tmp_path):
+    open_and_wait(qtbot, window, slow_clip.path)
+    (tmp_path / "exports").mkdir()
+    output = tmp_path / "exports" / "out.mp4"
+    worker = start_export(window, output, ExportSettings(preset="veryfast"))
+    qtbot.mouseClick(window.job_bar.row(worker).cancel_button, Qt.MouseButton.LeftButton)
+    with qtbot.waitSignal(worker.cancelled, timeout=10000):
+        pass
+    wait_jobs_done(qtbot, window)
+    assert not output.exists()
+    assert list((tmp_path / "exports").iterdir()) == []  # no temporary file left
+    assert "cancelled" in window.statusBar().currentMessage()
+
+
+def test_export_waits_for_the_running_analysis(qtbot, window, slow_clip, tmp_path):
+    open_and_wait(qtbot, window, slow_clip.path)
+    window.analysis.classes = ("face",)
+    window.analysis.detectors = {"face": TextureDetector(delay_s=0.05)}
+    analysis = window.analysis.start()
+    export = start_export(window, tmp_path / "queued.mp4", ExportSettings(preset="ultrafast"))
+    assert window.job_bar.queued() == [export]
+    assert window.job_bar.row(export).detail_label.text() == "waiting for analysing faces and plates"
+    window.menus.cancel_analysis.trigger()
+    with qtbot.waitSignal(export.succeeded, timeout=30000):
+        pass
+    assert analysis.is_cancel_requested() and (tmp_path / "queued.mp4").is_file()
