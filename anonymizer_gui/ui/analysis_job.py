@@ -196,29 +196,20 @@ class AnalysisRunner(QObject):
 
 
 def load_detectors(classes, settings, cache: dict):
-    """The manifest's detectors for `classes`, from `cache` or loaded into it (on the worker thread),
-    and settings whose thresholds are explicit, exactly as core.analyze.analyze() would choose them
-    when it loads the models itself."""
-    from dataclasses import replace
-
+    """core.analyze.load_detectors, kept in `cache` across runs: freeing a model holds the GIL
+    long enough to stall the UI, and loading one again costs seconds."""
     from ..core.analyze import AnalysisSettings
-    from ..core.detect import create_detector, resolve_spec
+    from ..core.analyze import load_detectors as load
 
     settings = settings or AnalysisSettings()
-    thresholds, detectors = dict(settings.thresholds), {}
+    detectors = {}
     for label in classes:
-        spec = resolve_spec(settings.models.get(label, label))
-        threshold = thresholds.get(label)
-        if threshold is None:
-            threshold = float(spec.params.get("score_threshold", 0.3))
-        thresholds[label] = threshold
-        floor = threshold * settings.low_score_ratio
-        key = (label, spec.name, spec.sha256, settings.device, settings.input_size, floor)
+        key = (label, settings.models.get(label, label), settings.thresholds.get(label), settings.device,
+               settings.input_size, settings.batch_size, settings.low_score_ratio)
         if key not in cache:
-            cache[key] = create_detector(spec.name, device=settings.device, input_size=settings.input_size,
-                                         score_threshold=floor)
+            cache[key] = load([label], settings)[label]
         detectors[label] = cache[key]
-    return replace(settings, thresholds=thresholds), detectors
+    return settings, detectors
 
 
 def _tracks_of(result) -> tuple[list[Track], dict | None]:
