@@ -1,0 +1,244 @@
+"""The pixel work of one mask on planes sampled alike: coverage, effect and blend, in its region only.
+
+The region is the grown outline's bounding box plus the feather, clipped to the plane; nothing
+outside it is read or written. Three steps:
+
+- coverage: uint8 opacity, 255 on every pixel the grown outline covers, a smoothstep ramp over
+  the feather outside it. The ramp is smooth, so it is computed on a grid RAMP_SAMPLES-times
+  coarser than the feather and resized; the full-resolution inside mask is laid over it, so the
+  grown shape itself is always exactly opaque.
+- effect: solid fill, or block means over square cells anchored at the shape's centre (from an
+  integral image), shown as flat blocks (pixelate) or spread by a Gaussian on a grid of
+  SPREAD_SAMPLES per cell and resized (blur). Only the block means reach the output.
+- blend: roi += (effect - roi) * alpha / 255 in OpenCV's saturating integer arithmetic, exact at
+  both ends (alpha 0 leaves a pixel bit-identical), written through the view into the frame.
+
+Speed: all OpenCV on uint8/int16, no BLAS (its thread pool stalls on thin matrices while the
+encoder keeps every core busy), and region-sized scratch buffers kept per thread: a fresh
+multi-hundred-kilobyte array per step costs page faults that add up to more than the arithmetic.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import threading
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+OPAQUE = 255
+BLUR_SPREAD = 0.8  # Gaussian sigma, in cells, that turns blur's blocks into smooth blobs
+SPREAD_SAMPLES = 4.0  # intermediate samples per cell for the blur's Gaussian; smooth enough to resize linearly
+RAMP_SAMPLES = 6.0  # feather width in samples of the coarse grid its ramp is computed on
+EDGE_SLACK = 1.0 / 20.0  # px: a pixel touched by less than this much of the shape stays clear
+
+
+@dataclass(frozen=True)
+class RegionGeometry:
+    """One mask in the pixels of one plane."""
+
+    outline: np.ndarray  # (N, 2) grown outline; pixel i spans [i, i + 1)
+    feather: float  # soft edge width
+    reach: float  # opaque band between the outline and the soft edge (see opaque_reach)
+    anchor: tuple[float, float]  # a cell corner: the shape's centre
+    cell: tuple[float, float]  # cell width and height
+
+
+def render_region(planes: list[np.ndarray], g: RegionGeometry, kind: str, fills: list, max_value: int) -> None:
+    """Draw one mask (style `kind`) into planes of equal size, in place."""
+    h, w = planes[0].shape[:2]
+    pad = g.feather + g.reach + 1.0
+    x0 = max(0, int(math.floor(g.outline[:, 0].min() - pad)))
+    y0 = max(0, int(math.floor(g.outline[:, 1].min() - pad)))
+    x1 = min(w, int(math.ceil(g.outline[:, 0].max() + pad)))
+    y1 = min(h, int(math.ceil(g.outline[:, 1].max() + pad)))
+    if x1 <= x0 or y1 <= y0:
+        return  # entirely outside the picture
+    alpha = _coverage(g.outline - (x0, y0), (y1 - y0, x1 - x0), g.feather, g.reach)
+    if alpha is None:
+        return
+    grid = None if kind == "solid" else _BlockGrid((x0, y0), (x1 - x0, y1 - y0), g.anchor, g.cell, kind == "blur")
+    for plane, fill in zip(planes, fills):
+        roi = plane[y0:y1, x0:x1]
+        if grid is None:
+            effect = _scratch("effect", roi.shape, roi.dtype)
+            effect[...] = to_dtype(fill, roi.dtype, max_value)
+        else:
+            effect = grid.apply(roi, max_value)
+        _blend(roi, effect, alpha)
+
+
+def opaque_reach(feather: float) -> float:
+    """How far past the outline coverage stays opaque before the feather starts (frame pixels):
+    what lets the ramp be computed on a coarse grid; 0 for feathers too narrow to need one."""
+    k = int(feather // RAMP_SAMPLES)
+    return OPAQUE_REACH * k if k >= 2 else 0.0
+
+
+# -- scratch buffers --------------------------------------------------------------------------------
+class _Scratch(threading.local):
+    def __init__(self):
+        self.buffers: dict[tuple[str, str], np.ndarray] = {}
+
+
+_SCRATCH = _Scratch()
+
+
+def _scratch(name: str, shape: tuple[int, ...], dtype) -> np.ndarray:
+    """A C-contiguous array of `shape`, reused by this thread under `name` (contents undefined)."""
+    dtype = np.dtype(dtype)
+    need = math.prod(shape)
+    key = (name, dtype.str)
+    buf = _SCRATCH.buffers.get(key)
+    if buf is None or buf.size < need:
+        buf = np.empty(max(need, 1), dtype)
+        _SCRATCH.buffers[key] = buf
+    return buf[:need].reshape(shape)
+
+
+# -- coverage -------------------------------------------------------------------------------------
+def _coverage(pts: np.ndarray, shape: tuple[int, int], feather: float, reach: float) -> np.ndarray | None:
+    """Opacity (uint8, 255 = opaque) over the region, or None when the outline covers no pixel."""
+    k = max(1, min(int(feather // RAMP_SAMPLES), int(reach // OPAQUE_REACH)))
+    if k == 1:
+        inside = _fill(pts, shape, "inside")
+        return inside if inside is None or feather < 0.5 else _ramp(inside, feather, reach)
+    # Coarse grid only: opaque out to `reach` (at least OPAQUE_REACH coarse pixels) past the
+    # outline, so that the linear resize, which mixes the four coarse pixels around a fine one,
+    # keeps every fine pixel of the grown shape at 255.
+    small_shape = (-(-shape[0] // k), -(-shape[1] // k))
+    small = _fill(pts / k, small_shape, "coarse")
+    if small is None:
+        inside = _fill(pts, shape, "inside")  # thinner than a coarse pixel
+        return inside if inside is None else _ramp(inside, feather, reach)
+    big = _scratch("ramp", (small_shape[0] * k, small_shape[1] * k), np.uint8)
+    cv2.resize(_ramp(small, feather / k, reach / k), (big.shape[1], big.shape[0]), dst=big,
+               interpolation=cv2.INTER_LINEAR)
+    return big[:shape[0], :shape[1]]
+
+
+OPAQUE_REACH = 2.0  # coarse pixels: more than the diagonal (1.41) between a fine pixel and its coarse neighbours
+
+
+def _fill(pts: np.ndarray, shape: tuple[int, int], name: str) -> np.ndarray | None:
+    """Every pixel the outline covers by more than EDGE_SLACK px: conservative, and the same rule
+    on all four sides (fillPoly alone rounds half-way edges up, so it would grow right and down)."""
+    inside = _scratch(name, shape, np.uint8)
+    inside.fill(0)
+    lo, hi = pts.min(axis=0), pts.max(axis=0)
+    centre, half = (lo + hi) / 2.0, np.maximum((hi - lo) / 2.0, 1e-9)
+    pts = centre + (pts - centre) * np.maximum(half - EDGE_SLACK, half / 2.0) / half
+    # fillPoly puts integer vertices on pixel centres; ours sit on pixel corners, hence -0.5.
+    fixed = np.round((pts - 0.5) * 16.0).astype(np.int32)
+    cv2.fillPoly(inside, [fixed], OPAQUE, lineType=cv2.LINE_8, shift=4)
+    if not cv2.countNonZero(inside):
+        # A sliver thinner than a pixel, or wholly outside the plane: cover the pixels it touches.
+        cv2.polylines(inside, [fixed], True, OPAQUE, lineType=cv2.LINE_8, shift=4)
+        if not cv2.countNonZero(inside):
+            return None
+    return inside
+
+
+def _ramp(inside: np.ndarray, feather: float, reach: float) -> np.ndarray:
+    """Opaque inside and up to `reach` px out, then a smoothstep down to 0 over `feather` px."""
+    dist = cv2.distanceTransform(cv2.bitwise_not(inside), cv2.DIST_L2, 3)
+    # Quantise the distance to 256 steps and look the ramp up: two cheap passes.
+    # Widths are rounded to a quarter pixel, so that a track whose size changes a little from frame
+    # to frame reuses one table.
+    feather, reach = round(feather * 4.0) / 4.0, round(reach * 4.0) / 4.0
+    span = reach + feather + 1.0
+    index = cv2.convertScaleAbs(dist, alpha=255.0 / span)
+    return cv2.LUT(index, _ramp_table(feather, reach))
+
+
+@functools.lru_cache(maxsize=256)
+def _ramp_table(feather: float, reach: float) -> np.ndarray:
+    span = reach + feather + 1.0
+    d = np.arange(256) * span / 255.0
+    t = np.clip(1.0 - (d - reach - 0.5) / feather, 0.0, 1.0)
+    table = np.round(OPAQUE * t * t * (3.0 - 2.0 * t)).astype(np.uint8)  # smoothstep: no seam at either end
+    table[d <= reach + 0.5] = OPAQUE  # inside (distance 0) and the reach beyond it
+    return table
+
+
+# -- effect -------------------------------------------------------------------------------------------
+class _BlockGrid:
+    """Square cells over one region; partial cells at its edge average only the pixels they hold."""
+
+    def __init__(self, origin: tuple[int, int], size: tuple[int, int], anchor: tuple[float, float],
+                 cell: tuple[float, float], smooth: bool):
+        self.size = size
+        self.edges_x, self.counts_x = _block_edges(size[0], origin[0], anchor[0], cell[0])
+        self.edges_y, self.counts_y = _block_edges(size[1], origin[1], anchor[1], cell[1])
+        self.area = np.outer(self.counts_y, self.counts_x).astype(np.float64)
+        self.smooth = smooth
+        if smooth:
+            self.lookup_x, self.sigma_x = _spread_grid(size[0], self.edges_x, cell[0])
+            self.lookup_y, self.sigma_y = _spread_grid(size[1], self.edges_y, cell[1])
+        else:
+            self.block_x = np.repeat(np.arange(len(self.counts_x)), self.counts_x)
+            self.block_y = np.repeat(np.arange(len(self.counts_y)), self.counts_y)
+
+    def apply(self, roi: np.ndarray, max_value: int) -> np.ndarray:
+        """The effect over `roi`, in roi's type, in a scratch buffer."""
+        depth, sum_type = (cv2.CV_32S, np.int32) if roi.dtype == np.uint8 else (cv2.CV_64F, np.float64)
+        channels = roi.shape[2:]
+        sums = _scratch("integral", (roi.shape[0] + 1, roi.shape[1] + 1, *channels), sum_type)
+        cv2.integral(roi, sums.reshape(sums.shape[0], sums.shape[1], -1) if channels else sums, sdepth=depth)
+        corner = sums[self.edges_y][:, self.edges_x].astype(np.float64)
+        block = corner[1:, 1:] - corner[:-1, 1:] - corner[1:, :-1] + corner[:-1, :-1]
+        means = block / (self.area[..., None] if channels else self.area)
+        out = _scratch("effect", roi.shape, roi.dtype)
+        if not self.smooth:
+            rows = to_dtype(means, roi.dtype, max_value)[self.block_y]
+            np.take(rows, self.block_x, axis=1, out=out)
+            return out
+        small = means.astype(np.float32)[self.lookup_y][:, self.lookup_x]
+        small = cv2.GaussianBlur(small, (0, 0), sigmaX=self.sigma_x, sigmaY=self.sigma_y,
+                                 borderType=cv2.BORDER_REPLICATE)
+        # Resized in the plane's own type: the last rounding happens on the coarse grid, which a
+        # linear resize of values a quarter cell apart cannot make visible.
+        resized = cv2.resize(to_dtype(small, roi.dtype, max_value), self.size, dst=out.reshape(out.shape[:2] + (-1,))
+                             if channels else out, interpolation=cv2.INTER_LINEAR)
+        return resized.reshape(roi.shape)
+
+
+def _block_edges(n: int, origin: int, anchor: float, cell: float) -> tuple[np.ndarray, np.ndarray]:
+    """Boundaries (0 .. n) of the cells of `cell` px anchored at `anchor` over n pixels from `origin`."""
+    centres = origin + np.arange(n, dtype=np.float64) + 0.5
+    index = np.floor((centres - anchor) / max(cell, 1e-6))
+    edges = np.concatenate([[0], np.flatnonzero(np.diff(index)) + 1, [n]])
+    return edges, np.diff(edges)
+
+
+def _spread_grid(n: int, edges: np.ndarray, cell: float) -> tuple[np.ndarray, float]:
+    """For an intermediate axis of about SPREAD_SAMPLES samples per cell: each sample's block, and the
+    Gaussian sigma in samples."""
+    step = max(1.0, cell / SPREAD_SAMPLES)  # region pixels per intermediate sample
+    samples = max(1, int(round(n / step)))
+    step = n / samples
+    centres = (np.arange(samples) + 0.5) * step
+    lookup = np.searchsorted(edges, centres, side="right") - 1
+    return np.clip(lookup, 0, len(edges) - 2), BLUR_SPREAD * cell / step
+
+
+def to_dtype(values, dtype: np.dtype, max_value: int) -> np.ndarray:
+    if dtype == np.uint8 and np.ndim(values) >= 2:
+        return cv2.convertScaleAbs(values)  # rounds and saturates in one pass; values are never negative
+    return np.clip(np.rint(values), 0, max_value).astype(dtype)
+
+
+# -- blend ------------------------------------------------------------------------------------------
+def _blend(roi: np.ndarray, effect: np.ndarray, alpha: np.ndarray) -> None:
+    """roi += (effect - roi) * alpha / 255, rounded, written through the view into the frame."""
+    wide, wide_type = (cv2.CV_16S, np.int16) if roi.dtype == np.uint8 else (cv2.CV_32S, np.int32)
+    narrow = cv2.CV_8U if roi.dtype == np.uint8 else cv2.CV_16U
+    if roi.ndim == 3:
+        alpha = cv2.merge([alpha] * roi.shape[2], dst=_scratch("alpha", roi.shape, np.uint8))
+    step = _scratch("step", roi.shape, wide_type)
+    view = step.reshape(roi.shape[0], roi.shape[1], -1) if roi.ndim == 3 else step
+    cv2.subtract(effect, roi, dst=view, dtype=wide)
+    cv2.multiply(view, alpha, dst=view, scale=1.0 / OPAQUE, dtype=wide)
+    cv2.add(roi, view, dst=roi, dtype=narrow)

@@ -1,0 +1,152 @@
+"""Export speed against a plain PyAV transcode with identical encoder settings.
+
+    .venv/bin/python -m benchmarks.export_speed [--seconds 10] [--width 1920 --height 1080]
+                                                [--repeat 2] [--texture checker|noise]
+
+Generates a clip (25 fps, three moving textured boxes, an AAC track) and a project with one
+track per box (keyframes every 10 frames, so interpolation runs), then times, alternating the
+order: a plain transcode (decode, libx264 preset medium CRF 18, audio copied, decoder and encoder
+threading as in the export) and export_video (the same plus rendering every mask, the input
+and output checks and the report). Prints the medians and export speed / transcode speed.
+
+A third timing transcodes the redacted output the same plain way: the encoder's cost depends on
+the picture, and a smooth moving blur costs x264 more than a synthetic texture that moves
+rigidly. Its ratio to the export isolates the pipeline's own overhead (decode thread, drawing,
+checks). CPU seconds (all threads of the process) are printed beside wall time, because on a
+shared machine the wall time mostly measures the neighbours. Not run in CI.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+import statistics
+import sys
+import tempfile
+import time
+from fractions import Fraction
+from pathlib import Path
+
+import av
+
+REPO = Path(__file__).resolve().parent.parent
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+from anonymizer_gui.core.export import export_video  # noqa: E402
+from anonymizer_gui.core.media import probe  # noqa: E402
+from anonymizer_gui.core.project import (ExportSettings, Keyframe, MediaRef, Project, Shape,  # noqa: E402
+                                         Track)
+from tests.clips import MovingBox, Tone, make_clip  # noqa: E402
+
+
+def make_inputs(folder: Path, seconds: float, width: int, height: int, texture: str = "checker"):
+    s = min(width, height)
+    # Three face-sized boxes (about 110 to 320 px at 1080p). "noise" is the encoder's worst case
+    # for the ratio: x264 gives up early on noise but works harder on the smooth masks that replace it.
+    second = "noise" if texture == "noise" else "checker"
+    boxes = (
+        MovingBox(x=width // 10, y=height // 3, w=int(0.22 * s), h=int(0.22 * s), vx=width // 120,
+                  vy=height // 200, texture="checker", cell=3, seed=1),
+        MovingBox(x=width // 2, y=height // 2, w=int(0.30 * s), h=int(0.25 * s), vx=-width // 150,
+                  vy=-height // 250, texture=second, cell=5, seed=2),
+        MovingBox(x=width * 3 // 4, y=height // 5, w=int(0.10 * s), h=int(0.12 * s), vx=-width // 200,
+                  vy=height // 150, texture=second, cell=2, seed=3),
+    )
+    frames = int(round(seconds * 25))
+    t0 = time.perf_counter()
+    truth = make_clip(folder / "bench.mp4", width=width, height=height, frames=frames, fps=25, boxes=boxes,
+                      audio=[Tone(440, channels=2)], preset="veryfast", crf=18)
+    print(f"generated {width}x{height}, {frames} frames in {time.perf_counter() - t0:.1f} s")
+    info = probe(truth.path)
+    tracks = []
+    for b in range(len(boxes)):
+        keys = sorted(set(range(0, frames, 10)) | {frames - 1})
+        tracks.append(Track(b + 1, "face", keyframes=[Keyframe(i, Shape("rect", list(truth.boxes[i][b])))
+                                                      for i in keys]))
+    media = MediaRef(str(truth.path), size=truth.path.stat().st_size,
+                     sha256=hashlib.sha256(truth.path.read_bytes()).hexdigest(), width=info.width,
+                     height=info.height, frame_count=info.frame_count, fps=info.fps)
+    return truth, Project(media=media, tracks=tracks)
+
+
+def plain_transcode(src: Path, dst: Path, crf: int, preset: str) -> int:
+    """What a minimal PyAV script does: decode, encode with the same settings, copy the audio."""
+    with av.open(str(src)) as inp, av.open(str(dst), "w") as out:
+        vin = inp.streams.video[0]
+        vin.thread_type = "AUTO"
+        vout = out.add_stream("libx264", rate=vin.average_rate, options={"crf": str(crf), "preset": preset})
+        vout.width, vout.height, vout.pix_fmt = vin.codec_context.width, vin.codec_context.height, "yuv420p"
+        vout.time_base = vout.codec_context.time_base = vin.time_base or Fraction(1, 1000)
+        audio = {a.index: out.add_stream_from_template(a) for a in inp.streams.audio}
+        n = 0
+        for packet in inp.demux(vin, *inp.streams.audio):
+            if packet.stream_index in audio:
+                if packet.dts is not None and packet.size:
+                    packet.stream = audio[packet.stream_index]
+                    out.mux(packet)
+                continue
+            for frame in packet.decode():
+                frame.pict_type = av.video.frame.PictureType.NONE
+                out.mux(vout.encode(frame))
+                n += 1
+        out.mux(vout.encode(None))
+    return n
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--seconds", type=float, default=10.0)
+    ap.add_argument("--width", type=int, default=1920)
+    ap.add_argument("--height", type=int, default=1080)
+    ap.add_argument("--repeat", type=int, default=2)
+    ap.add_argument("--preset", default="medium")
+    ap.add_argument("--crf", type=int, default=18)
+    ap.add_argument("--texture", choices=("checker", "noise"), default="checker",
+                    help="texture of the masked boxes (noise: the worst case, see make_inputs)")
+    args = ap.parse_args(argv)
+    with tempfile.TemporaryDirectory(prefix="export-bench-") as tmp:
+        folder = Path(tmp)
+        truth, project = make_inputs(folder, args.seconds, args.width, args.height, args.texture)
+        settings = ExportSettings(codec="libx264", crf=args.crf, preset=args.preset)
+        runs: dict[str, list[tuple[float, float]]] = {"plain": [], "export": [], "redacted": []}
+        phases: list[dict] = []
+        export_video(project, folder / "export.mp4", settings)  # warm-up, and the redacted content
+        redacted = folder / "redacted.mp4"
+        (folder / "export.mp4").replace(redacted)
+        for r in range(args.repeat):
+            order = ("plain", "export", "redacted") if r % 2 == 0 else ("redacted", "export", "plain")
+            for which in order:
+                wall, cpu = time.perf_counter(), time.process_time()
+                if which == "plain":
+                    plain_transcode(truth.path, folder / "plain.mp4", args.crf, args.preset)
+                elif which == "redacted":
+                    plain_transcode(redacted, folder / "plain2.mp4", args.crf, args.preset)
+                else:
+                    result = export_video(project, folder / "export.mp4", settings)
+                    phases.append(result.report["timings"])
+                runs[which].append((time.perf_counter() - wall, time.process_time() - cpu))
+                w, c = runs[which][-1]
+                print(f"  run {r + 1} {which:8s}: {w:6.2f} s wall, {c:6.2f} s CPU (all threads)")
+        frames = truth.frames
+        pw, pc = (statistics.median(v[i] for v in runs["plain"]) for i in (0, 1))
+        ew, ec = (statistics.median(v[i] for v in runs["export"]) for i in (0, 1))
+        phase = {k: statistics.median(p.get(k, 0.0) for p in phases) for k in
+                 ("verify_input_s", "encode_s", "render_s", "render_cpu_s", "verify_output_s")}
+        print(f"clip: {args.width}x{args.height}, {frames} frames, {len(project.tracks)} tracks ({args.texture}), "
+              f"libx264 {args.preset} crf {args.crf}, {os.cpu_count()} CPUs")
+        print(f"plain transcode: {pw:.2f} s wall ({frames / pw:.1f} fps), {pc:.2f} s CPU")
+        print(f"export_video:    {ew:.2f} s wall ({frames / ew:.1f} fps), {ec:.2f} s CPU")
+        print("  export phases (median s): " + ", ".join(f"{k[:-2]} {v:.2f}" for k, v in phase.items()))
+        rw, rc = (statistics.median(v[i] for v in runs["redacted"]) for i in (0, 1))
+        print(f"plain transcode of the redacted output (what the encoder sees in the export): "
+              f"{rw:.2f} s wall, {rc:.2f} s CPU")
+        print(f"speed ratio export/plain: {pw / ew:.3f} wall, {pc / ec:.3f} CPU (goal >= 0.9)")
+        print(f"speed ratio export/plain-of-redacted (pipeline overhead alone): {rw / ew:.3f} wall, "
+              f"{rc / ec:.3f} CPU")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
