@@ -12,7 +12,7 @@ import pytest
 
 from anonymizer_gui.core.detect.base import Detections
 from anonymizer_gui.core.detect.centerface import decode_centerface
-from anonymizer_gui.core.detect.retina_plate import decode_retina_plate, prior_boxes
+from anonymizer_gui.core.detect.retina_plate import decode_retina_plate, prior_boxes, widened_to_aspect
 from anonymizer_gui.core.detect.yolo import decode_yolov8
 
 MIN_SIZES = ((24, 48), (96, 192), (384, 768))
@@ -139,6 +139,19 @@ def test_plate_box_is_the_union_of_loc_box_and_corners():
     dets = decode_retina_plate(loc, conf, landms, priors, VARIANCES, threshold=0.5, nms_iou=0.4)
 
     np.testing.assert_allclose(dets.boxes, [[-8, -8, 28, 4 + 12 * 2.4]], atol=1e-4)
+
+
+def test_plate_boxes_narrower_than_a_european_plate_are_widened_about_their_centre():
+    priors = prior_boxes(64, 32, MIN_SIZES, STEPS)
+    loc, conf, landms = plate_outputs(len(priors))
+    conf[0] = [0.2, 0.8]  # loc box (-8, -8, 16, 16): 24 x 24, centre x 4
+
+    dets = decode_retina_plate(loc, conf, landms, priors, VARIANCES, threshold=0.5, nms_iou=0.4, min_aspect=4.7)
+
+    half = 4.7 * 24 / 2
+    np.testing.assert_allclose(dets.boxes, [[4 - half, -8, 4 + half, 16]], atol=1e-4)
+    wide = np.array([[0, 0, 100, 10]], np.float32)
+    np.testing.assert_array_equal(widened_to_aspect(wide, 4.7), wide)
 
 
 def test_plate_nothing_above_threshold_gives_fixed_width_empty_arrays():
