@@ -18,7 +18,6 @@ from ..core.errors import ModelError
 from ..core.project import Track
 from .commands import TracksEdit
 from . import prompts
-from .background import lower_thread_priority
 from .error_dialog import model_message, show_error
 from .workers import Worker
 
@@ -116,7 +115,6 @@ class AnalysisRunner(QObject):
             # import would block the UI thread for half a second.
             from ..core.analyze import analyze
 
-            lower_thread_priority()  # this thread and the decoder/model threads analyze() starts
             try:
                 run_settings, detectors = settings, injected
                 if detectors is None:

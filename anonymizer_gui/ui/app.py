@@ -9,7 +9,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QColor, QGuiApplication, QIcon, QPalette
-from PySide6.QtWidgets import QApplication, QStyleFactory
+from PySide6.QtWidgets import QApplication, QProxyStyle, QStyle, QStyleFactory
 
 from .. import __version__
 from . import settings as S
@@ -85,7 +85,7 @@ def apply_theme(app: QApplication, theme: str) -> str:
     theme = theme if theme in THEMES else "dark"
     fusion = QStyleFactory.create("Fusion")
     if fusion is not None:
-        app.setStyle(fusion)
+        app.setStyle(IndicatorFrameStyle(fusion))
     app.setPalette(dark_palette() if theme == "dark" else app.style().standardPalette())
     app.setProperty("theme", theme)
     return theme
@@ -95,6 +95,33 @@ def current_theme(app: QApplication | None = None) -> str:
     app = app or QApplication.instance()
     value = app.property("theme") if app is not None else None
     return value if value in THEMES else "dark"
+
+
+class IndicatorFrameStyle(QProxyStyle):
+    """Fusion, with a visible frame around check boxes and radio buttons on a dark palette.
+
+    Fusion draws that frame in Window darkened by 140 %, which on a dark palette is about the
+    Base colour inside the box: an unchecked box (the tracks panel's on/off switch) disappears.
+    The indicator is drawn with a lighter Window colour, so only its frame changes; item views
+    draw their check boxes through this same primitive."""
+
+    INDICATORS = (QStyle.PrimitiveElement.PE_IndicatorCheckBox, QStyle.PrimitiveElement.PE_IndicatorRadioButton)
+
+    def drawPrimitive(self, element, option, painter, widget=None) -> None:
+        if element in self.INDICATORS and option is not None:
+            window = option.palette.color(QPalette.ColorRole.Window)
+            if window.lightness() < 128:
+                option = type(option)(option)
+                text = option.palette.color(QPalette.ColorRole.Text)
+                palette = QPalette(option.palette)
+                palette.setColor(QPalette.ColorRole.Window, _mix(window, text, 0.55))
+                option.palette = palette
+        super().drawPrimitive(element, option, painter, widget)
+
+
+def _mix(a: QColor, b: QColor, share_of_b: float) -> QColor:
+    return QColor(*(round(x + (y - x) * share_of_b) for x, y in ((a.red(), b.red()), (a.green(), b.green()),
+                                                                   (a.blue(), b.blue()))))
 
 
 def dark_palette() -> QPalette:

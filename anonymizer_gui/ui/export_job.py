@@ -15,7 +15,6 @@ from PySide6.QtGui import QDesktopServices, QUndoCommand
 from PySide6.QtWidgets import QMessageBox
 
 from ..core.project import ExportSettings
-from .background import lower_thread_priority
 from .error_dialog import show_error
 from .workers import Worker
 
@@ -54,13 +53,14 @@ def start_export(window: "MainWindow", output: Path, settings: ExportSettings) -
     def job(progress, cancel):
         from ..core.export import export_video  # on the worker thread: its imports would stall the UI
 
-        lower_thread_priority()
         return export_video(project, output, settings, progress, cancel)
 
     worker = Worker(job, f"Exporting {output.name}", window)
     worker.succeeded.connect(lambda result: show_export_done(window, output, result))
     worker.cancelled.connect(lambda _partial: window.statusBar().showMessage(
         f"Export cancelled; {output.name} was not written", 8000))
+    worker.dropped.connect(lambda: window.statusBar().showMessage(
+        f"Export of {output.name} taken off the queue; nothing was written", 8000))
     worker.failed.connect(lambda message, details: show_error(window, message, details, title="Export failed"))
     window.run_worker(worker, exclusive=True)
     return worker

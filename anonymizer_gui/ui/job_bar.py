@@ -150,8 +150,9 @@ class JobBar(QWidget):
     def _drop_queued(self, worker: Worker) -> None:
         if worker in self._queue:
             self._queue.remove(worker)
-            worker.cancelled.emit(None)  # it never ran: nothing was done
-            worker.finished.emit()
+            # Not `cancelled`: that reports what a job did before it stopped, and listeners act on
+            # it (a re-analysis would replace the earlier tracks with none). `finished` follows.
+            worker.drop()
 
     def _on_worker_finished(self) -> None:
         worker = self.sender()

@@ -207,9 +207,18 @@ class MainMenus:
         running = w.analysis.is_running()
         for a in (self.save, self.save_as, self.export, self.close):
             a.setEnabled(has_project)
+        # Tools, preview, zoom and transport have nothing to act on without a project: grey them out.
+        for a in self.view_actions():
+            a.setEnabled(has_project)
         self.analyse.setEnabled(has_project and not running and bool(w.analysis.classes))
         self.cancel_analysis.setEnabled(running)
         self.follow.setEnabled(has_project and len(w.doc.selected_ids) == 1 and w.doc.frame_count > 1)
+
+    def view_actions(self) -> list[QAction]:
+        """The actions that act on the open project's picture and playhead."""
+        timeline_actions = getattr(self.w.timeline, "actions", None)
+        return [*self.tool_actions, *([self.preview] if self.preview is not None else []), *self.zoom_actions,
+                *self.w.playback.actions(), *(timeline_actions() if callable(timeline_actions) else [])]
 
     def fill_recent(self) -> None:
         self.recent_menu.clear()

@@ -2,7 +2,8 @@
 
 A job is any callable `fn(progress, cancel) -> result` taking the core's callbacks
 (core/jobs.py). Signals are emitted from the worker thread and, because the Worker lives
-in the UI thread, Qt queues them to it: slots always run on the UI thread.
+in the UI thread, Qt queues them to it: slots always run on the UI thread. Every job runs at
+background priority (ui/background.py), so the UI thread keeps the cores it needs.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from PySide6.QtCore import QObject, Signal
 
 from ..core.errors import AnonymizerError, Cancelled
 from ..core.jobs import Progress
+from .background import lower_thread_priority
 
 JobFn = Callable[[Callable[[Progress], None], Callable[[], bool]], Any]
 
@@ -24,7 +26,8 @@ class Worker(QObject):
     succeeded = Signal(object)  # the job's result
     failed = Signal(str, str)  # a message for the user, details (traceback) for "internal" errors, else ""
     cancelled = Signal(object)  # what the job had done when cancelled (Cancelled.partial) or None
-    finished = Signal()  # after exactly one of succeeded / failed / cancelled
+    dropped = Signal()  # cancelled before it started (a queued job): it never ran, nothing was done
+    finished = Signal()  # after exactly one of succeeded / failed / cancelled / dropped
 
     def __init__(self, fn: JobFn, name: str, parent: QObject | None = None):
         super().__init__(parent)
@@ -45,6 +48,15 @@ class Worker(QObject):
     def cancel(self) -> None:
         self._cancel.set()
 
+    def drop(self) -> bool:
+        """Give up a job that was never started (emits dropped, then finished); False if it was."""
+        if self._thread is not None:
+            return False
+        self._cancel.set()
+        self.dropped.emit()
+        self.finished.emit()
+        return True
+
     def is_cancel_requested(self) -> bool:
         return self._cancel.is_set()
 
@@ -62,6 +74,8 @@ class Worker(QObject):
         self.last_progress = p
 
     def _run(self) -> None:
+        # First: the threads the job starts (decoders, onnxruntime's pool) inherit the priority.
+        lower_thread_priority()
         try:
             result = self._fn(self.progressed.emit, self._cancel.is_set)
         except Cancelled as exc:

@@ -3,15 +3,20 @@ analysis (the found tracks stay) and of export (nothing written), and the queue 
 
 from __future__ import annotations
 
+import os
 import re
+import sys
+import threading
 
 import pytest
 from PySide6.QtCore import Qt
 
 from anonymizer_gui.core.jobs import Progress
 from anonymizer_gui.core.project import ExportSettings
+from anonymizer_gui.ui.background import BACKGROUND_NICENESS
 from anonymizer_gui.ui.export_job import start_export
 from anonymizer_gui.ui.job_bar import format_progress
+from anonymizer_gui.ui.workers import Worker
 from tests.clips import MovingBox
 from tests.ui.shell_support import TextureDetector, open_and_wait, shell_env, wait_jobs_done, window  # noqa: F401
 
@@ -122,3 +127,52 @@ def test_export_waits_for_the_running_analysis(qtbot, window, slow_clip, tmp_pat
     with qtbot.waitSignal(export.succeeded, timeout=30000):
         pass
     assert analysis.is_cancel_requested() and (tmp_path / "queued.mp4").is_file()
+
+
+def test_a_queued_job_taken_off_the_queue_was_never_run(qtbot, shell_env, window, slow_clip, tmp_path):
+    open_and_wait(qtbot, window, slow_clip.path)
+    window.analysis.classes = ("face",)
+    window.analysis.detectors = {"face": TextureDetector()}
+    window.menus.analyse.trigger()
+    wait_jobs_done(qtbot, window)
+    found = [t.id for t in window.doc.project.tracks]
+    assert len(found) >= 2
+    export = start_export(window, tmp_path / "first.mp4", ExportSettings(preset="ultrafast"))
+    seen = []
+    # Again, replacing the earlier tracks: queued behind the export, then taken off the queue.
+    shell_env.push("Replace")
+    reanalysis = window.analysis.start()
+    assert window.job_bar.queued() == [reanalysis]
+    for name in ("cancelled", "dropped", "finished", "succeeded"):
+        getattr(reanalysis, name).connect(lambda *_a, n=name: seen.append(n))
+    qtbot.mouseClick(window.job_bar.row(reanalysis).cancel_button, Qt.MouseButton.LeftButton)
+    assert seen == ["dropped", "finished"]  # not "cancelled": it has nothing to report
+    assert window.job_bar.row(reanalysis) is None and not window.job_bar.queued()
+    assert not window.analysis.is_running() and window.menus.analyse.isEnabled()
+    with qtbot.waitSignal(export.succeeded, timeout=30000):
+        pass
+    wait_jobs_done(qtbot, window)
+    assert [t.id for t in window.doc.project.tracks] == found  # the earlier analysis stays
+    assert window.doc.undo_stack.count() == 1
+
+
+def test_every_job_and_the_threads_it_starts_run_at_background_priority(qtbot):
+    if not sys.platform.startswith("linux"):
+        pytest.skip("per-thread nice values are a Linux feature")
+
+    def priority() -> int:
+        return os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+
+    def job(progress, cancel):
+        inner = []
+        helper = threading.Thread(target=lambda: inner.append(priority()))  # like a decoder's threads
+        helper.start()
+        helper.join()
+        return priority(), inner[0]
+
+    ui_before = priority()
+    worker = Worker(job, "Probe")
+    with qtbot.waitSignal(worker.succeeded, timeout=5000) as blocker:
+        worker.start()
+    assert blocker.args[0][0] >= BACKGROUND_NICENESS and blocker.args[0][1] >= BACKGROUND_NICENESS
+    assert priority() == ui_before  # the UI thread keeps its priority

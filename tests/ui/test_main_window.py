@@ -7,7 +7,9 @@ from collections import Counter
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QPalette
-from PySide6.QtWidgets import QApplication, QDialog, QDockWidget, QTableWidget
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import (QApplication, QCheckBox, QDialog, QDockWidget, QStyle, QStyleOptionButton,
+                               QTableWidget)
 
 from anonymizer_gui.core.project import Keyframe, Shape, Track
 from anonymizer_gui.ui import commands
@@ -135,3 +137,37 @@ def test_follow_selected_runs_in_the_job_bar_and_adds_keyframes(qtbot, window, t
     followed = window.doc.track(1)
     assert len(followed.keyframes) > 1 and followed.last_frame > 0
     assert window.doc.undo_stack.text(window.doc.undo_stack.count() - 1).startswith("Follow track 1")
+
+
+def test_project_actions_are_greyed_out_until_a_project_is_open(qtbot, window, tmp_clip):
+    menus = window.menus
+    needs_project = [menus.preview, *menus.tool_actions, *menus.zoom_actions, *window.playback.actions()]
+    assert not any(a.isEnabled() for a in needs_project)
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow, timeout=2000)
+    QTest.keyClick(window, Qt.Key.Key_B)  # the preview's shortcut does nothing either
+    assert not window.viewer.preview()
+    open_and_wait(qtbot, window, tmp_clip.path)
+    assert all(a.isEnabled() for a in needs_project)
+    window.close_document()
+    assert not menus.preview.isEnabled() and not menus.save.isEnabled()
+
+
+def test_an_unchecked_box_shows_its_frame_in_the_dark_theme(qtbot):
+    apply_theme(QApplication.instance(), "dark")
+    box = QCheckBox("Needs review")
+    qtbot.addWidget(box)
+    box.show()
+    qtbot.waitExposed(box)
+    option = QStyleOptionButton()
+    box.initStyleOption(option)
+    rect = box.style().subElementRect(QStyle.SubElement.SE_CheckBoxIndicator, option, box)
+    image = box.grab().toImage()
+    scale = image.width() / box.width()
+
+    def lightness(x: int, y: int) -> int:
+        return image.pixelColor(int(x * scale), int(y * scale)).lightness()
+
+    inside = lightness(rect.center().x(), rect.center().y())
+    frame = max(lightness(x, rect.top()) for x in range(rect.left() + 2, rect.right() - 1))
+    assert frame - inside >= 40, (frame, inside)
