@@ -13,23 +13,12 @@ from anonymizer_gui.ui.timeline import RULER_H, TimelineView
 from anonymizer_gui.ui.timeline_lanes import lane_data
 from anonymizer_gui.ui.tracks_panel import TracksPanel
 from anonymizer_gui.ui.viewer import VideoViewer
-from tests.ui.views_support import drag, open_editor
-
-
-@pytest.fixture
-def editor(tmp_path, qtbot):
-    ed = open_editor(tmp_path / "clip.mp4", qtbot, width=320, height=240, frames=30)
-    yield ed
-    ed.frames.close()
+from tests.ui.views_support import drag, show_widget
 
 
 @pytest.fixture
 def timeline(editor, qtbot):
-    view = TimelineView(editor.doc, editor.frames)
-    qtbot.addWidget(view)
-    view.resize(900, 260)
-    view.show()
-    qtbot.waitExposed(view)
+    view = show_widget(qtbot, TimelineView(editor.doc, editor.frames), 900, 260)
     return view
 
 

@@ -12,23 +12,12 @@ from anonymizer_gui.ui.timeline import TimelineView
 from anonymizer_gui.ui.tracks_model import COL_ON, COL_RANGE, COL_SCORE, COL_THUMB, COL_TRACK
 from anonymizer_gui.ui.tracks_panel import TracksPanel
 from anonymizer_gui.ui.viewer import VideoViewer
-from tests.ui.views_support import open_editor
-
-
-@pytest.fixture
-def editor(tmp_path, qtbot):
-    ed = open_editor(tmp_path / "clip.mp4", qtbot, width=320, height=240, frames=30)
-    yield ed
-    ed.frames.close()
+from tests.ui.views_support import show_widget
 
 
 @pytest.fixture
 def panel(editor, qtbot):
-    p = TracksPanel(editor.doc, editor.frames)
-    qtbot.addWidget(p)
-    p.resize(460, 360)
-    p.show()
-    qtbot.waitExposed(p)
+    p = show_widget(qtbot, TracksPanel(editor.doc, editor.frames), 460, 360)
     return p
 
 

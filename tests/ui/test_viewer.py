@@ -12,23 +12,12 @@ from anonymizer_gui.core.interpolate import masks_at, shape_at
 from anonymizer_gui.core.render import render_bgr
 from anonymizer_gui.ui.viewer import VideoViewer
 from tests.clips import read_frame_number
-from tests.ui.views_support import drag, open_editor
-
-
-@pytest.fixture
-def editor(tmp_path, qtbot):
-    ed = open_editor(tmp_path / "clip.mp4", qtbot, width=320, height=240, frames=30)
-    yield ed
-    ed.frames.close()
+from tests.ui.views_support import drag, show_widget
 
 
 @pytest.fixture
 def viewer(editor, qtbot):
-    v = VideoViewer(editor.doc, editor.frames)
-    qtbot.addWidget(v)
-    v.resize(660, 500)
-    v.show()
-    qtbot.waitExposed(v)
+    v = show_widget(qtbot, VideoViewer(editor.doc, editor.frames), 660, 500)
     v.fit()
     qtbot.waitUntil(lambda: v.displayed_frame() == editor.doc.frame, timeout=5000)
     return v

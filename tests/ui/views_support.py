@@ -81,3 +81,12 @@ def _move(widget, pos: QPoint, button, modifiers) -> None:
     event = QMouseEvent(QMouseEvent.Type.MouseMove, QPointF(pos), QPointF(widget.mapToGlobal(pos)),
                         Qt.MouseButton.NoButton, button, modifiers)
     QApplication.sendEvent(widget, event)
+
+
+def show_widget(qtbot, widget, width: int, height: int):
+    """Register, size and show a widget, and wait until it is on screen."""
+    qtbot.addWidget(widget)
+    widget.resize(width, height)
+    widget.show()
+    qtbot.waitExposed(widget)
+    return widget
