@@ -84,6 +84,20 @@ class HandleItem(QGraphicsRectItem):
         return self.parentItem()
 
 
+
+class TagItem(QGraphicsSimpleTextItem):
+    """The track's id and label on a dark backing, readable over any picture."""
+
+    def boundingRect(self) -> QRectF:
+        return super().boundingRect().adjusted(-3, -1, 3, 1)
+
+    def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget=None) -> None:
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(QColor(0, 0, 0, 150))
+        painter.drawRoundedRect(self.boundingRect(), 3, 3)
+        super().paint(painter, option, widget)
+
+
 class MaskItem(QGraphicsItem):
     """One track's shape at the current frame: an outline coloured by label.
 
@@ -100,7 +114,7 @@ class MaskItem(QGraphicsItem):
         self._shape = shape
         self._path = shape_path(shape)
         self._handles: list[HandleItem] = []
-        self._tag = QGraphicsSimpleTextItem(self)
+        self._tag = TagItem(self)
         self._tag.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIgnoresTransformations)
         self.setZValue(Z_MASK)
         self.setAcceptHoverEvents(False)
