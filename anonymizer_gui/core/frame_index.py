@@ -14,6 +14,7 @@ carry the same key, which is how the reader matches what it decodes to an index.
 from __future__ import annotations
 
 import bisect
+import itertools
 import os
 import threading
 import time
@@ -118,8 +119,11 @@ def _check_tail(container, stream, index: FrameIndex, deadline: Deadline) -> Fra
     start = kfs[-1] if kfs else None
     if start is None:
         return _index_by_decoding(container, stream, deadline)
-    container.seek(start.seek_ts, stream=stream, backward=True)
-    decoded = {k for k in _decode_keys(container, stream, deadline) if k is not None}
+    packets = _seek_to_keyframe(container, stream, start)
+    if packets is None:
+        return _index_by_decoding(container, stream, deadline)
+    decoded = {decoded_key(f) for f in decode_frames(container, stream, deadline, packets)}
+    decoded.discard(None)
     expected = {k for k in index.keys if k >= start.key}
     decoded = {k for k in decoded if k >= start.key}
     if decoded == expected:
@@ -132,6 +136,28 @@ def _check_tail(container, stream, index: FrameIndex, deadline: Deadline) -> Fra
                           dropped_at_end=len(missing))
     container.seek(_earliest(container, stream), stream=stream, backward=True)
     return _index_by_decoding(container, stream, deadline, rewound=True)
+
+
+def _seek_to_keyframe(container, stream, keyframe: Keyframe):
+    """The stream's packets from `keyframe` (or an earlier one) on, or None if no seek lands there.
+
+    The keyframe's pts is tried first: demuxers that index by dts (MP4) find the keyframe itself
+    from it, while its dts lands a GOP early wherever B-frames delay presentation, which would
+    make the check decode a whole extra GOP. A seek that lands after the keyframe is rejected.
+    """
+    for ts in dict.fromkeys((keyframe.key, keyframe.seek_ts)):
+        try:
+            container.seek(ts, stream=stream, backward=True)
+        except av.FFmpegError:
+            continue
+        packets = container.demux(stream)
+        first = next((p for p in packets if p.size), None)
+        if first is None:
+            continue
+        key = first.pts if first.pts is not None else first.dts
+        if key is None or key <= keyframe.key:
+            return itertools.chain([first], packets)
+    return None
 
 
 def _index_by_decoding(container, stream, deadline: Deadline, rewound: bool = False) -> FrameIndex:
@@ -161,9 +187,9 @@ def _earliest(container, stream) -> int:
     return min(start, 0) if start is not None else 0
 
 
-def decode_frames(container, stream, deadline: Deadline | None = None):
-    """Decode from the current position to the end, skipping packets the decoder rejects."""
-    for n, packet in enumerate(container.demux(stream)):
+def decode_frames(container, stream, deadline: Deadline | None = None, packets=None):
+    """Decode from the current position (or `packets`) to the end, skipping packets the decoder rejects."""
+    for n, packet in enumerate(container.demux(stream) if packets is None else packets):
         if deadline is not None and n % 64 == 0:
             deadline.check()
         if packet.is_corrupt:
@@ -173,11 +199,6 @@ def decode_frames(container, stream, deadline: Deadline | None = None):
         except av.InvalidDataError:
             continue
         yield from frames
-
-
-def _decode_keys(container, stream, deadline):
-    for frame in decode_frames(container, stream, deadline):
-        yield decoded_key(frame)
 
 
 # --- a small cache, so that a reader opened right after probe() does not index again ----------

@@ -283,3 +283,29 @@ def test_index_rebuilt_by_decoding_agrees_with_the_packet_index(clips, decoded, 
     with FrameReader(truth.path, info) as reader:
         for i in (truth.frames - 1, 1, truth.frames // 2, 0):
             assert np.array_equal(reader.read(i), decoded[name][i])
+
+
+@pytest.mark.parametrize("name", ["bframes.mp4", "opengop.mkv", "noB.mp4"])
+def test_probe_checks_the_tail_from_the_last_keyframe_not_the_gop_before(clips, monkeypatch, name):
+    # MP4 indexes keyframes by dts; seeking to the last keyframe's dts lands a GOP early when
+    # B-frames delay presentation, and the tail check would decode that GOP as well.
+    truth = clips[name]
+    decoded = []
+    decode = frame_index.decode_frames
+
+    def counting(*args, **kwargs):
+        for frame in decode(*args, **kwargs):
+            decoded.append(frame_index.decoded_key(frame))
+            yield frame
+
+    monkeypatch.setattr(frame_index, "decode_frames", counting)
+    frame_index._CACHE.clear()
+    info = probe(truth.path)
+    assert info.pts == truth.pts
+    index = frame_index.recall(str(truth.path), info.video_stream_index)
+    assert not index.from_full_decode
+    last = index.keyframes[-1].key
+    # Open-GOP leading frames of the last keyframe may be decoded too; nothing from the GOP before.
+    tail = [k for k in truth.pts if k >= last]
+    assert len(tail) < truth.frames // 2
+    assert len(decoded) <= len(tail) + 2, (len(decoded), len(tail))
