@@ -20,6 +20,8 @@ import av
 import cv2
 import numpy as np
 
+from .user_dirs import user_dir
+
 DEMO_VERSION = 2  # bump when the clip changes, so caches rebuild
 WALL_SIZE = (2400, 1100)  # width, height of the scene the camera films
 
@@ -33,16 +35,8 @@ class DemoScene:
     plates: tuple[Box, ...]
 
 
-def cache_dir() -> Path:
-    override = os.environ.get("ANONYMIZER_GUI_CACHE_DIR")
-    if override:
-        return Path(override)
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "anonymizer-gui"
-
-
 def default_demo_path() -> Path:
-    return cache_dir() / "demo" / f"demo-v{DEMO_VERSION}.mp4"
+    return user_dir("cache", "ANONYMIZER_GUI_CACHE_DIR") / "demo" / f"demo-v{DEMO_VERSION}.mp4"
 
 
 def _rgb_to_bgr(img: np.ndarray) -> np.ndarray:

@@ -32,6 +32,7 @@ from typing import Any, Iterable
 
 from .errors import ModelError
 from .jobs import CancelFn, ProgressFn, ProgressMeter
+from .user_dirs import user_dir
 
 FETCH_COMMAND = "anonymizer-gui models fetch"
 
@@ -90,18 +91,12 @@ def shipped_manifest_path() -> Path:
 
 def user_manifest_path() -> Path:
     override = os.environ.get("ANONYMIZER_GUI_USER_MANIFEST")
-    if override:
-        return Path(override)
-    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
-    return Path(base) / "anonymizer-gui" / "models.json"
+    return Path(override) if override else user_dir("config") / "models.json"
 
 
 def model_dir() -> Path:
     override = os.environ.get("ANONYMIZER_GUI_MODEL_DIR")
-    if override:
-        return Path(override)
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "anonymizer-gui" / "models"
+    return Path(override) if override else user_dir("cache") / "models"
 
 
 # --- manifest ----------------------------------------------------------------------------------

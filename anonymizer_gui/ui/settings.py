@@ -7,10 +7,11 @@ process, so the editor always names its settings file explicitly.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from PySide6.QtCore import QSettings
+
+from ..core.user_dirs import user_dir
 
 APP_NAME = "anonymizer-gui"
 APP_DISPLAY_NAME = "Anonymizer"
@@ -30,20 +31,12 @@ MAX_RECENT_FILES = 10
 
 
 def config_dir() -> Path:
-    override = os.environ.get("ANONYMIZER_GUI_CONFIG_DIR")
-    if override:
-        return Path(override)
-    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
-    return Path(base) / APP_NAME
+    return user_dir("config", "ANONYMIZER_GUI_CONFIG_DIR")
 
 
 def data_dir() -> Path:
     """Autosaves of never-saved projects live here."""
-    override = os.environ.get("ANONYMIZER_GUI_DATA_DIR")
-    if override:
-        return Path(override)
-    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
-    return Path(base) / APP_NAME
+    return user_dir("data", "ANONYMIZER_GUI_DATA_DIR")
 
 
 def app_settings() -> QSettings:
