@@ -22,17 +22,13 @@ SUBCOMMAND_MODULES = ("cli_probe", "cli_export", "cli_analyze", "cli_models")
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="anonymizer-gui",
-        description="Review-and-redact video editor. Without a subcommand, opens the editor.")
+        description="Review-and-redact video editor. Without a subcommand, opens the editor.",
+        epilog="editor: anonymizer-gui [FILE] [--demo] [--reset-settings]  (FILE: a video, still or "
+               "project .json)")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in SUBCOMMAND_MODULES:
-        try:
-            module = importlib.import_module(f"anonymizer_gui.{name}")
-        except ModuleNotFoundError as exc:  # TODO(lead): remove once every module has landed
-            if exc.name != f"anonymizer_gui.{name}":
-                raise
-            continue
-        module.add_parser(sub)
+        importlib.import_module(f"anonymizer_gui.{name}").add_parser(sub)
     return parser
 
 
