@@ -143,21 +143,30 @@ def _seek_to_keyframe(container, stream, keyframe: Keyframe):
 
     The keyframe's pts is tried first: demuxers that index by dts (MP4) find the keyframe itself
     from it, while its dts lands a GOP early wherever B-frames delay presentation, which would
-    make the check decode a whole extra GOP. A seek that lands after the keyframe is rejected.
+    make a decode start a whole GOP early. A seek that lands after the keyframe is rejected.
     """
     for ts in dict.fromkeys((keyframe.key, keyframe.seek_ts)):
         try:
-            container.seek(ts, stream=stream, backward=True)
+            packets = packets_from(container, stream, ts, not_after=keyframe.key)
         except av.FFmpegError:
             continue
-        packets = container.demux(stream)
-        first = next((p for p in packets if p.size), None)
-        if first is None:
-            continue
-        key = first.pts if first.pts is not None else first.dts
-        if key is None or key <= keyframe.key:
-            return itertools.chain([first], packets)
+        if packets is not None:
+            return packets
     return None
+
+
+def packets_from(container, stream, ts: int, not_after: int | None = None):
+    """Seek to `ts` (backward) and return the stream's packets from there on; None when the stream
+    ends there or the first packet lies after `not_after`. FFmpeg's seek errors propagate."""
+    container.seek(ts, stream=stream, backward=True)
+    packets = container.demux(stream)
+    first = next((p for p in packets if p.size), None)
+    if first is None:
+        return None
+    key = first.pts if first.pts is not None else first.dts
+    if not_after is not None and key is not None and key > not_after:
+        return None
+    return itertools.chain([first], packets)
 
 
 def _index_by_decoding(container, stream, deadline: Deadline, rewound: bool = False) -> FrameIndex:

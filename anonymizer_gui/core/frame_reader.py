@@ -10,7 +10,6 @@ decoding without seeking.
 
 from __future__ import annotations
 
-import itertools
 import threading
 from pathlib import Path
 from typing import Iterator
@@ -19,7 +18,7 @@ import av
 import numpy as np
 
 from .errors import MediaError
-from .frame_index import FrameIndex, Keyframe, build_frame_index, decoded_key, recall, remember
+from .frame_index import FrameIndex, Keyframe, build_frame_index, decoded_key, packets_from, recall, remember
 from .media_info import MediaInfo
 from .media_probe import open_input, probe, read_still
 from .media_rotation import rotate_to_display
@@ -172,19 +171,15 @@ class FrameReader:
 
     def _seek_to(self, ts: int, keyframe: Keyframe | None) -> bool:
         try:
-            self._container.seek(ts, stream=self._stream, backward=True)
+            packets = packets_from(self._container, self._stream, ts,
+                                   not_after=keyframe.key if keyframe is not None else None)
         except av.FFmpegError:
             if keyframe is not None:
                 return False
             raise MediaError(f"{self.path} cannot be read from its start.") from None
-        packets = self._container.demux(self._stream)
-        first = next((p for p in packets if p.size), None)
-        if first is None:
+        if packets is None:
             return False
-        first_key = first.pts if first.pts is not None else first.dts
-        if keyframe is not None and first_key is not None and first_key > keyframe.key:
-            return False
-        self._frames = self._decode(itertools.chain([first], packets))
+        self._frames = self._decode(packets)
         self._next = 0
         self.seeks += 1
         return True
