@@ -14,7 +14,6 @@ keeps what it had found) and `analysis["cancelled"] = True`.
 
 from __future__ import annotations
 
-import hashlib
 import queue
 import threading
 import time
@@ -26,6 +25,7 @@ import numpy as np
 
 from .. import __version__
 from .errors import AnonymizerError, Cancelled
+from .file_hash import file_sha256
 from .jobs import CancelFn, ProgressFn, ProgressMeter
 from .media import MediaInfo, iter_frames, probe
 from .project import MediaRef, Project, Track
@@ -360,16 +360,9 @@ class _FileHasher:
         self._thread.start()
 
     def _run(self, path: Path) -> None:
-        h = hashlib.sha256()
         try:
-            with path.open("rb") as fh:
-                while not self._stop.is_set():
-                    chunk = fh.read(1 << 20)
-                    if not chunk:
-                        self.digest = h.hexdigest()
-                        return
-                    h.update(chunk)
-        except OSError:
+            self.digest = file_sha256(path, cancel=self._stop.is_set)
+        except (OSError, Cancelled):
             self.digest = None  # the decoder reports unreadable files; the hash just stays empty
 
     def join(self) -> None:

@@ -18,7 +18,6 @@ report; on cancel, error or a full disk the temporary files are removed and noth
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import os
 import time
 from dataclasses import dataclass, field
@@ -38,10 +37,9 @@ from .media import STILL_SUFFIXES, FrameReader, MediaInfo, probe
 from .media_probe import open_input
 from .project import ExportSettings, Project
 from .render import Mask, render_bgr, shape_to_coded
+from .file_hash import file_sha256
 from .report import build_report, default_report_path, report_bytes
 from .safe_output import TempFile, check_output, same_file, write_error
-
-HASH_CHUNK = 1 << 20
 
 
 @dataclass
@@ -79,7 +77,7 @@ def export_video(project: Project, output: str | os.PathLike, settings: ExportSe
         job = _export_movie(project, info, out, settings, meter, timings)
     with job["temp"] as tmp:
         t0 = time.monotonic()
-        output_sha = _sha256(tmp.path, meter)
+        output_sha = file_sha256(tmp.path, cancel=meter.is_cancelled)
         out_info = _verify_output(tmp.path, out, info)
         timings["verify_output_s"] = round(time.monotonic() - t0, 3)
         timings["total_s"] = round(time.monotonic() - started, 3)
@@ -123,22 +121,13 @@ def _check_same_media(project: Project, info: MediaInfo, media: Path, warnings: 
     if ref.width and ref.height and (ref.width, ref.height) != (info.width, info.height):
         raise ExportError(f"{name} is {info.width}x{info.height} but the project expects "
                           f"{ref.width}x{ref.height}; it is not the video this project was made from")
-    sha = _sha256(media, meter)
+    sha = file_sha256(media, cancel=meter.is_cancelled)
     if ref.sha256 and ref.sha256.lower() != sha:
         raise ExportError(f"{name} is not the video this project was made from (its SHA-256 differs); "
                           "masks would land in the wrong places")
     if not ref.sha256:
         warnings.append("the project records no SHA-256 of its video, so the input could not be verified")
     return sha
-
-
-def _sha256(path: Path, meter: ProgressMeter) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        while chunk := f.read(HASH_CHUNK):
-            digest.update(chunk)
-            meter.check_cancel()
-    return digest.hexdigest()
 
 
 def _verify_output(path: Path, out: Path, info: MediaInfo) -> MediaInfo:

@@ -44,8 +44,11 @@ class ProgressMeter:
         self._last_report = 0.0
         self.done = 0
 
+    def is_cancelled(self) -> bool:
+        return self._cancel is not None and bool(self._cancel())
+
     def check_cancel(self) -> None:
-        if self._cancel is not None and self._cancel():
+        if self.is_cancelled():
             raise Cancelled()
 
     def advance(self, n: int = 1, force: bool = False) -> None:

@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from .errors import ModelError
+from .file_hash import file_sha256 as sha256_of
 from .jobs import CancelFn, ProgressFn, ProgressMeter
 from .user_dirs import user_dir
 
@@ -207,11 +208,7 @@ def file_sha256(path: Path) -> str:
         cached = _hash_cache.get(key)
     if cached and cached[0] == st.st_mtime_ns and cached[1] == st.st_size:
         return cached[2]
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    hexdigest = digest.hexdigest()
+    hexdigest = sha256_of(path)
     with _hash_lock:
         _hash_cache[key] = (st.st_mtime_ns, st.st_size, hexdigest)
     return hexdigest

@@ -6,7 +6,6 @@ new project into the document in one step. A project whose video has moved asks 
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -15,7 +14,7 @@ from PySide6.QtCore import QObject, Signal
 
 from ..core import media
 from ..core.errors import MediaError
-from ..core.jobs import ProgressMeter
+from ..core.file_hash import file_sha256
 from ..core.project import MediaRef, Project
 from . import autosave as A
 from . import prompts
@@ -25,20 +24,6 @@ from .workers import Worker
 
 if TYPE_CHECKING:
     from .main_window import MainWindow
-
-HASH_CHUNK = 4 << 20
-
-
-def file_sha256(path: Path, progress=None, cancel=None) -> str:
-    size = Path(path).stat().st_size
-    meter = ProgressMeter("hash", size, progress, cancel)
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        while chunk := f.read(HASH_CHUNK):
-            digest.update(chunk)
-            meter.advance(len(chunk))
-    return digest.hexdigest()
-
 
 def new_project(path: Path, info, sha256: str) -> Project:
     path = Path(path).resolve()

@@ -158,27 +158,36 @@ def test_chapters_are_dropped_unless_metadata_is_kept(clip_factory, tmp_path):
         assert [ch["metadata"].get("title") for ch in c.chapters()] == ["Alice's birthday"]
 
 
+def _remux_with_side_packet(src: Path, dst: Path, add_stream, payload: bytes, duration_ms: int) -> None:
+    """Remux `src` into `dst` plus one packet at t=0 on the stream `add_stream(out)` makes."""
+    with av.open(str(src)) as inp, av.open(str(dst), "w") as out:
+        mapping = {s.index: out.add_stream_from_template(s) for s in inp.streams}
+        side = add_stream(out)
+        side.time_base = Fraction(1, 1000)
+        packet = av.Packet(payload)
+        packet.pts = packet.dts = 0
+        packet.duration = duration_ms
+        packet.time_base = Fraction(1, 1000)
+        packet.stream = side
+        out.mux(packet)
+        for p in inp.demux():
+            if p.size:
+                p.stream = mapping[p.stream_index]
+                out.mux(p)
+
+
 def _with_subtitles(src: Path, dst: Path, codec: str) -> None:
     """Remux `src` into `dst` with a subtitle stream that names someone."""
     text = b"Alice Smith, 12 Rue Example"
     if codec == "mov_text":
         text = len(text).to_bytes(2, "big") + text
-    with av.open(str(src)) as inp, av.open(str(dst), "w") as out:
-        mapping = {s.index: out.add_stream_from_template(s) for s in inp.streams}
+
+    def subtitle_stream(out):
         sub = out.add_mux_stream(codec)
-        sub.time_base = Fraction(1, 1000)
         sub.metadata["language"] = "eng"
-        packet = av.Packet(text)
-        packet.pts = packet.dts = 0
-        packet.duration = 500
-        packet.time_base = Fraction(1, 1000)
-        packet.stream = sub
-        out.mux(packet)
-        for p in inp.demux():
-            if not p.size:
-                continue
-            p.stream = mapping[p.stream_index]
-            out.mux(p)
+        return sub
+
+    _remux_with_side_packet(src, dst, subtitle_stream, text, 500)
 
 
 def test_subtitles_are_dropped_with_a_notice_unless_kept(clip_factory, tmp_path):
@@ -379,20 +388,8 @@ def test_masks_look_the_same_in_the_preview_and_the_export(clip_factory, tmp_pat
 def test_data_streams_are_dropped_with_a_notice(clip_factory, tmp_path):
     truth = clip_factory("plain.mp4", frames=10, audio=TONES[:1])
     src = tmp_path / "in.mp4"
-    with av.open(str(truth.path)) as inp, av.open(str(src), "w") as out:
-        mapping = {s.index: out.add_stream_from_template(s) for s in inp.streams}
-        data = out.add_data_stream("bin_data")
-        data.time_base = Fraction(1, 1000)
-        packet = av.Packet(b"GPS 48.8584,2.2945 device SN-0042")
-        packet.pts = packet.dts = 0
-        packet.duration = 100
-        packet.time_base = Fraction(1, 1000)
-        packet.stream = data
-        out.mux(packet)
-        for p in inp.demux():
-            if p.size:
-                p.stream = mapping[p.stream_index]
-                out.mux(p)
+    _remux_with_side_packet(truth.path, src, lambda out: out.add_data_stream("bin_data"),
+                            b"GPS 48.8584,2.2945 device SN-0042", 100)
     assert len(probe(src).data) == 1 and b"SN-0042" in src.read_bytes()
     project = project_for(truth)
     project.media.path, project.media.size, project.media.sha256 = str(src), src.stat().st_size, sha256(src)
