@@ -94,6 +94,31 @@ def restyled(track: Track, style: MaskStyle | None) -> Track:
     return replace(clone(track), style=copy.deepcopy(style))
 
 
+def with_followed(track: Track, followed: list[tuple[int, Shape]]) -> Track:
+    """The track with its keyframes in the followed stretch replaced by the followed ones.
+
+    Keyframes before and after the stretch stay. A track that was holding one shape to its end
+    (a freshly drawn manual mask) keeps holding, but from where the target was last followed:
+    its end keyframe takes the last followed shape, so the mask does not slide back to where it
+    was drawn.
+    """
+    first, last = followed[0][0], followed[-1][0]
+    start_shape = shape_at(track, first)
+    later = [k for k in track.keyframes if k.frame > last]
+    after_start = [k for k in track.keyframes if k.frame > first]
+    holding = (len(after_start) == 1 and after_start[0].frame > last and not after_start[0].outside
+               and after_start[0].shape == start_shape)
+    new = clone(track)
+    new.keyframes = [k for k in new.keyframes if k.frame < first]
+    new.keyframes += [Keyframe(f, s.copy()) for f, s in followed]
+    if holding:
+        new.keyframes.append(Keyframe(later[0].frame, followed[-1][1].copy()))
+    else:
+        new.keyframes += [Keyframe(k.frame, k.shape.copy(), k.outside) for k in later]
+    new.sort_keyframes()
+    return new
+
+
 def _nearest_shape(track: Track, frame: int) -> Shape:
     k = min(track.keyframes, key=lambda k: abs(k.frame - frame))
     return k.shape.copy()

@@ -10,7 +10,7 @@ from __future__ import annotations
 from ..core import trackops
 from ..core.follow import follow_shape
 from ..core.interpolate import shape_at
-from ..core.project import Keyframe, Shape, Track
+from ..core.project import Track
 from . import commands
 from .document import ProjectDocument
 from .workers import Worker
@@ -36,34 +36,9 @@ def make_follow_worker(doc: ProjectDocument, track_id: int, parent=None) -> Work
     def apply(keyframes) -> None:
         if not keyframes or len(keyframes) < 2 or not doc.has_track(track_id):
             return
-        new = with_followed_keyframes(doc.track(track_id), keyframes)
+        new = trackops.with_followed(doc.track(track_id), keyframes)
         doc.undo_stack.push(commands.replace_tracks(doc, [new], f"Follow track {track_id}"))
 
     worker.succeeded.connect(apply)
     worker.cancelled.connect(apply)
     return worker
-
-
-def with_followed_keyframes(track: Track, followed: list[tuple[int, Shape]]) -> Track:
-    """The track with its keyframes in the followed stretch replaced by the followed ones.
-
-    Keyframes before and after the stretch stay. A track that was holding one shape to its end
-    (a freshly drawn manual mask) keeps holding, but from where the target was last followed:
-    its end keyframe takes the last followed shape, so the mask does not slide back to where it
-    was drawn.
-    """
-    first, last = followed[0][0], followed[-1][0]
-    start_shape = shape_at(track, first)
-    later = [k for k in track.keyframes if k.frame > last]
-    after_start = [k for k in track.keyframes if k.frame > first]
-    holding = (len(after_start) == 1 and after_start[0].frame > last and not after_start[0].outside
-               and after_start[0].shape == start_shape)
-    new = trackops.clone(track)
-    new.keyframes = [k for k in new.keyframes if k.frame < first]
-    new.keyframes += [Keyframe(f, s.copy()) for f, s in followed]
-    if holding:
-        new.keyframes.append(Keyframe(later[0].frame, followed[-1][1].copy()))
-    else:
-        new.keyframes += [Keyframe(k.frame, k.shape.copy(), k.outside) for k in later]
-    new.sort_keyframes()
-    return new

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from anonymizer_gui.core.interpolate import shape_at
 from anonymizer_gui.core.project import Keyframe, Shape, Track
-from anonymizer_gui.ui.follow import make_follow_worker, with_followed_keyframes
+from anonymizer_gui.core.trackops import with_followed
+from anonymizer_gui.ui.follow import make_follow_worker
 from tests.clips import MovingBox
 from tests.ui.views_support import open_editor
 
@@ -60,6 +61,6 @@ def test_a_lost_target_holds_where_it_was_last_seen(tmp_path, qtbot):
 def test_keyframes_after_the_followed_stretch_stay():
     a, b, c = Shape.rect(0, 0, 10, 10), Shape.rect(50, 50, 60, 60), Shape.rect(5, 5, 15, 15)
     track = Track(7, "face", "auto", keyframes=[Keyframe(0, a), Keyframe(5, a), Keyframe(20, b)])
-    new = with_followed_keyframes(track, [(5, a), (8, c)])
+    new = with_followed(track, [(5, a), (8, c)])
     assert [(k.frame, k.shape) for k in new.keyframes] == [(0, a), (5, a), (8, c), (20, b)]
     assert track.keyframes[-1].frame == 20 and len(track.keyframes) == 3  # the input is untouched
