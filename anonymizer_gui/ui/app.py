@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import ctypes
-import platform
 import sys
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QGuiApplication, QIcon, QPalette
 from PySide6.QtWidgets import QApplication, QProxyStyle, QStyle, QStyleFactory
 
@@ -15,7 +13,6 @@ from .. import __version__
 from . import settings as S
 
 THEMES = ("dark", "light")
-_GUARDED = False
 
 
 def resources_dir() -> Path:
@@ -31,39 +28,8 @@ def app_icon() -> QIcon:
     return QIcon()  # an installed wheel without resources/: the platform's default icon
 
 
-def guard_singleton_refcounts() -> bool:
-    """Work around PySide6 6.12.0 on Python < 3.12: its bindings return None, True and False
-    without taking a reference (as if they were immortal, which they are only from Python 3.12 on),
-    so every call of a void method (`label.setText(...)`) or of `Signal.emit()` drops one reference.
-    After some thousands of calls CPython deallocates None or True and aborts ("none_dealloc",
-    "bool_dealloc"). Measured here, not assumed from a version number; when the loss shows, the
-    three singletons get so many extra references (2**40) that no session can use them up.
-    PySide6 6.11 and Python 3.12+ are not affected. Returns whether the guard was needed."""
-    if sys.version_info >= (3, 12) or platform.python_implementation() != "CPython":
-        return False
-
-    class _Probe(QObject):
-        ping = Signal()
-
-    probe = _Probe()
-    before = [sys.getrefcount(x) for x in (None, True, False)]
-    for _ in range(4):
-        probe.setObjectName("probe")  # a void method: returns None
-        probe.ping.emit()  # returns a bool
-    lost = max(b - sys.getrefcount(x) for b, x in zip(before, (None, True, False)))
-    if lost <= 0:
-        return False
-    for singleton in (None, True, False):
-        ctypes.c_ssize_t.from_address(id(singleton)).value += 1 << 40  # ob_refcnt, the first field
-    return True
-
-
 def create_application(argv: list[str] | None = None) -> QApplication:
     """The QApplication, configured once; returns the existing one (tests) after theming it."""
-    global _GUARDED
-    if not _GUARDED:
-        _GUARDED = True
-        guard_singleton_refcounts()
     app = QApplication.instance()
     if app is None:
         # Fractional scale factors (150 %) render sharp instead of being rounded to 1x or 2x.
