@@ -1,3 +1,3 @@
-from anonymizer_gui.cli import main
+from .cli import main
 
 raise SystemExit(main())

@@ -34,9 +34,9 @@ REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from anonymizer_gui.core.export import export_video  # noqa: E402
+from anonymizer_gui.core.export.video import export_video  # noqa: E402
 from anonymizer_gui.core.media import probe  # noqa: E402
-from anonymizer_gui.core.project import (ExportSettings, Keyframe, MediaRef, Project, Shape,  # noqa: E402
+from anonymizer_gui.core.project.model import (ExportSettings, Keyframe, MediaRef, Project, Shape,  # noqa: E402
                                          Track)
 from tests.clips import MovingBox, Tone, make_clip  # noqa: E402
 

@@ -113,11 +113,11 @@ def main() -> int:
              MovingBox(800, 300, 200, 120, vx=-5, vy=1, texture="noise"))
     clip = make_clip(work / "clip720.mp4", width=args.width, height=args.height, frames=args.frames, boxes=boxes)
 
-    from anonymizer_gui.core.project import ExportSettings
-    from anonymizer_gui.ui import settings as S
-    from anonymizer_gui.ui.app import create_application
-    from anonymizer_gui.ui.export_job import start_export
-    from anonymizer_gui.ui.main_window import MainWindow
+    from anonymizer_gui.core.project.model import ExportSettings
+    from anonymizer_gui.ui.app import settings as S
+    from anonymizer_gui.ui.app.application import create_application
+    from anonymizer_gui.ui.jobs.export_job import start_export
+    from anonymizer_gui.ui.shell.main_window import MainWindow
 
     app = create_application([])
     S.app_settings().setValue(S.ANALYSE_ON_OPEN, False)

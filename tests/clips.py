@@ -225,7 +225,7 @@ def make_clip(path: str | Path, *, width: int = 320, height: int = 240, frames: 
     (SubRip in MKV, mov_text in MP4/MOV, WebVTT in WebM). `data` adds a data stream (MP4) or an
     attachment (MKV), the kind of side channel that may hold GPS tracks or names.
     """
-    from anonymizer_gui.core.media_rotation import set_display_rotation
+    from anonymizer_gui.core.media.rotation import set_display_rotation
 
     path = Path(path)
     suffix = path.suffix.lower()

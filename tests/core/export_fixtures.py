@@ -12,7 +12,7 @@ from pathlib import Path
 import av
 
 from anonymizer_gui.core.media import probe
-from anonymizer_gui.core.project import Keyframe, MaskStyle, MediaRef, Project, Shape, Track
+from anonymizer_gui.core.project.model import Keyframe, MaskStyle, MediaRef, Project, Shape, Track
 from tests.clips import ClipTruth
 
 

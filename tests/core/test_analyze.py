@@ -14,12 +14,12 @@ import time
 import numpy as np
 import pytest
 
-from anonymizer_gui.core.analyze import AnalysisCancelled, AnalysisSettings, analyze
+from anonymizer_gui.core.analysis.analyze import AnalysisCancelled, AnalysisSettings, analyze
 from anonymizer_gui.core.detect.base import Detections, Detector
 from anonymizer_gui.core.detect.runtime import ProviderChoice
-from anonymizer_gui.core.errors import AnonymizerError, MediaError
-from anonymizer_gui.core.interpolate import shape_at
-from anonymizer_gui.core.project import MaskStyle, Project
+from anonymizer_gui.core.foundation.errors import AnonymizerError, MediaError
+from anonymizer_gui.core.project.interpolate import shape_at
+from anonymizer_gui.core.project.model import MaskStyle, Project
 from tests.clips import ClipTruth, make_zero_bytes, read_frame_number
 
 
@@ -151,7 +151,7 @@ def test_cancel_returns_within_a_batch_and_keeps_partial_tracks(clip):
 
 
 def test_cancel_while_waiting_for_a_slow_decoder_is_prompt(clip, monkeypatch):
-    import anonymizer_gui.core.analyze as analyze_module
+    import anonymizer_gui.core.analysis.analyze as analyze_module
 
     def slow_frames(path, info=None, **_):
         for index in range(info.frame_count):

@@ -7,11 +7,11 @@ import signal
 
 import pytest
 
-import anonymizer_gui.cli_analyze as cli_analyze
+import anonymizer_gui.cli.analyze as cli_analyze
 from anonymizer_gui.cli import main
-from anonymizer_gui.cli_analyze import parse_classes, parse_thresholds
-from anonymizer_gui.core.errors import AnonymizerError
-from anonymizer_gui.core.project import Project
+from anonymizer_gui.cli.analyze import parse_classes, parse_thresholds
+from anonymizer_gui.core.foundation.errors import AnonymizerError
+from anonymizer_gui.core.project.model import Project
 from tests.clips import make_clip
 from tests.core.test_analyze import KnownBoxesDetector
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from anonymizer_gui.core import demo
+from anonymizer_gui import demo
 from anonymizer_gui.core.media import FrameReader, probe
 from tests.clips import detail
 

@@ -14,10 +14,10 @@ import onnxruntime as ort
 import pytest
 from onnx import TensorProto, helper, numpy_helper
 
-from anonymizer_gui.core import models
+from anonymizer_gui.core.detect import manifest as models
 from anonymizer_gui.core.detect import create_detector
 from anonymizer_gui.core.detect.centerface import resized_model_bytes
-from anonymizer_gui.core.errors import ModelError
+from anonymizer_gui.core.foundation.errors import ModelError
 
 
 # --- generated graphs ------------------------------------------------------------------------------

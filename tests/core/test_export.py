@@ -12,10 +12,10 @@ import av
 import numpy as np
 import pytest
 
-from anonymizer_gui.core.errors import Cancelled, ExportError
-from anonymizer_gui.core.export import export_video
+from anonymizer_gui.core.foundation.errors import Cancelled, ExportError
+from anonymizer_gui.core.export.video import export_video
 from anonymizer_gui.core.media import iter_frames, probe
-from anonymizer_gui.core.project import ExportSettings, Keyframe, Shape
+from anonymizer_gui.core.project.model import ExportSettings, Keyframe, Shape
 from tests.clips import MovingBox, Tone, detail, read_frame_number
 from tests.core.export_fixtures import audio_summary, box_track, frame_times, project_for, sha256
 
@@ -342,7 +342,7 @@ def test_a_report_path_can_be_chosen(clip_factory, tmp_path):
 def test_stills_are_exported_upright_without_exif(still_factory, tmp_path):
     truth = still_factory("in.jpg", exif_orientation=6)
     from tests.core.export_fixtures import media_ref
-    from anonymizer_gui.core.project import Project, Track
+    from anonymizer_gui.core.project.model import Project, Track
 
     project = Project(media=media_ref(truth), tracks=[Track(1, "face", keyframes=[
         Keyframe(0, Shape("rect", list(truth.boxes[0][0])))])])
@@ -371,9 +371,9 @@ def test_avi_refuses_what_it_cannot_store(clip_factory, tmp_path):
 
 
 def test_masks_look_the_same_in_the_preview_and_the_export(clip_factory, tmp_path):
-    from anonymizer_gui.core.interpolate import masks_at
+    from anonymizer_gui.core.project.interpolate import masks_at
     from anonymizer_gui.core.media import FrameReader
-    from anonymizer_gui.core.render import render_bgr
+    from anonymizer_gui.core.render.masks import render_bgr
 
     truth = clip_factory("in.mp4", frames=12, rotation=90)
     project = project_for(truth)

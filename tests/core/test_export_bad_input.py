@@ -16,10 +16,11 @@ from pathlib import Path
 import pytest
 
 from anonymizer_gui.cli import main
-from anonymizer_gui.core import export_pipeline, safe_output
-from anonymizer_gui.core.errors import ExportError, MediaError, ProjectFormatError
-from anonymizer_gui.core.export import export_video
-from anonymizer_gui.core.project import ExportSettings, Keyframe, Shape
+from anonymizer_gui.core.export import pipeline as export_pipeline
+from anonymizer_gui.core.export import safe_output
+from anonymizer_gui.core.foundation.errors import ExportError, MediaError, ProjectFormatError
+from anonymizer_gui.core.export.video import export_video
+from anonymizer_gui.core.project.model import ExportSettings, Keyframe, Shape
 from tests.clips import Tone
 from tests.core.export_fixtures import project_for
 

@@ -4,9 +4,9 @@ import hashlib
 
 import pytest
 
-from anonymizer_gui.core import file_hash
-from anonymizer_gui.core.errors import Cancelled
-from anonymizer_gui.core.file_hash import file_sha256
+from anonymizer_gui.core.foundation import file_hash
+from anonymizer_gui.core.foundation.errors import Cancelled
+from anonymizer_gui.core.foundation.file_hash import file_sha256
 
 
 def test_digest_progress_and_cancel(tmp_path, monkeypatch):

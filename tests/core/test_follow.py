@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from anonymizer_gui.core.errors import AnonymizerError, Cancelled
-from anonymizer_gui.core.follow import follow_frames, follow_shape, shape_in_box
-from anonymizer_gui.core.interpolate import shape_at
+from anonymizer_gui.core.foundation.errors import AnonymizerError, Cancelled
+from anonymizer_gui.core.tracking.follow import follow_frames, follow_shape, shape_in_box
+from anonymizer_gui.core.project.interpolate import shape_at
 from anonymizer_gui.core.media import probe
-from anonymizer_gui.core.project import Keyframe, Shape, Track
+from anonymizer_gui.core.project.model import Keyframe, Shape, Track
 from tests.clips import MovingBox, make_clip
 
 

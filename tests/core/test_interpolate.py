@@ -2,8 +2,8 @@
 
 import pytest
 
-from anonymizer_gui.core.interpolate import masked_ranges, masks_at, shape_at
-from anonymizer_gui.core.project import Keyframe, MaskStyle, MediaRef, Project, Shape, Track
+from anonymizer_gui.core.project.interpolate import masked_ranges, masks_at, shape_at
+from anonymizer_gui.core.project.model import Keyframe, MaskStyle, MediaRef, Project, Shape, Track
 
 
 def rect(x1, y1, x2, y2):

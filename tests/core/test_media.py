@@ -8,7 +8,7 @@ import av
 import numpy as np
 import pytest
 
-from anonymizer_gui.core import frame_index
+from anonymizer_gui.core.media import frame_index
 from anonymizer_gui.core.media import FrameReader, iter_frames, probe, rotate_to_display
 from tests.clips import Tone, detail, make_clip, make_still, make_truncated, read_frame_number
 

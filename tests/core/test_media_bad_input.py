@@ -7,7 +7,7 @@ import os
 import pytest
 
 from anonymizer_gui.cli import main
-from anonymizer_gui.core.errors import MediaError
+from anonymizer_gui.core.foundation.errors import MediaError
 from anonymizer_gui.core.media import FrameReader, iter_frames, probe
 from tests.clips import (make_audio_only, make_clip, make_random_bytes, make_text_file, make_truncated,
                          make_unsupported_codec, make_zero_bytes)

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from anonymizer_gui import cli
-from anonymizer_gui.core import models
-from anonymizer_gui.core.errors import ModelError
+from anonymizer_gui.core.detect import manifest as models
+from anonymizer_gui.core.foundation.errors import ModelError
 
 WEIGHTS = b"ONNX-ish weights " * 500
 WEIGHTS_SHA = hashlib.sha256(WEIGHTS).hexdigest()

@@ -4,8 +4,8 @@ import json
 
 import pytest
 
-from anonymizer_gui.core.errors import ProjectFormatError
-from anonymizer_gui.core.project import (SCHEMA_VERSION, Keyframe, MaskStyle, MediaRef, Project, Shape,
+from anonymizer_gui.core.foundation.errors import ProjectFormatError
+from anonymizer_gui.core.project.model import (SCHEMA_VERSION, Keyframe, MaskStyle, MediaRef, Project, Shape,
                                          Track)
 
 

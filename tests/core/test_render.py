@@ -7,10 +7,10 @@ import cv2
 import numpy as np
 import pytest
 
-from anonymizer_gui.core.frame_planes import is_renderable, layout_of, plane_views, render_frame
-from anonymizer_gui.core.media_rotation import rotate_to_display
-from anonymizer_gui.core.project import MaskStyle, Shape
-from anonymizer_gui.core.render import (PIXELATE_CELLS, PlaneLayout, grown_outline, mask_extent, render_bgr,
+from anonymizer_gui.core.render.frame_planes import is_renderable, layout_of, plane_views, render_frame
+from anonymizer_gui.core.media.rotation import rotate_to_display
+from anonymizer_gui.core.project.model import MaskStyle, Shape
+from anonymizer_gui.core.render.masks import (PIXELATE_CELLS, PlaneLayout, grown_outline, mask_extent, render_bgr,
                                         render_planes, shape_to_coded)
 from tests.clips import detail, gradient
 

@@ -13,7 +13,7 @@ from onnx import TensorProto, helper
 from anonymizer_gui.core.detect import runtime
 from anonymizer_gui.core.detect.runtime import (CPU, CUDA, DIRECTML, ModelSession, ProviderFallbackWarning,
                                                 choose_providers)
-from anonymizer_gui.core.errors import ModelError
+from anonymizer_gui.core.foundation.errors import ModelError
 
 REAL_SESSION = ort.InferenceSession
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from anonymizer_gui.core.track import (IdCounter, LabelTrackers, Tracker, TrackerSettings, box_iou,
+from anonymizer_gui.core.tracking.tracker import (IdCounter, LabelTrackers, Tracker, TrackerSettings, box_iou,
                                        match_by_iou)
 from tests.core.track_scenes import SceneObject, linear, run_tracker
 

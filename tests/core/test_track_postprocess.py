@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from anonymizer_gui.core.interpolate import shape_at
-from anonymizer_gui.core.project import REVIEW_MIN_FRAMES, MaskStyle, Track
-from anonymizer_gui.core.track import Tracklet
-from anonymizer_gui.core.track_postprocess import (TrackShapeSettings, outward_excess, reduce_to_keyframes,
+from anonymizer_gui.core.project.interpolate import shape_at
+from anonymizer_gui.core.project.model import REVIEW_MIN_FRAMES, MaskStyle, Track
+from anonymizer_gui.core.tracking.tracker import Tracklet
+from anonymizer_gui.core.tracking.postprocess import (TrackShapeSettings, outward_excess, reduce_to_keyframes,
                                                    share_of_size, tracklet_to_track)
 from tests.core.track_scenes import SceneObject, linear, run_tracker
 

@@ -4,9 +4,9 @@ import copy
 
 import pytest
 
-from anonymizer_gui.core import trackops
-from anonymizer_gui.core.interpolate import shape_at
-from anonymizer_gui.core.project import Keyframe, Shape, Track
+from anonymizer_gui.core.project import track_edits as trackops
+from anonymizer_gui.core.project.interpolate import shape_at
+from anonymizer_gui.core.project.model import Keyframe, Shape, Track
 
 
 def moving_track():

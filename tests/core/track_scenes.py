@@ -7,7 +7,7 @@ from typing import Callable
 
 import numpy as np
 
-from anonymizer_gui.core.track import Tracker, Tracklet
+from anonymizer_gui.core.tracking.tracker import Tracker, Tracklet
 
 Path = Callable[[int], np.ndarray]  # frame -> true box x1y1x2y2
 

@@ -17,10 +17,10 @@ import numpy as np
 import pytest
 
 from anonymizer_gui.cli import main
-from anonymizer_gui.core.interpolate import masks_at
+from anonymizer_gui.core.project.interpolate import masks_at
 from anonymizer_gui.core.media import FrameReader, probe
-from anonymizer_gui.core.project import Keyframe, MaskStyle, Project, Shape, Track
-from anonymizer_gui.core.render import mask_extent
+from anonymizer_gui.core.project.model import Keyframe, MaskStyle, Project, Shape, Track
+from anonymizer_gui.core.render.masks import mask_extent
 from tests.clips import MovingBox, Tone, detail, make_clip, read_frame_number
 from tests.core.export_fixtures import audio_summary, box_track, frame_times, media_ref
 

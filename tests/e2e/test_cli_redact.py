@@ -127,8 +127,8 @@ def test_analyze_writes_a_project_whose_track_follows_the_face(pan_clip, tmp_pat
     assert done.returncode == 0, f"analyze failed ({done.returncode}):\n{done.stderr}"
     assert "found 1 face" in done.stdout
 
-    from anonymizer_gui.core.interpolate import shape_at
-    from anonymizer_gui.core.project import Project
+    from anonymizer_gui.core.project.interpolate import shape_at
+    from anonymizer_gui.core.project.model import Project
 
     project = Project.load(project_file)
     assert project.media.frame_count == FRAMES and project.analysis["thresholds"]["face"] == 0.3

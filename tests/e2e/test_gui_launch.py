@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from anonymizer_gui.ui import launch
+from anonymizer_gui.ui.app import launch
 
 REPO = Path(__file__).resolve().parents[2]
 

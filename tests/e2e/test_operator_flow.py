@@ -21,12 +21,12 @@ from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
-from anonymizer_gui.core.interpolate import masks_at, shape_at
+from anonymizer_gui.core.project.interpolate import masks_at, shape_at
 from anonymizer_gui.core.media import FrameReader
-from anonymizer_gui.core.project import Project
-from anonymizer_gui.core.render import render_bgr
-from anonymizer_gui.ui import prompts
-from anonymizer_gui.ui.export_dialog import ExportDialog
+from anonymizer_gui.core.project.model import Project
+from anonymizer_gui.core.render.masks import render_bgr
+from anonymizer_gui.ui.shell import prompts
+from anonymizer_gui.ui.shell.export_dialog import ExportDialog
 from tests.clips import MovingBox, detail, make_clip, read_frame_number
 from tests.ui.shell_support import TextureDetector, close_window, frames_of, make_window, shell_env  # noqa: F401
 from tests.ui.test_export_dialog import done_dialog

@@ -14,8 +14,8 @@ import pytest
 
 from anonymizer_gui.core.detect.base import Detections, Detector
 from anonymizer_gui.core.detect.runtime import CPU, ProviderChoice
-from anonymizer_gui.ui import prompts
-from anonymizer_gui.ui import settings as S
+from anonymizer_gui.ui.shell import prompts
+from anonymizer_gui.ui.app import settings as S
 
 
 class Answers:
@@ -54,8 +54,8 @@ def shell_env(tmp_path, monkeypatch):
 
 
 def make_window(qtbot, autosave_interval_ms: int = 60_000):
-    from anonymizer_gui.ui.app import create_application
-    from anonymizer_gui.ui.main_window import MainWindow
+    from anonymizer_gui.ui.app.application import create_application
+    from anonymizer_gui.ui.shell.main_window import MainWindow
 
     create_application([])
     window = MainWindow(autosave_interval_ms=autosave_interval_ms)

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from anonymizer_gui.core.project import Keyframe, Project, Shape, Track
-from anonymizer_gui.ui import autosave as A
-from anonymizer_gui.ui import commands
+from anonymizer_gui.core.project.model import Keyframe, Project, Shape, Track
+from anonymizer_gui.ui.shell import autosave as A
+from anonymizer_gui.ui.document import commands
 from tests.ui.shell_support import close_window, make_window, open_and_wait, shell_env  # noqa: F401
 
 INTERVAL_MS = 200

@@ -2,10 +2,10 @@
 
 import pytest
 
-from anonymizer_gui.core.interpolate import shape_at
-from anonymizer_gui.core.project import Keyframe, MaskStyle, MediaRef, Project, Shape, Track
-from anonymizer_gui.ui import commands
-from anonymizer_gui.ui.document import ProjectDocument
+from anonymizer_gui.core.project.interpolate import shape_at
+from anonymizer_gui.core.project.model import Keyframe, MaskStyle, MediaRef, Project, Shape, Track
+from anonymizer_gui.ui.document import commands
+from anonymizer_gui.ui.document.document import ProjectDocument
 
 
 @pytest.fixture

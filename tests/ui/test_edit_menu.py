@@ -8,10 +8,10 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 
-from anonymizer_gui.core.interpolate import shape_at
+from anonymizer_gui.core.project.interpolate import shape_at
 from anonymizer_gui.core.media import probe
-from anonymizer_gui.core.project import Keyframe, Shape, Track
-from anonymizer_gui.ui.project_io import new_project
+from anonymizer_gui.core.project.model import Keyframe, Shape, Track
+from anonymizer_gui.ui.shell.project_files import new_project
 from tests.clips import make_clip
 from tests.ui.shell_support import open_and_wait, shell_env, window  # noqa: F401 - fixtures
 

@@ -8,12 +8,12 @@ import sys
 import pytest
 from PySide6.QtCore import QTimer
 
-from anonymizer_gui.core import safe_output
-from anonymizer_gui.core.models import FETCH_COMMAND
-from anonymizer_gui.core.project import ExportSettings, Project
-from anonymizer_gui.ui import error_dialog
-from anonymizer_gui.ui.error_dialog import open_error_dialogs
-from anonymizer_gui.ui.export_job import start_export
+from anonymizer_gui.core.export import safe_output
+from anonymizer_gui.core.detect.manifest import FETCH_COMMAND
+from anonymizer_gui.core.project.model import ExportSettings, Project
+from anonymizer_gui.ui.shell import error_dialog
+from anonymizer_gui.ui.shell.error_dialog import open_error_dialogs
+from anonymizer_gui.ui.jobs.export_job import start_export
 from tests.clips import make_random_bytes, make_text_file
 from tests.ui.shell_support import open_and_wait, shell_env, wait_jobs_done, window  # noqa: F401
 from tests.ui.test_autosave import add_track
@@ -120,7 +120,7 @@ def test_uncaught_exception_in_a_slot_becomes_a_dialog(qtbot, window, monkeypatc
 
 
 def test_user_errors_in_slots_show_without_details(qtbot, window, monkeypatch):
-    from anonymizer_gui.core.errors import MediaError
+    from anonymizer_gui.core.foundation.errors import MediaError
 
     box = error_dialog.show_exception(window, MediaError("cannot read clip.mp4: unsupported codec 'foo'"))
     assert box.windowTitle() == "Cannot open the media" and box.detailedText() == ""

@@ -10,11 +10,11 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from anonymizer_gui.core.media import probe
-from anonymizer_gui.core.project import Keyframe, Shape, Track
-from anonymizer_gui.core.report import default_report_path
-from anonymizer_gui.ui import export_job
-from anonymizer_gui.ui.export_dialog import ExportDialog
-from anonymizer_gui.ui.project_io import new_project
+from anonymizer_gui.core.project.model import Keyframe, Shape, Track
+from anonymizer_gui.core.export.report import default_report_path
+from anonymizer_gui.ui.jobs import export_job
+from anonymizer_gui.ui.shell.export_dialog import ExportDialog
+from anonymizer_gui.ui.shell.project_files import new_project
 from tests.clips import detail, make_still
 from tests.ui.shell_support import frames_of, open_and_wait, shell_env, window  # noqa: F401
 

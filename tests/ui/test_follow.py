@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from anonymizer_gui.core.interpolate import shape_at
-from anonymizer_gui.core.project import Keyframe, Shape, Track
-from anonymizer_gui.core.trackops import with_followed
-from anonymizer_gui.ui.follow import make_follow_worker
+from anonymizer_gui.core.project.interpolate import shape_at
+from anonymizer_gui.core.project.model import Keyframe, Shape, Track
+from anonymizer_gui.core.project.track_edits import with_followed
+from anonymizer_gui.ui.jobs.follow_job import make_follow_worker
 from tests.clips import MovingBox
 from tests.ui.views_support import open_editor
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from anonymizer_gui.core.media import probe
-from anonymizer_gui.ui.frames import FrameCache, FrameSource, make_thumbnail
+from anonymizer_gui.ui.media.frames import FrameCache, FrameSource, make_thumbnail
 from tests.clips import make_clip, read_frame_number
 
 

@@ -6,8 +6,8 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 
-from anonymizer_gui.core.project import MaskStyle
-from anonymizer_gui.ui.inspector import Inspector
+from anonymizer_gui.core.project.model import MaskStyle
+from anonymizer_gui.ui.panels.inspector import Inspector
 from tests.ui.views_support import open_editor
 
 

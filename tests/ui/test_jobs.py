@@ -11,12 +11,12 @@ import threading
 import pytest
 from PySide6.QtCore import Qt
 
-from anonymizer_gui.core.jobs import Progress
-from anonymizer_gui.core.project import ExportSettings
-from anonymizer_gui.ui.background import BACKGROUND_NICENESS
-from anonymizer_gui.ui.export_job import start_export
-from anonymizer_gui.ui.job_bar import format_progress
-from anonymizer_gui.ui.workers import Worker
+from anonymizer_gui.core.foundation.progress import Progress
+from anonymizer_gui.core.project.model import ExportSettings
+from anonymizer_gui.ui.jobs.background import BACKGROUND_NICENESS
+from anonymizer_gui.ui.jobs.export_job import start_export
+from anonymizer_gui.ui.jobs.job_bar import format_progress
+from anonymizer_gui.ui.jobs.worker import Worker
 from tests.clips import MovingBox
 from tests.ui.shell_support import TextureDetector, open_and_wait, shell_env, wait_jobs_done, window  # noqa: F401
 

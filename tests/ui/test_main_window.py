@@ -11,10 +11,10 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import (QApplication, QCheckBox, QDialog, QDockWidget, QStyle, QStyleOptionButton,
                                QTableWidget)
 
-from anonymizer_gui.core.project import Keyframe, Shape, Track
-from anonymizer_gui.ui import commands
-from anonymizer_gui.ui import settings as S
-from anonymizer_gui.ui.app import apply_theme
+from anonymizer_gui.core.project.model import Keyframe, Shape, Track
+from anonymizer_gui.ui.document import commands
+from anonymizer_gui.ui.app import settings as S
+from anonymizer_gui.ui.app.application import apply_theme
 from tests.ui.shell_support import (TextureDetector, close_window, make_window, open_and_wait, shell_env,  # noqa: F401
                                     wait_jobs_done, window)
 

@@ -7,8 +7,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QMainWindow
 
-from anonymizer_gui.ui.playback import Playback
-from anonymizer_gui.ui.viewer import VideoViewer
+from anonymizer_gui.ui.media.playback import Playback
+from anonymizer_gui.ui.viewer.viewer import VideoViewer
 from tests.ui.views_support import open_editor
 
 

@@ -11,8 +11,9 @@ from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication
 
-from anonymizer_gui.core.project import Keyframe, Project, Shape, Track
-from anonymizer_gui.ui import commands, prompts
+from anonymizer_gui.core.project.model import Keyframe, Project, Shape, Track
+from anonymizer_gui.ui.document import commands
+from anonymizer_gui.ui.shell import prompts
 from tests.ui.shell_support import close_window, make_window, open_and_wait, shell_env, window  # noqa: F401
 
 

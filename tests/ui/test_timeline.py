@@ -8,11 +8,11 @@ from PySide6.QtGui import QWheelEvent
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
-from anonymizer_gui.core.project import Keyframe, Shape, Track
-from anonymizer_gui.ui.timeline import RULER_H, TimelineView
-from anonymizer_gui.ui.timeline_lanes import lane_data
-from anonymizer_gui.ui.tracks_panel import TracksPanel
-from anonymizer_gui.ui.viewer import VideoViewer
+from anonymizer_gui.core.project.model import Keyframe, Shape, Track
+from anonymizer_gui.ui.timeline.timeline import RULER_H, TimelineView
+from anonymizer_gui.ui.timeline.lanes import lane_data
+from anonymizer_gui.ui.panels.tracks_panel import TracksPanel
+from anonymizer_gui.ui.viewer.viewer import VideoViewer
 from tests.ui.views_support import drag, show_widget
 
 
@@ -123,7 +123,7 @@ def test_lane_marks_weak_and_bridged_frames_and_leaves_outside_empty():
 
 
 def test_lanes_follow_undo_of_track_edits(timeline, editor, qtbot):
-    from anonymizer_gui.ui import commands
+    from anonymizer_gui.ui.document import commands
 
     doc = editor.doc
     doc.undo_stack.push(commands.set_enabled(doc, [1], False))

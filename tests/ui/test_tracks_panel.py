@@ -8,10 +8,10 @@ from PySide6.QtGui import QPixmap
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QStyle, QStyleOptionViewItem
 
-from anonymizer_gui.ui.timeline import TimelineView
-from anonymizer_gui.ui.tracks_model import COL_ON, COL_RANGE, COL_SCORE, COL_THUMB, COL_TRACK
-from anonymizer_gui.ui.tracks_panel import TracksPanel
-from anonymizer_gui.ui.viewer import VideoViewer
+from anonymizer_gui.ui.timeline.timeline import TimelineView
+from anonymizer_gui.ui.panels.tracks_model import COL_ON, COL_RANGE, COL_SCORE, COL_THUMB, COL_TRACK
+from anonymizer_gui.ui.panels.tracks_panel import TracksPanel
+from anonymizer_gui.ui.viewer.viewer import VideoViewer
 from tests.ui.views_support import show_widget
 
 

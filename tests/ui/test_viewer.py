@@ -8,9 +8,9 @@ from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtGui import QImage
 from PySide6.QtTest import QTest
 
-from anonymizer_gui.core.interpolate import masks_at, shape_at
-from anonymizer_gui.core.render import render_bgr
-from anonymizer_gui.ui.viewer import VideoViewer
+from anonymizer_gui.core.project.interpolate import masks_at, shape_at
+from anonymizer_gui.core.render.masks import render_bgr
+from anonymizer_gui.ui.viewer.viewer import VideoViewer
 from tests.clips import read_frame_number
 from tests.ui.views_support import drag, show_widget
 
@@ -161,7 +161,7 @@ def test_redacted_preview_shows_exactly_what_render_bgr_gives(viewer, editor, qt
     assert np.array_equal(shown.reshape(img.height(), img.width(), 3), expected)
     assert "PREVIEW" in viewer.status_text()
     # switching the disabled track on changes what goes out; the preview follows the document
-    from anonymizer_gui.ui import commands
+    from anonymizer_gui.ui.document import commands
     doc.undo_stack.push(commands.set_enabled(doc, [3], True))
     masks = [(shape, style) for _t, shape, style in masks_at(doc.project, 9)]
     assert np.array_equal(viewer.displayed_bgr, render_bgr(plain, masks))
@@ -187,8 +187,8 @@ def test_wheel_zooms_and_fit_restores(viewer, editor, qtbot):
 
 def test_a_still_image_is_a_one_frame_project(tmp_path, qtbot):
     from anonymizer_gui.core.media import probe
-    from anonymizer_gui.ui.document import ProjectDocument
-    from anonymizer_gui.ui.frames import FrameSource
+    from anonymizer_gui.ui.document.document import ProjectDocument
+    from anonymizer_gui.ui.media.frames import FrameSource
     from tests.clips import make_still
     from tests.ui.views_support import project_for
 

@@ -9,9 +9,9 @@ from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtTest import QTest
 
 from anonymizer_gui.core.media import probe
-from anonymizer_gui.core.project import Keyframe, MediaRef, Project, Shape, Track
-from anonymizer_gui.ui.document import ProjectDocument
-from anonymizer_gui.ui.frames import FrameSource
+from anonymizer_gui.core.project.model import Keyframe, MediaRef, Project, Shape, Track
+from anonymizer_gui.ui.document.document import ProjectDocument
+from anonymizer_gui.ui.media.frames import FrameSource
 from tests.clips import ClipTruth, make_clip
 
 

@@ -1,6 +1,6 @@
 """Detectors: one interface (`Detector.detect(frames) -> list[Detections]`), one module per family.
 
-    from anonymizer_gui.core.detect import create_detector
+    from . import create_detector
     faces = create_detector("face", device="auto")      # by task, or by manifest name ("centerface")
     per_frame = faces.detect([frame_bgr, ...])           # boxes in each frame's pixels
     faces.provider.reason                                 # which device, and why (for CLI and report)

@@ -13,7 +13,7 @@ from typing import ClassVar, Sequence
 
 import numpy as np
 
-from ..errors import ModelError
+from ..foundation.errors import ModelError
 from .runtime import ProviderChoice
 
 

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..models import ModelSpec, model_path
+from .manifest import ModelSpec, model_path
 from .base import Detections, parse_size, resolve_settings
 from .nms import nms
 from .runtime import ModelSession, ProviderChoice

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..errors import ModelError
-from ..models import ModelSpec, default_spec_for_task, load_manifest
+from ..foundation.errors import ModelError
+from .manifest import ModelSpec, default_spec_for_task, load_manifest
 from .base import Detector
 from .centerface import CenterFaceDetector
 from .retina_plate import RetinaPlateDetector

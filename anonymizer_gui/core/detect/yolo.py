@@ -12,8 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import ModelError
-from ..models import ModelSpec, model_path
+from ..foundation.errors import ModelError
+from .manifest import ModelSpec, model_path
 from .base import Detections, parse_size, resolve_settings
 from .nms import nms
 from .runtime import ModelSession, ProviderChoice

@@ -1,0 +1,207 @@
+"""`anonymizer-gui analyze` (video -> project) and `anonymizer-gui redact` (video -> redacted video, one step).
+
+Both print which device runs the detectors and why, show a progress bar on stderr, and exit 0 on
+success, 1 on a user error or cancel (Ctrl-C), 2 on an internal error (see cli.py).
+Ctrl-C during `analyze` stops after the current batch and still writes the project with the tracks
+found so far (marked cancelled); a second Ctrl-C aborts at once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+from contextlib import contextmanager
+from pathlib import Path
+
+from .progress import TerminalProgress
+from ..core.analysis.analyze import AnalysisCancelled, AnalysisSettings, analyze, load_detectors
+from ..core.foundation.errors import AnonymizerError, MediaError
+from ..core.project.model import STYLE_KINDS, MaskStyle, Project
+
+DEVICES = ("auto", "cpu", "cuda")
+
+
+def add_parser(subparsers) -> None:
+    analyze_parser = subparsers.add_parser(
+        "analyze", help="detect and track faces and plates; write a project to review",
+        description="Detect faces and licence plates on every frame, link them into tracks and write a "
+                    "project file that the editor opens for review (or `export` renders).")
+    analyze_parser.add_argument("video", metavar="VIDEO", help="video or image file")
+    analyze_parser.add_argument("-o", "--output", required=True, metavar="PROJECT.json", help="project file to write")
+    _add_analysis_options(analyze_parser)
+    analyze_parser.set_defaults(func=run_analyze)
+
+    redact = subparsers.add_parser(
+        "redact", help="analyse and export in one step: VIDEO -> redacted video (or image)",
+        description="Detect, track and mask faces and licence plates, then write the redacted file, keeping "
+                    "the audio. For review before export, use `analyze` and the editor instead.")
+    redact.add_argument("video", metavar="VIDEO", help="video or image file")
+    redact.add_argument("-o", "--output", required=True, metavar="OUT",
+                        help="redacted file to write (.mp4, .mov, .mkv, .webm; .jpg/.png for an image)")
+    redact.add_argument("--style", choices=STYLE_KINDS, default="blur", help="how masks look (default: blur)")
+    redact.add_argument("--project", metavar="PROJECT.json",
+                        help="also save the analysed project here (refused if the file exists)")
+    _add_analysis_options(redact)
+    redact.set_defaults(func=run_redact)
+
+
+def _add_analysis_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--classes", default="face,plate", metavar="LIST",
+                        help="what to find, comma-separated (default: face,plate)")
+    parser.add_argument("--threshold", metavar="T", default=None,
+                        help="detector score that starts a track: one number for every class, or per class "
+                             "as face=0.2,plate=0.4 (default: each model's own; lower finds more)")
+    parser.add_argument("--device", choices=DEVICES, default="auto",
+                        help="where the detectors run (default: auto, a GPU when one works)")
+    parser.add_argument("--detect-every", type=_positive_int, default=1, metavar="K",
+                        help="detect on every K-th frame only and track in between (faster, may miss "
+                             "brief faces; default 1)")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, not '{text}'") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, not {value}")
+    return value
+
+
+def parse_classes(text: str) -> tuple[str, ...]:
+    classes = tuple(dict.fromkeys(c.strip() for c in text.split(",") if c.strip()))
+    if not classes:
+        raise AnonymizerError("--classes is empty; give e.g. face,plate")
+    return classes
+
+
+def parse_thresholds(text: str | None, classes: tuple[str, ...]) -> dict[str, float]:
+    if not text:
+        return {}
+    pairs = {}
+    if "=" not in text:
+        value = _threshold_value(text, "--threshold")
+        return {c: value for c in classes}
+    for part in text.split(","):
+        label, sep, value = part.partition("=")
+        label = label.strip()
+        if not sep or not label:
+            raise AnonymizerError(f"--threshold '{text}': write one number, or class=number pairs like face=0.2")
+        if label not in classes:
+            raise AnonymizerError(f"--threshold names '{label}', which is not in --classes ({', '.join(classes)})")
+        pairs[label] = _threshold_value(value, f"--threshold {label}")
+    return pairs
+
+
+def _threshold_value(text: str, where: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise AnonymizerError(f"{where}: '{text}' is not a number") from None
+    if not 0.0 < value <= 1.0:
+        raise AnonymizerError(f"{where}: {value} must lie between 0 and 1")
+    return value
+
+
+def settings_from(args: argparse.Namespace) -> AnalysisSettings:
+    classes = parse_classes(args.classes)
+    return AnalysisSettings(classes=classes, thresholds=parse_thresholds(args.threshold, classes),
+                            device=args.device, detect_every=args.detect_every)
+
+
+def run_analyze(args: argparse.Namespace) -> int:
+    output = Path(args.output)
+    _check_writable_folder(output, "project")
+    project = _analyse(args, settings_from(args), keep_partial_in=output)
+    project.save(output)
+    print(_summary(project) + f"; wrote {output}")
+    return 0
+
+
+def run_redact(args: argparse.Namespace) -> int:
+    output = Path(args.output)
+    _check_writable_folder(output, "output")
+    project_path = Path(args.project) if args.project else None
+    if project_path is not None:
+        if project_path.exists():
+            raise AnonymizerError(f"{project_path} already exists; choose another --project path (to render a "
+                                  f"reviewed project, use `anonymizer-gui export`)")
+        _check_writable_folder(project_path, "project")
+    if Path(args.video).resolve() == output.resolve():
+        raise AnonymizerError("the output would overwrite the input video; choose another -o path")
+    from ..core.export.video import export_video  # the encoder side loads only when needed
+
+    project = _analyse(args, settings_from(args), keep_partial_in=None)
+    project.default_style = MaskStyle(kind=args.style)
+    if project_path is not None:
+        project.save(project_path)
+    print(_summary(project) + (f"; project saved to {project_path}" if project_path else ""))
+    with TerminalProgress(enabled=not args.quiet) as bar, _ctrl_c_cancels() as cancelled:
+        result = export_video(project, output, project.export, progress=bar, cancel=cancelled.is_set)
+    for warning in result.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    print(f"wrote {result.output} and its report {result.report_path}")
+    return 0
+
+
+def _analyse(args: argparse.Namespace, settings: AnalysisSettings, keep_partial_in: Path | None) -> Project:
+    video = Path(args.video)
+    if not video.is_file():  # before loading models, so the message is about the file
+        raise MediaError(f"{video} does not exist" if not video.exists() else f"{video} is not a file")
+    detectors = load_detectors(settings.classes, settings)
+    for label, det in detectors.items():
+        print(f"{label}: {det.name} on {det.provider.reason}", file=sys.stderr)
+    with TerminalProgress(enabled=not args.quiet) as bar, _ctrl_c_cancels() as cancelled:
+        try:
+            return analyze(args.video, settings=settings, progress=bar, cancel=cancelled.is_set,
+                           detectors=detectors)
+        except AnalysisCancelled as stop:
+            bar.close()
+            if keep_partial_in is not None:
+                stop.partial.save(keep_partial_in)
+                done = stop.partial.analysis.get("frames_analyzed", 0)
+                print(f"cancelled after {done} of {stop.partial.media.frame_count} frames; "
+                      f"{_summary(stop.partial)}; wrote {keep_partial_in}", file=sys.stderr)
+            raise
+
+
+def _summary(project: Project) -> str:
+    counts: dict[str, int] = {}
+    for t in project.tracks:
+        counts[t.label] = counts.get(t.label, 0) + 1
+    found = ", ".join(f"{n} {label}{'' if n == 1 else 's'}" for label, n in counts.items()) or "nothing"
+    review = sum(t.needs_review for t in project.tracks)
+    fps = project.analysis.get("timings", {}).get("fps")
+    return f"found {found}" + (f" ({review} to review)" if review else "") + (f" at {fps:.1f} fps" if fps else "")
+
+
+def _check_writable_folder(path: Path, what: str) -> None:
+    folder = path.resolve().parent
+    if not folder.is_dir():
+        raise AnonymizerError(f"cannot write the {what} file {path}: the folder {folder} does not exist")
+    if path.is_dir():
+        raise AnonymizerError(f"cannot write the {what} file {path}: it is a folder")
+
+
+@contextmanager
+def _ctrl_c_cancels():
+    """First Ctrl-C asks the job to stop cleanly; a second one interrupts at once."""
+    flag = threading.Event()
+    if threading.current_thread() is not threading.main_thread():
+        yield flag
+        return
+
+    def on_sigint(signum, frame):
+        if flag.is_set():
+            raise KeyboardInterrupt
+        flag.set()
+        print("\nstopping after the current batch (Ctrl-C again to abort)", file=sys.stderr)
+
+    previous = signal.signal(signal.SIGINT, on_sigint)
+    try:
+        yield flag
+    finally:
+        signal.signal(signal.SIGINT, previous)

@@ -1,0 +1,56 @@
+"""`anonymizer-gui export PROJECT.json -o OUT`: burn a project's masks into a new video."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import sys
+from pathlib import Path
+
+from .progress import TerminalProgress
+
+
+def add_parser(subparsers) -> None:
+    p = subparsers.add_parser(
+        "export", help="write the video with every mask of a project burnt in, plus an audit report",
+        description="Write the project's video with every mask burnt in. The input is never modified; "
+                    "the output appears only when complete, with its audit report beside it "
+                    "(OUT.audit.json). Metadata and subtitles are stripped unless asked to keep them.")
+    p.add_argument("project", metavar="PROJECT.json", help="project file (from `analyze` or the editor)")
+    p.add_argument("-o", "--output", required=True, metavar="OUT",
+                   help="output video: .mp4, .m4v, .mov, .mkv, .webm or .avi (.png/.jpg for a still image)")
+    p.add_argument("--codec", help="video encoder (default: libx264; libvpx-vp9 for .webm, mpeg4 for .avi)")
+    p.add_argument("--crf", type=int, help="constant rate factor, lower is better quality (default 18)")
+    p.add_argument("--preset", help="encoder speed preset, ultrafast .. veryslow (default medium)")
+    p.add_argument("--keep-metadata", action="store_true", default=None,
+                   help="keep container and stream tags (location, device, creation time ...)")
+    p.add_argument("--keep-subtitles", action="store_true", default=None,
+                   help="copy subtitle streams where the container can hold them")
+    p.add_argument("--report", metavar="PATH", help="where to write the audit report (default OUT.audit.json)")
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..core.foundation.errors import ExportError
+    from ..core.export.video import export_video
+    from ..core.project.model import Project
+    from ..core.export.safe_output import same_file
+
+    project = Project.load(args.project)
+    for what, path in (("output", args.output), ("report", args.report)):
+        if path is not None and same_file(Path(path), Path(args.project)):
+            raise ExportError(f"the {what} {path} is the project file; choose another file name")
+    overrides = {"codec": args.codec, "crf": args.crf, "preset": args.preset,
+                 "keep_metadata": args.keep_metadata, "keep_subtitles": args.keep_subtitles}
+    settings = dataclasses.replace(project.export, **{k: v for k, v in overrides.items() if v is not None})
+    with TerminalProgress(enabled=not args.quiet) as bar:
+        result = export_video(project, Path(args.output), settings, progress=bar, report_path=args.report)
+    for line in result.warnings:
+        print(f"warning: {line}", file=sys.stderr)
+    for line in result.notices:
+        print(f"note: {line}", file=sys.stderr)
+    frames = result.report["frames"]
+    print(f"wrote {result.output} ({frames['total']} frames, {frames['with_mask']} with masks)")
+    print(f"audit report: {result.report_path}")
+    return 0

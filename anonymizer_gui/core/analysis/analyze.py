@@ -1,0 +1,373 @@
+"""Video -> detections -> tracks: the automatic half of a redaction project.
+
+Three things run at once: a decoder thread reads frames into a small bounded queue, a hasher
+thread takes the file's SHA-256 for the project, and the calling thread runs the detectors on
+batches of frames (onnxruntime and PyAV both release the GIL, so they overlap) and feeds the
+trackers. Each tracklet that ends is turned into a keyframed Track at once and handed to
+`on_tracks`, so an editor can show tracks while the analysis goes on.
+
+Cancel: `cancel()` is polled at least every 0.1 s and after each batch; the analysis then stops
+within about one batch and raises `AnalysisCancelled`, a `Cancelled` whose `.partial` is a
+Project with every track found up to the last analysed frame (fail closed: a cancelled analysis
+keeps what it had found) and `analysis["cancelled"] = True`.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Callable, Mapping, Sequence
+
+import numpy as np
+
+from ... import __version__
+from ..foundation.errors import AnonymizerError, Cancelled
+from ..foundation.file_hash import file_sha256
+from ..foundation.progress import CancelFn, ProgressFn, ProgressMeter
+from ..media import MediaInfo, iter_frames, probe
+from ..project.model import MediaRef, Project, Track
+from ..tracking.tracker import IdCounter, LabelTrackers, TrackerSettings, Tracklet
+from ..tracking.postprocess import TrackShapeSettings, tracklet_to_track
+
+if TYPE_CHECKING:
+    from ..detect import Detector
+
+STAGE = "analyse"
+DEFAULT_THRESHOLD = 0.3  # for a manifest entry that names none
+POLL_S = 0.1
+OnTracks = Callable[[list[Track]], None]
+
+
+@dataclass(frozen=True)
+class AnalysisSettings:
+    """What to find and how hard to look. Every field is recorded in project.analysis["settings"].
+
+    thresholds: per class, the detector score a detection needs to start a track (the tracker's
+        high_score); a class not listed uses its model's default from the manifest. Detections
+        down to `low_score_ratio` times the threshold still continue a known track.
+    detect_every: run the detectors on every k-th frame only and let the motion model carry the
+        tracks in between; k times faster, but a face that appears for less than k frames can be
+        missed and turns are followed less closely. 1 (every frame) is the default.
+    extend_s: seconds of mask added before the first and after the last detection of a track.
+    max_lost_s: how long a track lost from sight may be bridged if it is found again.
+    smoothing, keyframe_tolerance, motion_growth: see track_postprocess.TrackShapeSettings.
+    input_size: the detectors' working size (width, height); None: each model's default.
+    models: per class, a manifest model name instead of the class's default model.
+    """
+
+    classes: tuple[str, ...] = ("face", "plate")
+    thresholds: Mapping[str, float] = field(default_factory=dict)
+    device: str = "auto"
+    detect_every: int = 1
+    extend_s: float = 0.3
+    max_lost_s: float = 1.0
+    low_score_ratio: float = 0.5
+    smoothing: float = 1.0
+    keyframe_tolerance: float = 0.04
+    motion_growth: float = 0.5
+    input_size: tuple[int, int] | None = None
+    batch_size: int = 4
+    models: Mapping[str, str] = field(default_factory=dict)
+
+    def __post_init__(self):
+        if not self.classes:
+            raise AnonymizerError("choose at least one class to detect (e.g. face, plate)")
+        if self.detect_every < 1:
+            raise AnonymizerError(f"detect_every must be 1 or more, not {self.detect_every}")
+        for label, value in self.thresholds.items():
+            if not 0.0 < value <= 1.0:
+                raise AnonymizerError(f"the {label} threshold must lie in (0, 1], not {value}")
+        if self.batch_size < 1 or self.extend_s < 0 or self.max_lost_s < 0:
+            raise AnonymizerError("batch_size must be >= 1; extend_s and max_lost_s must not be negative")
+
+    def to_json(self) -> dict:
+        d = asdict(self)
+        d["classes"] = list(self.classes)
+        d["thresholds"] = dict(self.thresholds)
+        d["models"] = dict(self.models)
+        d["input_size"] = list(self.input_size) if self.input_size else None
+        return d
+
+    def tracker_settings(self, threshold: float, fps: float) -> TrackerSettings:
+        k = self.detect_every
+        return TrackerSettings(
+            high_score=threshold,
+            low_score=threshold * self.low_score_ratio,
+            # one detection well above the user's threshold is enough evidence on its own
+            confirm_score=min(1.0, max(0.5, threshold + 0.3)),
+            tentative_max_age=3 * k,
+            max_age=max(2 * k, round(self.max_lost_s * fps)),
+        )
+
+    def shape_settings(self, fps: float) -> TrackShapeSettings:
+        return TrackShapeSettings(extend_frames=round(self.extend_s * fps), smoothing=self.smoothing,
+                                  motion_growth=self.motion_growth, keyframe_tolerance=self.keyframe_tolerance)
+
+
+class AnalysisCancelled(Cancelled):
+    """The user stopped the analysis; `.partial` holds the tracks found so far."""
+
+    def __init__(self, partial: Project):
+        super().__init__("analysis cancelled")
+        self.partial = partial
+
+
+def analyze(video: str | Path, classes: Sequence[str] | None = None, settings: AnalysisSettings | None = None,
+            progress: ProgressFn | None = None, cancel: CancelFn | None = None,
+            on_tracks: OnTracks | None = None, detectors: Mapping[str, "Detector"] | None = None) -> Project:
+    """Analyse `video` (or a still image) and return a Project of automatic tracks.
+
+    classes: labels to find; None takes `settings.classes`. detectors: ready Detector objects by
+    label (reuse loaded models, or inject one in tests); the other classes get the manifest's model.
+    on_tracks is called, on this thread, with each batch of finished tracks.
+    Raises MediaError / ModelError for bad input, AnalysisCancelled (see module text) on cancel.
+    """
+    settings = settings or AnalysisSettings()
+    classes = tuple(dict.fromkeys(classes if classes is not None else settings.classes))
+    if not classes:
+        raise AnonymizerError("choose at least one class to detect (e.g. face, plate)")
+    path = Path(video)
+    info = probe(path)
+    started = time.monotonic()
+    given = {label: det for label, det in (detectors or {}).items() if label in classes}
+    missing = [label for label in classes if label not in given]
+    active = {**given, **(load_detectors(missing, settings) if missing else {})}
+    active = {label: active[label] for label in classes}
+    thresholds = {label: threshold_of(label, det, settings) for label, det in active.items()}
+    load_s = time.monotonic() - started
+    run = _AnalysisRun(path, info, settings, active, thresholds, on_tracks)
+    return run.execute(progress, cancel, load_s)
+
+
+def load_detectors(classes: Sequence[str], settings: AnalysisSettings | None = None) -> dict[str, "Detector"]:
+    """Detectors for `classes` from the manifest (ModelError names the fetch command if missing).
+
+    Each returns detections down to low_score_ratio times its class threshold, for the tracker's
+    second pass. Load them once and pass them to analyze() to reuse them across videos.
+    """
+    from ..detect import create_detector, resolve_spec  # loads onnxruntime: only when analysing
+
+    settings = settings or AnalysisSettings()
+    out = {}
+    for label in classes:
+        spec = resolve_spec(settings.models.get(label, label))
+        threshold = settings.thresholds.get(label, float(spec.params.get("score_threshold", DEFAULT_THRESHOLD)))
+        out[label] = create_detector(spec.name, device=settings.device, input_size=settings.input_size,
+                                     batch_size=settings.batch_size,
+                                     score_threshold=threshold * settings.low_score_ratio)
+    return out
+
+
+def threshold_of(label: str, detector, settings: AnalysisSettings) -> float:
+    """The score a detection of `label` needs to start a track: the setting, else the model's default."""
+    from ..detect.manifest import load_manifest
+
+    if label in settings.thresholds:
+        return float(settings.thresholds[label])
+    spec = load_manifest().get(detector.name)
+    if spec is not None and "score_threshold" in spec.params:
+        return float(spec.params["score_threshold"])
+    return float(detector.score_threshold)
+
+
+class _AnalysisRun:
+    def __init__(self, path: Path, info: MediaInfo, settings: AnalysisSettings, detectors: dict,
+                 thresholds: dict[str, float], on_tracks: OnTracks | None):
+        self.path, self.info, self.settings = path, info, settings
+        self.detectors, self.thresholds, self.on_tracks = detectors, thresholds, on_tracks
+        fps = info.fps if info.fps and info.fps > 0 else 25.0
+        self.trackers = LabelTrackers(thresholds, {label: settings.tracker_settings(threshold, fps)
+                                                   for label, threshold in thresholds.items()}, IdCounter())
+        self.shape = settings.shape_settings(fps)
+        self.tracks: list[Track] = []
+        self.timings = {"detect_s": 0.0, "track_s": 0.0, "wait_for_decode_s": 0.0}
+        self.frames_done = 0  # frames decoded and analysed (skipped ones included)
+        self.frames_detected = 0
+
+    def execute(self, progress: ProgressFn | None, cancel: CancelFn | None, load_s: float) -> Project:
+        start = time.monotonic()
+        meter = ProgressMeter(STAGE, self.info.frame_count, progress, cancel)
+        every = self.settings.detect_every
+        last = self.info.frame_count - 1
+        decoder = _FrameFeeder(self.path, self.info, lambda i: i % every == 0 or i == last,
+                               2 * self.settings.batch_size)
+        hasher = _FileHasher(self.path)
+        try:
+            while True:
+                batch, skipped, ended = self._next_batch(decoder, meter)
+                if batch:
+                    self._analyse(batch)
+                self.frames_done += len(batch) + skipped
+                meter.advance(len(batch) + skipped, force=ended)
+                if ended:
+                    break
+        except Cancelled:
+            decoder.stop()
+            hasher.stop()
+            raise AnalysisCancelled(self._project(hasher, start, load_s, cancelled=True)) from None
+        finally:
+            decoder.stop()
+        hasher.join()
+        return self._project(hasher, start, load_s, cancelled=False)
+
+    def _next_batch(self, decoder: "_FrameFeeder", meter: ProgressMeter):
+        """Up to batch_size frames to detect on, the count of skipped frames, and whether the video ended."""
+        batch: list[tuple[int, np.ndarray]] = []
+        skipped = 0
+        while len(batch) < self.settings.batch_size:
+            waited = time.monotonic()
+            item = decoder.get(POLL_S)
+            self.timings["wait_for_decode_s"] += time.monotonic() - waited
+            if item is None:  # nothing decoded yet: poll the cancel flag while we wait
+                meter.check_cancel()
+                continue
+            kind, index, image = item
+            if kind == "end":
+                return batch, skipped, True
+            if kind == "error":
+                raise image
+            if image is None:
+                skipped += 1
+                if skipped >= 4 * self.settings.batch_size:  # report progress through long skips
+                    return batch, skipped, False
+            else:
+                batch.append((index, image))
+        return batch, skipped, False
+
+    def _analyse(self, batch: list[tuple[int, np.ndarray]]) -> None:
+        images = [img for _, img in batch]
+        per_label = {}
+        t0 = time.monotonic()
+        for label, detector in self.detectors.items():
+            per_label[label] = detector.detect(images)
+        t1 = time.monotonic()
+        for row, (index, _) in enumerate(batch):
+            for label, tracker in self.trackers.trackers.items():
+                dets = per_label[label][row]
+                tracker.update(index, dets.boxes, dets.scores)
+        self._emit(self.trackers.pop_finished())
+        self.timings["detect_s"] += t1 - t0
+        self.timings["track_s"] += time.monotonic() - t1
+        self.frames_detected += len(batch)
+
+    def _emit(self, tracklets: list[Tracklet]) -> None:
+        size = (self.info.width, self.info.height)
+        new = [t for t in (tracklet_to_track(tl, self.info.frame_count, size, self.shape) for tl in tracklets)
+               if t is not None]
+        if new:
+            self.tracks.extend(new)
+            if self.on_tracks is not None:
+                self.on_tracks(new)
+
+    def _project(self, hasher: "_FileHasher", start: float, load_s: float, cancelled: bool) -> Project:
+        t0 = time.monotonic()
+        self._emit(self.trackers.finish())
+        self.timings["track_s"] += time.monotonic() - t0
+        total = time.monotonic() - start
+        info = self.info
+        stat = self.path.stat()
+        media = MediaRef(path=str(self.path.resolve()), size=stat.st_size, sha256=hasher.digest or "",
+                         width=info.width, height=info.height, frame_count=info.frame_count, fps=info.fps,
+                         probe=info.to_json())
+        analysis = {
+            "tool": f"anonymizer-gui {__version__}",
+            "classes": list(self.detectors),
+            "thresholds": dict(self.thresholds),
+            "models": [_model_record(label, det) for label, det in self.detectors.items()],
+            "provider": _provider_record(self.detectors),
+            "settings": self.settings.to_json(),
+            "frames_analyzed": self.frames_done,
+            "frames_detected": self.frames_detected,
+            "cancelled": cancelled,
+            "timings": {"load_models_s": round(load_s, 3), "total_s": round(total, 3),
+                        "fps": round(self.frames_done / total, 2) if total > 0 else 0.0,
+                        **{k: round(v, 3) for k, v in self.timings.items()}},
+        }
+        tracks = sorted(self.tracks, key=lambda t: (t.first_frame, t.id))
+        return Project(media=media, tracks=tracks, analysis=analysis)
+
+
+def _model_record(label: str, detector) -> dict:
+    from ..detect.manifest import load_manifest
+
+    record = {"class": label, "name": detector.name, "family": getattr(detector, "family", ""),
+              "score_floor": float(detector.score_threshold)}
+    spec = load_manifest().get(detector.name)
+    if spec is not None:
+        record.update(sha256=spec.sha256, package=spec.source, licence=spec.licence)
+    return record
+
+
+def _provider_record(detectors: dict) -> dict:
+    choices = {label: det.provider for label, det in detectors.items()}
+    first = next(iter(choices.values()))
+    return {"device": first.device, "reason": first.reason,
+            "per_class": {label: {"device": c.device, "reason": c.reason} for label, c in choices.items()}}
+
+
+class _FrameFeeder:
+    """Decodes on its own thread into a bounded queue; frames not `wanted` are passed as None."""
+
+    def __init__(self, path: Path, info: MediaInfo, wanted: Callable[[int], bool], maxsize: int):
+        self._queue: queue.Queue = queue.Queue(maxsize=max(1, maxsize))
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, args=(path, info, wanted), name="analysis-decode",
+                                        daemon=True)
+        self._thread.start()
+
+    def _run(self, path: Path, info: MediaInfo, wanted: Callable[[int], bool]) -> None:
+        frames = iter_frames(path, info=info)
+        try:
+            for index, image in frames:
+                if self._stop.is_set():
+                    return
+                self._put(("frame", index, image if wanted(index) else None))
+            self._put(("end", None, None))
+        except BaseException as exc:  # noqa: BLE001 - handed to the analysing thread, which raises it
+            self._put(("error", None, exc))
+        finally:
+            frames.close()
+
+    def _put(self, item) -> None:
+        while not self._stop.is_set():
+            try:
+                self._queue.put(item, timeout=POLL_S)
+                return
+            except queue.Full:
+                continue
+
+    def get(self, timeout: float):
+        try:
+            return self._queue.get(timeout=timeout)
+        except queue.Empty:
+            return None
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+
+class _FileHasher:
+    """SHA-256 of the media file on its own thread (hashlib releases the GIL on large chunks)."""
+
+    def __init__(self, path: Path):
+        self.digest: str | None = None
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, args=(path,), name="analysis-hash", daemon=True)
+        self._thread.start()
+
+    def _run(self, path: Path) -> None:
+        try:
+            self.digest = file_sha256(path, cancel=self._stop.is_set)
+        except (OSError, Cancelled):
+            self.digest = None  # the decoder reports unreadable files; the hash just stays empty
+
+    def join(self) -> None:
+        self._thread.join()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)

@@ -1,0 +1,133 @@
+"""The audit report of an export: what was hidden, how, and from which file, as JSON.
+
+It is written beside the output as `<output file name>.audit.json` (out.mp4 -> out.mp4.audit.json,
+so two exports to out.mp4 and out.mkv never share a report) and must be safe to hand over with
+the video: no image data, no folder paths (they often hold a user name), no metadata *values*
+(a GPS position or a device serial is personal data; the keys say what was removed), and no
+names of people. Track labels are detector class names ("face", "plate") or what the operator
+typed; the reason is the operator's own justification and is included as written.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+from pathlib import Path
+
+import av
+
+from ..project import interpolate
+from ..media.info import MediaInfo
+from ..project.model import ExportSettings, Project
+from .safe_output import write_bytes_atomic
+
+REPORT_VERSION = 1
+REPORT_SUFFIX = ".audit.json"
+
+
+def default_report_path(output: Path) -> Path:
+    return output.with_name(output.name + REPORT_SUFFIX)
+
+
+def media_facts(info: MediaInfo) -> dict:
+    """MediaInfo.to_json() without the folder path and without tag values."""
+    facts = info.to_json()
+    facts["path"] = Path(info.path).name
+    facts["tag_keys"] = sorted(facts.pop("tags", {}))
+    return facts
+
+
+def track_entries(project: Project, frame_count: int) -> list[dict]:
+    entries = []
+    for t in project.tracks:
+        ranges = _clip(interpolate.masked_ranges(t), frame_count)
+        style = project.style_of(t)
+        entries.append({
+            "id": t.id, "label": t.label, "source": t.source, "enabled": t.enabled,
+            "style": {"kind": style.kind, "strength": style.strength, "margin": style.margin,
+                      "feather": style.feather, "color": list(style.color)},
+            "keyframes": len(t.keyframes),
+            "masked_ranges": [list(r) for r in ranges],
+            "masked_frames": sum(b - a + 1 for a, b in ranges),
+            "mean_score": None if t.mean_score is None else round(t.mean_score, 4),
+            "reason": t.reason,
+        })
+    return entries
+
+
+def masked_frames(project: Project, frame_count: int) -> dict:
+    """Frames that carry at least one mask (enabled tracks), as a count and inclusive ranges."""
+    spans = sorted(r for t in project.tracks if t.enabled
+                   for r in _clip(interpolate.masked_ranges(t), frame_count))
+    merged: list[list[int]] = []
+    for a, b in spans:
+        if merged and a <= merged[-1][1] + 1:
+            merged[-1][1] = max(merged[-1][1], b)
+        else:
+            merged.append([a, b])
+    return {"total": frame_count, "with_mask": sum(b - a + 1 for a, b in merged), "ranges": merged}
+
+
+def models_used(project: Project) -> list[dict]:
+    out = []
+    for m in project.analysis.get("models", []) or []:
+        if isinstance(m, dict):
+            out.append({k: m.get(k) for k in ("class", "name", "family", "sha256")})
+    return out
+
+
+def build_report(*, project: Project, input_info: MediaInfo, input_size: int, input_sha256: str,
+                 output: Path, output_info: MediaInfo | None, output_size: int, output_sha256: str,
+                 settings: ExportSettings, encoding: dict, streams: list[dict],
+                 metadata_stripped: list[str], metadata_kept: list[str], notices: list[str],
+                 warnings: list[str], timings: dict) -> dict:
+    from ... import __version__
+
+    n = input_info.frame_count
+    return {
+        "report_version": REPORT_VERSION,
+        "program": {"name": "anonymizer-gui", "version": __version__, "pyav": av.__version__,
+                    "ffmpeg": _ffmpeg_version()},
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "input": {"name": Path(input_info.path).name, "size": input_size, "sha256": input_sha256,
+                  "probe": media_facts(input_info)},
+        "output": {"name": output.name, "size": output_size, "sha256": output_sha256,
+                   "probe": media_facts(output_info) if output_info is not None else None},
+        "settings": {"codec": encoding.get("codec"), "crf": settings.crf, "preset": settings.preset,
+                     "keep_metadata": settings.keep_metadata, "keep_subtitles": settings.keep_subtitles,
+                     **{k: v for k, v in encoding.items() if k != "codec"}},
+        "analysis": {"tool": project.analysis.get("tool"), "models": models_used(project),
+                     "thresholds": project.analysis.get("thresholds", {})},
+        "tracks": track_entries(project, n),
+        "frames": masked_frames(project, n),
+        "metadata": {"kept": settings.keep_metadata, "stripped": sorted(metadata_stripped),
+                     "kept_keys": sorted(metadata_kept)},
+        "streams": streams,
+        "notices": list(notices),
+        "warnings": list(warnings),
+        "timings": timings,
+    }
+
+
+def report_bytes(report: dict) -> bytes:
+    return (json.dumps(report, indent=1, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+def write_report(path: Path, report: dict) -> None:
+    write_bytes_atomic(path, report_bytes(report))
+
+
+def _clip(ranges: list[tuple[int, int]], frame_count: int) -> list[tuple[int, int]]:
+    out = []
+    for a, b in ranges:
+        a, b = max(a, 0), min(b, frame_count - 1)
+        if a <= b:
+            out.append((a, b))
+    return out
+
+
+def _ffmpeg_version() -> str | None:
+    try:
+        return str(av.library_versions.get("libavformat"))
+    except AttributeError:
+        return None

@@ -1,0 +1,219 @@
+"""Export: the project's masks burnt into a new video, plus its audit report.
+
+    export_video(project, "out.mp4") -> ExportResult
+
+Before any work: the project must fit its video (no keyframe past the last frame), and the video
+must be the one the project was made from (same size, frame count, dimensions and SHA-256;
+a mismatch is refused, since masks on another cut of a video would hide the wrong places).
+The output must not be the input, by any path, and its folder must exist and be writable.
+
+Fail closed: every frame from a track's first to its last keyframe is masked unless a keyframe
+says `outside` (interpolate.masks_at). The output keeps the exact frame count, every frame's
+time stamp, the display rotation and all audio; see export_streams for the container, codec,
+stream and metadata decisions. Written to a hidden temporary file beside the target and renamed
+into place only when complete and verified (frame count of the written file), together with the
+report; on cancel, error or a full disk the temporary files are removed and nothing else changes.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import av
+import cv2
+
+from ..foundation.errors import ExportError, MediaError
+from .pipeline import Transcoder
+from .streams import (add_other_streams, add_video_stream, apply_metadata, container_options,
+                             plan_output)
+from ..project.interpolate import masks_at
+from ..foundation.progress import CancelFn, ProgressFn, ProgressMeter
+from ..media import STILL_SUFFIXES, FrameReader, MediaInfo, probe
+from ..media.probe import open_input
+from ..project.model import ExportSettings, Project
+from ..render.masks import Mask, render_bgr, shape_to_coded
+from ..foundation.file_hash import file_sha256
+from .report import build_report, default_report_path, report_bytes
+from .safe_output import TempFile, check_output, same_file, write_error
+
+
+@dataclass
+class ExportResult:
+    output: Path
+    report_path: Path
+    report: dict
+    warnings: list[str] = field(default_factory=list)
+    notices: list[str] = field(default_factory=list)
+
+
+def export_video(project: Project, output: str | os.PathLike, settings: ExportSettings | None = None,
+                 progress: ProgressFn | None = None, cancel: CancelFn | None = None,
+                 report_path: str | os.PathLike | None = None) -> ExportResult:
+    """Write `project`'s video with every mask burnt in to `output`, and its audit report."""
+    started = time.monotonic()
+    settings = settings or project.export
+    project.check_frames()
+    media = Path(project.media.path)
+    info = probe(media)
+    _check_tracks_fit(project, info)
+    out = check_output(output, [("input video", media)])
+    report_at = check_output(report_path if report_path is not None else default_report_path(out),
+                             [("input video", media)])
+    if same_file(report_at, out):
+        raise ExportError(f"the report path {report_at} is the output video; choose another")
+    meter = ProgressMeter("export", info.frame_count, progress, cancel)
+    warnings: list[str] = []
+    t0 = time.monotonic()
+    input_sha = _check_same_media(project, info, media, warnings, meter)
+    timings = {"verify_input_s": round(time.monotonic() - t0, 3)}
+    if info.is_still:
+        job = _export_still(project, info, out, meter, timings)
+    else:
+        job = _export_movie(project, info, out, settings, meter, timings)
+    with job["temp"] as tmp:
+        t0 = time.monotonic()
+        output_sha = file_sha256(tmp.path, cancel=meter.is_cancelled)
+        out_info = _verify_output(tmp.path, out, info)
+        timings["verify_output_s"] = round(time.monotonic() - t0, 3)
+        timings["total_s"] = round(time.monotonic() - started, 3)
+        warnings += job["warnings"]
+        report = build_report(
+            project=project, input_info=info, input_size=media.stat().st_size, input_sha256=input_sha,
+            output=out, output_info=out_info, output_size=tmp.path.stat().st_size, output_sha256=output_sha,
+            settings=settings, encoding=job["encoding"], streams=job["streams"],
+            metadata_stripped=job["stripped"], metadata_kept=job["kept"], notices=job["notices"],
+            warnings=warnings, timings=timings)
+        with TempFile(report_at) as report_tmp:
+            report_tmp.write_bytes(report_bytes(report))
+            meter.check_cancel()
+            # Two renames back to back: the video never appears without its report.
+            tmp.commit()
+            report_tmp.commit()
+    meter.advance(0, force=True)
+    return ExportResult(out, report_at, report, warnings, job["notices"])
+
+
+# -- checks ---------------------------------------------------------------------------------------
+def _check_tracks_fit(project: Project, info: MediaInfo) -> None:
+    """check_frames() against the video itself, for projects that do not record a frame count."""
+    if project.media.frame_count <= 0:
+        media = dataclasses.replace(project.media, frame_count=info.frame_count)
+        dataclasses.replace(project, media=media).check_frames()
+
+
+def _check_same_media(project: Project, info: MediaInfo, media: Path, warnings: list[str],
+                      meter: ProgressMeter) -> str:
+    """The input's SHA-256, after refusing a video that is not the project's."""
+    ref = project.media
+    name = media.name
+    size = media.stat().st_size
+    if ref.size and ref.size != size:
+        raise ExportError(f"{name} is not the video this project was made from: it has {size} bytes, "
+                          f"the project expects {ref.size}")
+    if ref.frame_count and ref.frame_count != info.frame_count:
+        raise ExportError(f"{name} has {info.frame_count} frames but the project expects {ref.frame_count}; "
+                          "it is not the video this project was made from")
+    if ref.width and ref.height and (ref.width, ref.height) != (info.width, info.height):
+        raise ExportError(f"{name} is {info.width}x{info.height} but the project expects "
+                          f"{ref.width}x{ref.height}; it is not the video this project was made from")
+    sha = file_sha256(media, cancel=meter.is_cancelled)
+    if ref.sha256 and ref.sha256.lower() != sha:
+        raise ExportError(f"{name} is not the video this project was made from (its SHA-256 differs); "
+                          "masks would land in the wrong places")
+    if not ref.sha256:
+        warnings.append("the project records no SHA-256 of its video, so the input could not be verified")
+    return sha
+
+
+def _verify_output(path: Path, out: Path, info: MediaInfo) -> MediaInfo:
+    """Probe what was written; refuse to deliver a file that lost frames."""
+    try:
+        written = probe(path)
+    except MediaError as exc:
+        raise ExportError(f"the exported file cannot be read back ({exc}); nothing was written") from None
+    if written.frame_count != info.frame_count:
+        raise ExportError(f"the exported file has {written.frame_count} frames instead of {info.frame_count}; "
+                          "nothing was written")
+    return dataclasses.replace(written, path=str(out))
+
+
+def _masks_for(project: Project, info: MediaInfo, coded: bool) -> Callable[[int], list[Mask]]:
+    def masks(index: int) -> list[Mask]:
+        found = masks_at(project, index)
+        if not coded or not info.rotation:
+            return [(shape, style) for _, shape, style in found]
+        return [(shape_to_coded(shape, info.rotation, info.coded_width, info.coded_height), style)
+                for _, shape, style in found]
+
+    return masks
+
+
+# -- a video --------------------------------------------------------------------------------------
+def _export_movie(project: Project, info: MediaInfo, out: Path, settings: ExportSettings,
+                  meter: ProgressMeter, timings: dict) -> dict:
+    plan = plan_output(info, out, settings)
+    tmp = TempFile(out)
+    try:
+        with open_input(info.path) as inp:
+            options = container_options(plan, settings, inp)
+            try:
+                container = av.open(str(tmp.path), "w", format=plan.format_name, options=options)
+            except OSError as exc:
+                raise write_error(exc, out) from None
+            with container as output:
+                video_out = add_video_stream(output, plan, info, inp.streams[info.video_stream_index])
+                kept = add_other_streams(output, inp, plan, info, settings)
+                stripped, kept_keys = apply_metadata(output, inp, info, settings, kept, video_out)
+                t0 = time.monotonic()
+                stats = Transcoder(inp, output, info, video_out, kept,
+                                   plan.video.pix_fmt if plan.video.convert_from else None,
+                                   _masks_for(project, info, coded=True), meter,
+                                   pts_offset=-info.pts[0] if plan.format_name == "avi" else 0).run()
+            timings.update(encode_s=round(time.monotonic() - t0, 3), render_s=round(stats.render_s, 3),
+                           render_cpu_s=round(stats.render_cpu_s, 3),
+                           fps=round(stats.frames_written / max(stats.wall_s, 1e-9), 2))
+    except BaseException as exc:
+        tmp.discard()
+        if isinstance(exc, OSError):  # FFmpeg's I/O errors are OSErrors too, with their errno
+            raise write_error(exc, out) from None
+        if isinstance(exc, av.FFmpegError):
+            raise ExportError(f"the export to {out.name} failed: {exc.strerror or exc}") from None
+        raise
+    encoding = {"codec": plan.video.codec, "container": plan.format_name, "pix_fmt": plan.video.pix_fmt,
+                "converted_from": plan.video.convert_from, "encoder_options": dict(plan.video.options),
+                "frames_masked": stats.frames_masked, "masks_drawn": stats.masks_drawn}
+    return {"temp": tmp, "encoding": encoding, "streams": [d.to_json() for d in plan.streams],
+            "stripped": stripped, "kept": kept_keys, "notices": plan.notices, "warnings": plan.warnings}
+
+
+# -- a still image --------------------------------------------------------------------------------
+def _export_still(project: Project, info: MediaInfo, out: Path, meter: ProgressMeter, timings: dict) -> dict:
+    suffix = out.suffix.lower()
+    if suffix not in STILL_SUFFIXES:
+        raise ExportError(f"the input is a still image; name the output with one of {', '.join(STILL_SUFFIXES)}")
+    t0 = time.monotonic()
+    with FrameReader(info.path, info) as reader:
+        image = render_bgr(reader.read(0), _masks_for(project, info, coded=False)(0))
+    params = [cv2.IMWRITE_JPEG_QUALITY, 95] if suffix in (".jpg", ".jpeg") else []
+    ok, data = cv2.imencode(suffix, image, params)
+    if not ok:
+        raise ExportError(f"cannot encode {out.name}")
+    tmp = TempFile(out)
+    try:
+        tmp.write_bytes(data.tobytes())
+    except BaseException:
+        tmp.discard()
+        raise
+    meter.advance()
+    timings["encode_s"] = round(time.monotonic() - t0, 3)
+    encoding = {"codec": "mjpeg" if suffix != ".png" else "png", "container": suffix[1:],
+                "pix_fmt": "bgr24", "converted_from": None, "encoder_options": {},
+                "frames_masked": 1 if masks_at(project, 0) else 0, "masks_drawn": len(masks_at(project, 0))}
+    # A re-encoded image carries no EXIF: orientation is applied, location and device are gone.
+    return {"temp": tmp, "encoding": encoding, "streams": [], "stripped": [], "kept": [],
+            "notices": ["the image is written upright without EXIF data"], "warnings": []}

@@ -1,0 +1,189 @@
+"""Project <-> JSON. Loading validates every field and names the exact one that is wrong."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from ..foundation.errors import ProjectFormatError
+from .model import (SCHEMA_VERSION, SHAPE_KINDS, SOURCES, STYLE_KINDS, ExportSettings, Keyframe,
+                      MaskStyle, MediaRef, Project, Shape, Track)
+
+
+# -- writing ------------------------------------------------------------------------------------
+def _style_to_dict(s: MaskStyle) -> dict:
+    return {"kind": s.kind, "strength": s.strength, "color": list(s.color), "margin": s.margin,
+            "feather": s.feather}
+
+
+def _track_to_dict(t: Track) -> dict:
+    return {
+        "id": t.id, "label": t.label, "source": t.source, "enabled": t.enabled,
+        "style": None if t.style is None else _style_to_dict(t.style),
+        "reason": t.reason,
+        "keyframes": [{"frame": k.frame, "shape": k.shape.kind,
+                       "points": [round(v, 3) for v in k.shape.points], "outside": k.outside}
+                      for k in t.keyframes],
+        "scores": {str(f): round(s, 4) for f, s in sorted(t.scores.items())},
+    }
+
+
+def project_to_dict(p: Project) -> dict:
+    m = p.media
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "media": {"path": m.path, "size": m.size, "sha256": m.sha256, "width": m.width, "height": m.height,
+                  "frame_count": m.frame_count, "fps": m.fps, "probe": m.probe},
+        "default_style": _style_to_dict(p.default_style),
+        "export": {"codec": p.export.codec, "crf": p.export.crf, "preset": p.export.preset,
+                   "keep_metadata": p.export.keep_metadata, "keep_subtitles": p.export.keep_subtitles},
+        "analysis": p.analysis,
+        "tracks": [_track_to_dict(t) for t in p.tracks],
+    }
+
+
+# -- reading ------------------------------------------------------------------------------------
+class _Reader:
+    """Typed access to a JSON object that knows its own path for error messages."""
+
+    def __init__(self, data: Any, where: str):
+        if not isinstance(data, dict):
+            raise ProjectFormatError(f"{where or 'project'}: expected an object, got {_kind(data)}")
+        self.data = data
+        self.where = where
+
+    def _path(self, key: str) -> str:
+        return f"{self.where}.{key}" if self.where else key
+
+    def get(self, key: str, types: type | tuple, default: Any = ..., allow_none: bool = False) -> Any:
+        if key not in self.data:
+            if default is ...:
+                raise ProjectFormatError(f"{self._path(key)}: missing")
+            return default
+        value = self.data[key]
+        if value is None and allow_none:
+            return None
+        if isinstance(value, bool) and bool not in _as_tuple(types):
+            raise ProjectFormatError(f"{self._path(key)}: expected {_names(types)}, got a boolean")
+        if not isinstance(value, types):
+            raise ProjectFormatError(f"{self._path(key)}: expected {_names(types)}, got {_kind(value)}")
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ProjectFormatError(f"{self._path(key)}: must be a finite number")
+        return value
+
+    def choice(self, key: str, options: tuple, default: Any = ...) -> str:
+        value = self.get(key, str, default)
+        if value not in options:
+            raise ProjectFormatError(f"{self._path(key)}: expected one of {', '.join(options)}, got {value!r}")
+        return value
+
+    def child(self, key: str) -> "_Reader":
+        return _Reader(self.get(key, dict), self._path(key))
+
+
+def _as_tuple(types):
+    return types if isinstance(types, tuple) else (types,)
+
+
+def _names(types) -> str:
+    names = {int: "an integer", float: "a number", str: "a string", bool: "true or false",
+             list: "a list", dict: "an object"}
+    return " or ".join(dict.fromkeys(names.get(t, t.__name__) for t in _as_tuple(types)))
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "null"
+    return {bool: "a boolean", int: "an integer", float: "a number", str: "a string", list: "a list",
+            dict: "an object"}.get(type(value), type(value).__name__)
+
+
+NUM = (int, float)
+
+
+def _style(r: _Reader) -> MaskStyle:
+    color = r.get("color", list, [0, 0, 0])
+    if len(color) != 3 or not all(isinstance(c, int) and not isinstance(c, bool) and 0 <= c <= 255 for c in color):
+        raise ProjectFormatError(f"{r._path('color')}: expected three integers 0-255")
+    strength = float(r.get("strength", NUM, 1.0))
+    if strength <= 0:
+        raise ProjectFormatError(f"{r._path('strength')}: must be greater than 0")
+    margin = float(r.get("margin", NUM, 0.15))
+    feather = float(r.get("feather", NUM, 0.1))
+    for key, v in (("margin", margin), ("feather", feather)):
+        if v < 0:
+            raise ProjectFormatError(f"{r._path(key)}: must not be negative")
+    return MaskStyle(r.choice("kind", STYLE_KINDS, "blur"), strength, tuple(color), margin, feather)
+
+
+def _shape(r: _Reader) -> Shape:
+    kind = r.choice("shape", SHAPE_KINDS)
+    points = r.get("points", list)
+    where = r._path("points")
+    if not all(isinstance(v, NUM) and not isinstance(v, bool) and math.isfinite(v) for v in points):
+        raise ProjectFormatError(f"{where}: expected numbers")
+    need = 4 if kind in ("rect", "ellipse") else 6
+    if len(points) < need or len(points) % 2 or (kind != "polygon" and len(points) != 4):
+        raise ProjectFormatError(f"{where}: a {kind} needs {'4' if need == 4 else 'an even count of at least 6'} "
+                                 f"numbers, got {len(points)}")
+    points = [float(v) for v in points]
+    if kind != "polygon" and (points[2] <= points[0] or points[3] <= points[1]):
+        raise ProjectFormatError(f"{where}: x2, y2 must be greater than x1, y1")
+    return Shape(kind, points)
+
+
+def _track(r: _Reader) -> Track:
+    track_id = r.get("id", int)
+    kf_list = r.get("keyframes", list)
+    keyframes, seen = [], set()
+    for i, raw in enumerate(kf_list):
+        kr = _Reader(raw, f"{r._path('keyframes')}[{i}]")
+        frame = kr.get("frame", int)
+        if frame < 0:
+            raise ProjectFormatError(f"{kr._path('frame')}: must not be negative")
+        if frame in seen:
+            raise ProjectFormatError(f"{kr._path('frame')}: a second keyframe at frame {frame}")
+        seen.add(frame)
+        keyframes.append(Keyframe(frame, _shape(kr), kr.get("outside", bool, False)))
+    keyframes.sort(key=lambda k: k.frame)
+    scores = {}
+    for key, value in r.get("scores", dict, {}).items():
+        if not key.lstrip("-").isdigit() or not isinstance(value, NUM) or isinstance(value, bool):
+            raise ProjectFormatError(f"{r._path('scores')}[{key!r}]: expected a frame number and a score")
+        scores[int(key)] = float(value)
+    style_raw = r.get("style", dict, None, allow_none=True)
+    return Track(
+        id=track_id, label=r.get("label", str), source=r.choice("source", SOURCES, "auto"),
+        enabled=r.get("enabled", bool, True),
+        style=None if style_raw is None else _style(_Reader(style_raw, r._path("style"))),
+        keyframes=keyframes, scores=scores, reason=r.get("reason", str, ""))
+
+
+def project_from_dict(data: Any) -> Project:
+    root = _Reader(data, "")
+    version = root.get("schema_version", int)
+    if version > SCHEMA_VERSION:
+        raise ProjectFormatError(
+            f"this project was written by a newer version of anonymizer-gui (schema {version}; this "
+            f"version reads up to {SCHEMA_VERSION}); please update the program")
+    if version < 1:
+        raise ProjectFormatError(f"schema_version: {version} is not a valid schema version")
+    m = root.child("media")
+    media = MediaRef(path=m.get("path", str), size=m.get("size", int, 0), sha256=m.get("sha256", str, ""),
+                     width=m.get("width", int, 0), height=m.get("height", int, 0),
+                     frame_count=m.get("frame_count", int, 0), fps=float(m.get("fps", NUM, 0.0)),
+                     probe=m.get("probe", dict, {}))
+    e = _Reader(root.get("export", dict, {}), "export")
+    export = ExportSettings(codec=e.get("codec", str, None, allow_none=True), crf=e.get("crf", int, 18),
+                            preset=e.get("preset", str, "medium"), keep_metadata=e.get("keep_metadata", bool, False),
+                            keep_subtitles=e.get("keep_subtitles", bool, False))
+    tracks, ids = [], set()
+    for i, raw in enumerate(root.get("tracks", list, [])):
+        t = _track(_Reader(raw, f"tracks[{i}]"))
+        if t.id in ids:
+            raise ProjectFormatError(f"tracks[{i}].id: the id {t.id} is used twice")
+        ids.add(t.id)
+        tracks.append(t)
+    default_style = _style(root.child("default_style")) if "default_style" in data else MaskStyle()
+    return Project(media=media, tracks=tracks, default_style=default_style, export=export,
+                   analysis=root.get("analysis", dict, {}), schema_version=SCHEMA_VERSION)

@@ -1,0 +1,222 @@
+"""The Project: the one source of truth an editor session and an export work from.
+
+Plain dataclasses, serialised to versioned JSON (no pickle). Tracks follow CVAT:
+a track is a list of keyframes; between keyframes the shape is interpolated
+(see interpolate.py) and `outside` hides the track until its next keyframe.
+Coordinates are pixels of the displayed frame; frames are presentation indices.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from ..foundation.errors import ProjectFormatError
+
+SCHEMA_VERSION = 1
+
+ShapeKind = Literal["rect", "ellipse", "polygon"]
+StyleKind = Literal["blur", "pixelate", "solid"]
+SHAPE_KINDS = ("rect", "ellipse", "polygon")
+STYLE_KINDS = ("blur", "pixelate", "solid")
+SOURCES = ("auto", "manual")
+
+# A track is flagged for review when it is this short or its detections are this weak.
+REVIEW_MIN_FRAMES = 8
+REVIEW_MIN_MEAN_SCORE = 0.5
+
+
+@dataclass
+class Shape:
+    kind: ShapeKind
+    points: list[float]  # rect/ellipse: [x1, y1, x2, y2]; polygon: [x1, y1, x2, y2, ...]
+
+    def bbox(self) -> tuple[float, float, float, float]:
+        xs, ys = self.points[0::2], self.points[1::2]
+        return min(xs), min(ys), max(xs), max(ys)
+
+    def translated(self, dx: float, dy: float) -> "Shape":
+        pts = [v + (dx if i % 2 == 0 else dy) for i, v in enumerate(self.points)]
+        return Shape(self.kind, pts)
+
+    def copy(self) -> "Shape":
+        return Shape(self.kind, list(self.points))
+
+    @staticmethod
+    def rect(x1: float, y1: float, x2: float, y2: float, kind: ShapeKind = "rect") -> "Shape":
+        return Shape(kind, [min(x1, x2), min(y1, y2), max(x1, x2), max(y1, y2)])
+
+
+@dataclass
+class Keyframe:
+    frame: int
+    shape: Shape
+    outside: bool = False
+
+
+@dataclass
+class MaskStyle:
+    kind: StyleKind = "blur"
+    strength: float = 1.0  # multiplies the size-scaled default; 1.0 is already irreversible in practice
+    color: tuple[int, int, int] = (0, 0, 0)  # RGB, for solid
+    margin: float = 0.15  # grow the shape by this share of its size on each side
+    feather: float = 0.1  # soft edge width as a share of the shape size
+
+
+@dataclass
+class Track:
+    id: int
+    label: str
+    source: Literal["auto", "manual"] = "auto"
+    enabled: bool = True
+    style: MaskStyle | None = None  # None: the project's default style
+    keyframes: list[Keyframe] = field(default_factory=list)  # sorted by frame, one per frame
+    scores: dict[int, float] = field(default_factory=dict)  # detector score per frame (auto tracks)
+    reason: str = ""  # free text for the audit report
+
+    @property
+    def first_frame(self) -> int:
+        return self.keyframes[0].frame if self.keyframes else 0
+
+    @property
+    def last_frame(self) -> int:
+        return self.keyframes[-1].frame if self.keyframes else -1
+
+    @property
+    def mean_score(self) -> float | None:
+        return sum(self.scores.values()) / len(self.scores) if self.scores else None
+
+    @property
+    def needs_review(self) -> bool:
+        if self.source != "auto":
+            return False
+        # Detections, not keyframe span: extension and bridging make every track look longer.
+        seen = len(self.scores) if self.scores else self.last_frame - self.first_frame + 1
+        short = seen < REVIEW_MIN_FRAMES
+        mean = self.mean_score
+        return short or (mean is not None and mean < REVIEW_MIN_MEAN_SCORE)
+
+    def keyframe_index(self, frame: int) -> int | None:
+        for i, kf in enumerate(self.keyframes):
+            if kf.frame == frame:
+                return i
+        return None
+
+    def sort_keyframes(self) -> None:
+        self.keyframes.sort(key=lambda k: k.frame)
+
+
+@dataclass
+class MediaRef:
+    path: str
+    size: int = 0
+    sha256: str = ""
+    width: int = 0  # displayed
+    height: int = 0
+    frame_count: int = 0
+    fps: float = 0.0
+    probe: dict = field(default_factory=dict)  # MediaInfo.to_json() at the time of analysis
+
+
+@dataclass
+class ExportSettings:
+    codec: str | None = None  # None: by container (libx264 for mp4/mov/mkv/avi, libvpx-vp9 for webm)
+    crf: int = 18
+    preset: str = "medium"
+    keep_metadata: bool = False
+    keep_subtitles: bool = False
+
+
+@dataclass
+class Project:
+    media: MediaRef
+    tracks: list[Track] = field(default_factory=list)
+    default_style: MaskStyle = field(default_factory=MaskStyle)
+    export: ExportSettings = field(default_factory=ExportSettings)
+    analysis: dict = field(default_factory=dict)  # models, settings and provider used by the analysis
+    schema_version: int = SCHEMA_VERSION
+
+    def track(self, track_id: int) -> Track:
+        for t in self.tracks:
+            if t.id == track_id:
+                return t
+        raise KeyError(f"no track with id {track_id}")
+
+    def next_track_id(self) -> int:
+        return max((t.id for t in self.tracks), default=0) + 1
+
+    def style_of(self, track: Track) -> MaskStyle:
+        return track.style if track.style is not None else self.default_style
+
+    def check_frames(self) -> None:
+        """Raise ProjectFormatError when a keyframe lies outside the video."""
+        n = self.media.frame_count
+        if n <= 0:
+            return
+        for t in self.tracks:
+            for kf in t.keyframes:
+                if not 0 <= kf.frame < n:
+                    raise ProjectFormatError(
+                        f"track {t.id} ({t.label}) has a keyframe at frame {kf.frame}, but the video "
+                        f"has {n} frames (0-{n - 1}); the project does not belong to this video")
+
+    # -- JSON -----------------------------------------------------------------------------------
+    def to_dict(self) -> dict:
+        from .json_io import project_to_dict
+
+        return project_to_dict(self)
+
+    @staticmethod
+    def from_dict(data: dict) -> "Project":
+        from .json_io import project_from_dict
+
+        return project_from_dict(data)
+
+    def save(self, path: str | os.PathLike) -> None:
+        """Write atomically: a crash mid-write leaves the previous file intact."""
+        write_text_atomic(Path(path), json.dumps(self.to_dict(), indent=1))
+
+    @staticmethod
+    def load(path: str | os.PathLike) -> "Project":
+        path = Path(path)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise ProjectFormatError(f"project file not found: {path}") from None
+        except IsADirectoryError:
+            raise ProjectFormatError(f"{path} is a folder, not a project file") from None
+        except PermissionError:
+            raise ProjectFormatError(f"cannot read project file {path}: permission denied") from None
+        except UnicodeDecodeError:
+            raise ProjectFormatError(f"{path} is not a project file (not UTF-8 text)") from None
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ProjectFormatError(
+                f"{path.name} is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
+        project = Project.from_dict(data)
+        media = Path(project.media.path)
+        if not media.is_absolute():  # relative media paths are relative to the project file
+            project.media.path = str((path.parent / media).resolve())
+        return project
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise

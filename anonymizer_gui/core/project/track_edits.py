@@ -1,0 +1,124 @@
+"""Edits of tracks as pure functions: each returns new Track objects and leaves its inputs untouched.
+
+The editor's undo commands swap whole tracks (old <-> new), so undo needs no inverse logic.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import replace
+
+from .interpolate import shape_at
+from .model import Keyframe, MaskStyle, Shape, Track
+
+
+def clone(track: Track) -> Track:
+    return copy.deepcopy(track)
+
+
+def with_keyframe(track: Track, frame: int, shape: Shape, outside: bool = False) -> Track:
+    """Set (insert or replace) the keyframe at `frame`."""
+    new = clone(track)
+    kf = Keyframe(frame, shape.copy(), outside)
+    i = new.keyframe_index(frame)
+    if i is None:
+        new.keyframes.append(kf)
+        new.sort_keyframes()
+    else:
+        new.keyframes[i] = kf
+    return new
+
+
+def without_keyframe(track: Track, frame: int) -> Track:
+    new = clone(track)
+    i = new.keyframe_index(frame)
+    if i is None:
+        raise KeyError(f"track {track.id} has no keyframe at frame {frame}")
+    del new.keyframes[i]
+    return new
+
+
+def hidden_from(track: Track, frame: int) -> Track:
+    """Mark the track `outside` from `frame` until its next keyframe (CVAT's outside keyframe)."""
+    shape = shape_at(track, frame) or _nearest_shape(track, frame)
+    return with_keyframe(track, frame, shape, outside=True)
+
+
+def ended_at(track: Track, frame: int) -> Track:
+    """Keep the track up to and including `frame`, dropping everything after it."""
+    new = clone(track)
+    last_shape = shape_at(track, frame)
+    new.keyframes = [k for k in new.keyframes if k.frame <= frame]
+    if last_shape is not None and (not new.keyframes or new.keyframes[-1].frame != frame):
+        new.keyframes.append(Keyframe(frame, last_shape))
+    new.scores = {f: s for f, s in new.scores.items() if f <= frame}
+    return new
+
+
+def split(track: Track, frame: int, new_id: int) -> tuple[Track, Track]:
+    """Split at `frame`: the first part ends at frame-1, the second starts at `frame` with id `new_id`."""
+    if not track.first_frame < frame <= track.last_frame:
+        raise ValueError(f"cannot split track {track.id} at frame {frame}: outside {track.first_frame + 1}-"
+                         f"{track.last_frame}")
+    head = ended_at(track, frame - 1)
+    tail = clone(track)
+    tail.id = new_id
+    start_shape = shape_at(track, frame)
+    tail.keyframes = [k for k in tail.keyframes if k.frame >= frame]
+    if tail.keyframes[0].frame != frame:
+        if start_shape is not None:
+            tail.keyframes.insert(0, Keyframe(frame, start_shape))
+        else:  # the split point lies in an outside stretch: the tail starts hidden
+            tail.keyframes.insert(0, Keyframe(frame, _nearest_shape(track, frame), outside=True))
+    tail.scores = {f: s for f, s in tail.scores.items() if f >= frame}
+    return head, tail
+
+
+def merge(a: Track, b: Track) -> Track:
+    """One track with both tracks' keyframes and scores; where both have a keyframe, `a` wins.
+
+    The gap between them (if any) is interpolated, so the merged track masks it: fail closed.
+    """
+    merged = clone(a)
+    frames = {k.frame for k in merged.keyframes}
+    merged.keyframes += [copy.deepcopy(k) for k in b.keyframes if k.frame not in frames]
+    merged.sort_keyframes()
+    for f, s in b.scores.items():
+        merged.scores.setdefault(f, s)
+    if merged.source != b.source:
+        merged.source = "manual"
+    return merged
+
+
+def restyled(track: Track, style: MaskStyle | None) -> Track:
+    return replace(clone(track), style=copy.deepcopy(style))
+
+
+def with_followed(track: Track, followed: list[tuple[int, Shape]]) -> Track:
+    """The track with its keyframes in the followed stretch replaced by the followed ones.
+
+    Keyframes before and after the stretch stay. A track that was holding one shape to its end
+    (a freshly drawn manual mask) keeps holding, but from where the target was last followed:
+    its end keyframe takes the last followed shape, so the mask does not slide back to where it
+    was drawn.
+    """
+    first, last = followed[0][0], followed[-1][0]
+    start_shape = shape_at(track, first)
+    later = [k for k in track.keyframes if k.frame > last]
+    after_start = [k for k in track.keyframes if k.frame > first]
+    holding = (len(after_start) == 1 and after_start[0].frame > last and not after_start[0].outside
+               and after_start[0].shape == start_shape)
+    new = clone(track)
+    new.keyframes = [k for k in new.keyframes if k.frame < first]
+    new.keyframes += [Keyframe(f, s.copy()) for f, s in followed]
+    if holding:
+        new.keyframes.append(Keyframe(later[0].frame, followed[-1][1].copy()))
+    else:
+        new.keyframes += [Keyframe(k.frame, k.shape.copy(), k.outside) for k in later]
+    new.sort_keyframes()
+    return new
+
+
+def _nearest_shape(track: Track, frame: int) -> Shape:
+    k = min(track.keyframes, key=lambda k: abs(k.frame - frame))
+    return k.shape.copy()

@@ -1,0 +1,197 @@
+"""Burn masks into a frame: blur, pixelate or a solid fill inside rect, ellipse and polygon shapes.
+
+One renderer serves the editor preview and the export, so what the operator sees is what goes
+out. It works on image *planes*: the export hands it the decoded frame's own planes (for
+yuv420p: Y at full size, U and V at half size) and `render_bgr` hands it the display image as a
+single three-channel plane. Every effect is a weighted average whose weights sum to one, and
+every YUV matrix is an affine map of RGB, so blurring Y, U and V gives the same picture as
+blurring B, G and R; only the solid colour needs converting (`PlaneLayout.solid_values`) and
+chroma planes are sampled more coarsely. That is why the preview can skip the YUV round trip.
+
+Geometry of one mask, in frame pixels (pixel i spans [i, i + 1)):
+- the shape is grown about its centre by `margin` of its width and height on each side;
+- inside the grown shape the effect is opaque; `feather` (a share of the shape's larger side)
+  is a soft ramp *outside* it, so a feather never uncovers any part of the grown shape (wide
+  feathers start a few pixels further out, see render_region.opaque_reach);
+- work is confined to `mask_extent` (the grown shape's bounding box plus the feather), clipped to
+  the plane: every pixel outside it is left bit-identical. The pixel work itself lives in
+  render_region.py.
+
+Irreversibility: blur and pixelate both keep only block means on a grid of square cells whose
+side is a share of the shape's larger side, so what survives does not depend on the face's
+size in pixels: at most PIXELATE_CELLS blocks across the shape for pixelate and about
+BLUR_CELLS smooth blobs for blur (the blocks are then spread with a Gaussian). A 40 px and a
+400 px face both come out as a handful of numbers; no deconvolution can bring back what was
+averaged away. `MaskStyle.strength` multiplies the cell side (2.0 = half as many cells).
+The grid is anchored at the shape's centre so that a quarter turn of the picture (rotated video
+rendered in coded orientation) maps blocks onto blocks.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Literal, Sequence
+
+import numpy as np
+
+from ..project.model import MaskStyle, Shape
+from .region import RegionGeometry, opaque_reach, render_region
+
+BLUR_CELLS = 6.0  # block means across the shape's larger side for "blur"
+PIXELATE_CELLS = 8.0  # blocks across the shape's larger side for "pixelate"
+MIN_CELL_PX = 2.0  # a cell never shrinks below this many frame pixels (tiny shapes)
+ELLIPSE_VERTICES = 96  # outline resolution of an ellipse; enough for a 2000 px ellipse to stay within 1 px
+
+_MATRICES = {"bt601": (0.299, 0.114), "bt709": (0.2126, 0.0722), "bt2020": (0.2627, 0.0593)}
+
+Mask = tuple[Shape, MaskStyle]
+
+
+@dataclass(frozen=True)
+class PlaneLayout:
+    """How a frame's planes relate to frame pixels and to colour.
+
+    kind "bgr": one interleaved B, G, R plane (the display image);
+    "yuv": Y, U, V planes, possibly subsampled; "gray": a single Y plane.
+    `scales[i]` = (x, y) pixels of plane i per frame pixel, e.g. (0.5, 0.5) for 4:2:0 chroma.
+    """
+
+    kind: Literal["bgr", "yuv", "gray"]
+    scales: tuple[tuple[float, float], ...]
+    bits: int = 8
+    matrix: str = "bt601"
+    full_range: bool = False
+
+    @property
+    def max_value(self) -> int:
+        return (1 << self.bits) - 1
+
+    def solid_values(self, rgb: Sequence[int]) -> list[np.ndarray]:
+        """The fill value of an RGB (0-255) colour in each plane, as float32 arrays."""
+        r, g, b = (float(c) / 255.0 for c in rgb)
+        if self.kind == "bgr":
+            return [np.array([b, g, r], np.float32) * self.max_value]
+        kr, kb = _MATRICES.get(self.matrix, _MATRICES["bt601"])
+        y = kr * r + (1.0 - kr - kb) * g + kb * b
+        pb = (b - y) / (2.0 * (1.0 - kb))
+        pr = (r - y) / (2.0 * (1.0 - kr))
+        if self.full_range:
+            top = float(self.max_value)
+            half = float(1 << (self.bits - 1))
+            values = [y * top, half + pb * top, half + pr * top]
+        else:
+            unit = float(1 << (self.bits - 8))
+            values = [(16.0 + 219.0 * y) * unit, (128.0 + 224.0 * pb) * unit, (128.0 + 224.0 * pr) * unit]
+        return [np.array(v, np.float32) for v in values[:len(self.scales)]]
+
+
+BGR_LAYOUT = PlaneLayout("bgr", ((1.0, 1.0),))
+
+
+def render_bgr(img_bgr: np.ndarray, masks: Sequence[Mask]) -> np.ndarray:
+    """A redacted copy of a display-orientation BGR image (the editor preview).
+
+    Same renderer as the export: the image is one three-channel plane at full size.
+    """
+    out = np.array(img_bgr, dtype=np.uint8, copy=True, order="C")
+    render_planes([out], BGR_LAYOUT, masks)
+    return out
+
+
+def render_planes(planes: Sequence[np.ndarray], layout: PlaneLayout, masks: Sequence[Mask]) -> None:
+    """Burn `masks` (shapes in frame pixels) into `planes`, in place, one mask after the other.
+
+    Planes may be strided views (an av.VideoFrame's buffers); only each mask's region is read
+    and written. Later masks are drawn over earlier ones, so overlaps stay fully covered.
+    """
+    if len(planes) != len(layout.scales):
+        raise ValueError(f"{len(planes)} planes for a layout of {len(layout.scales)}")
+    # Planes sampled alike (U and V) share one coverage and one block grid.
+    groups: dict[tuple[float, float], list[int]] = {}
+    for i, scale in enumerate(layout.scales):
+        groups.setdefault(scale, []).append(i)
+    for shape, style in masks:
+        geometry = _MaskGeometry.of(shape, style)
+        fills = layout.solid_values(style.color) if style.kind == "solid" else [None] * len(planes)
+        for (sx, sy), members in groups.items():
+            s = (sx + sy) / 2.0
+            region = RegionGeometry(outline=geometry.outline * (sx, sy), feather=geometry.feather * s,
+                                    reach=opaque_reach(geometry.feather) * s,
+                                    anchor=(geometry.centre[0] * sx, geometry.centre[1] * sy),
+                                    cell=(geometry.cell(style) * sx, geometry.cell(style) * sy))
+            render_region([planes[i] for i in members], region, style.kind, [fills[i] for i in members],
+                          layout.max_value)
+
+
+def shape_to_coded(shape: Shape, rotation: int, coded_width: int, coded_height: int) -> Shape:
+    """Map a shape from display pixels to the coded picture that is shown turned `rotation`° clockwise."""
+    rotation %= 360
+    if rotation == 0:
+        return shape.copy()
+    xs = np.asarray(shape.points[0::2], np.float64)
+    ys = np.asarray(shape.points[1::2], np.float64)
+    if rotation == 90:
+        cx, cy = ys, coded_height - xs
+    elif rotation == 180:
+        cx, cy = coded_width - xs, coded_height - ys
+    elif rotation == 270:
+        cx, cy = coded_width - ys, xs
+    else:
+        raise ValueError(f"rotation must be a multiple of 90, got {rotation}")
+    if shape.kind in ("rect", "ellipse"):  # still axis-aligned: keep (x1, y1, x2, y2) ordered
+        return Shape(shape.kind, [float(cx.min()), float(cy.min()), float(cx.max()), float(cy.max())])
+    return Shape(shape.kind, [float(v) for pair in zip(cx, cy) for v in pair])
+
+
+def mask_extent(shape: Shape, style: MaskStyle) -> tuple[float, float, float, float]:
+    """Frame-pixel box that the mask may change (grown shape plus feather); outside it nothing changes."""
+    g = _MaskGeometry.of(shape, style)
+    reach = g.feather + opaque_reach(g.feather) + 1.0
+    x1, y1 = g.outline.min(axis=0) - reach
+    x2, y2 = g.outline.max(axis=0) + reach
+    return float(x1), float(y1), float(x2), float(y2)
+
+
+def grown_outline(shape: Shape, style: MaskStyle) -> np.ndarray:
+    """(N, 2) outline of the shape after the margin: everything inside is fully covered."""
+    return _MaskGeometry.of(shape, style).outline.copy()
+
+
+# -- geometry -------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class _MaskGeometry:
+    outline: np.ndarray  # (N, 2) grown outline, frame pixels
+    centre: tuple[float, float]
+    size: float  # the shape's larger side before growth, frame pixels
+    feather: float  # frame pixels
+
+    @staticmethod
+    def of(shape: Shape, style: MaskStyle) -> "_MaskGeometry":
+        pts = _outline(shape)
+        x1, y1 = pts.min(axis=0)
+        x2, y2 = pts.max(axis=0)
+        cx, cy = (x1 + x2) / 2.0, (y1 + y2) / 2.0
+        grow = 1.0 + 2.0 * max(0.0, style.margin)
+        pts = (pts - (cx, cy)) * grow + (cx, cy)
+        size = max(x2 - x1, y2 - y1, 1.0)
+        return _MaskGeometry(pts, (cx, cy), size, max(0.0, style.feather) * size)
+
+    def cell(self, style: MaskStyle) -> float:
+        cells = PIXELATE_CELLS if style.kind == "pixelate" else BLUR_CELLS
+        return max(MIN_CELL_PX, self.size / cells * style.strength)
+
+
+def _outline(shape: Shape) -> np.ndarray:
+    if shape.kind == "polygon":
+        return np.asarray(shape.points, np.float64).reshape(-1, 2)
+    x1, y1, x2, y2 = shape.points
+    if shape.kind == "rect":
+        return np.array([[x1, y1], [x2, y1], [x2, y2], [x1, y2]], np.float64)
+    if shape.kind == "ellipse":
+        t = np.linspace(0.0, 2.0 * np.pi, ELLIPSE_VERTICES, endpoint=False)
+        # Vertices on a slightly larger ellipse, so the polygon's flat sides never cut inside it.
+        out = 1.0 / math.cos(math.pi / ELLIPSE_VERTICES)
+        rx, ry = (x2 - x1) / 2.0 * out, (y2 - y1) / 2.0 * out
+        return np.stack([(x1 + x2) / 2.0 + rx * np.cos(t), (y1 + y2) / 2.0 + ry * np.sin(t)], axis=1)
+    raise ValueError(f"unknown shape kind {shape.kind!r}")

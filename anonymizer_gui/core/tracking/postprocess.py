@@ -1,0 +1,244 @@
+"""Tracklets -> keyframed project Tracks: bridge, smooth, extend, grow, reduce to keyframes.
+
+Analysis is offline, so each tracklet is finished with the whole of it in view:
+
+1. bridge and smooth: a Rauch-Tung-Striebel smoother over the constant-velocity model runs over
+   every frame from the first detection to the last. It fills missed frames (occlusion, blur,
+   detect-every-k) by the motion model, and takes out the detector's jitter without the lag of a
+   causal filter: constant motion is followed exactly, only sudden turns are rounded off. On every
+   detected frame the smoothed box is then widened, where needed, to contain the detection shrunk
+   by `detection_slack` of its size: jitter within the slack is smoothed away, but smoothing never
+   uncovers more than that of what the detector saw (a head that turns back within a frame).
+2. extend: `extend_frames` before the first and after the last detection (clipped to the video),
+   the box swept from where it was last seen along its velocity, never shrinking: it covers a
+   face that stops as it turns away as well as one that walks on out of the detector's sight.
+3. grow (fail closed): each side moves out by `motion_growth` times the per-frame displacement,
+   which covers motion blur and the half frame a detector box may be off on a fast object, and by
+   `gap_growth * size * (frames to the nearest detection)`, what a velocity error of `gap_growth`
+   sizes per frame would add up to, so the mask widens where it is guessed rather than seen.
+   Growth is capped at `max_growth * size`.
+4. keyframes: greedy, each segment as long as linear interpolation between its end keyframes
+   stays within `keyframe_tolerance` (a share of the box size, at least `min_tolerance_px`) of
+   the grown boxes. Keyframe boxes are widened by half the tolerance and interpolation must never
+   fall inside the grown box, so the interpolated mask always contains it and exceeds it by at
+   most the tolerance: reduction errs larger, never smaller.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .kalman import BoxMotionModel, cxcywh_to_boxes, rts_smooth
+from ..project.model import REVIEW_MIN_FRAMES, Keyframe, Shape, Track
+from .tracker import Tracklet
+
+# Offline smoothing model: less position noise than the online tracker's, so that the velocity
+# explains the motion and the detector's jitter is averaged out; the velocity noise still lets it
+# follow a head that turns within a few frames.
+SMOOTHING_MODEL = BoxMotionModel(pos_noise=1 / 100, vel_noise=1 / 40, meas_noise=1 / 20,
+                                 init_vel_noise=1.0)  # no prior on speed: a zero-speed prior lags at the start
+
+
+@dataclass(frozen=True)
+class TrackShapeSettings:
+    """How tracklets become masks; see the module text for what each step does.
+
+    extend_frames: frames added before the first and after the last detection. More hides faces
+        that the detector loses as they turn or enter; costs masked background.
+    smoothing: scales how little a single detection is trusted; 0 follows every detection exactly
+        (jitter shows as wobbling masks), 1 is the tuned default, 2-3 smooth harder and round off
+        sudden turns more.
+    detection_slack: share of a detected box's size that smoothing may leave uncovered. Larger hides
+        more jitter; smaller keeps the mask nearer to every raw detection but adds keyframes. The
+        default stays inside the style's default margin (MaskStyle.margin, 0.15), so the rendered
+        mask still covers every detection.
+    motion_growth: share of the per-frame displacement added on each side.
+    gap_growth, max_growth: growth per frame away from the nearest detection (see module text),
+        and the cap of all growth; shares of the box size.
+    keyframe_tolerance, min_tolerance_px: how far interpolated keyframes may exceed the mask.
+    """
+
+    extend_frames: int = 8
+    smoothing: float = 1.0
+    detection_slack: float = 0.1
+    motion_growth: float = 0.5
+    gap_growth: float = 0.01
+    max_growth: float = 0.5
+    keyframe_tolerance: float = 0.04
+    min_tolerance_px: float = 1.0
+
+    def __post_init__(self):
+        if self.extend_frames < 0 or self.smoothing < 0 or self.keyframe_tolerance < 0:
+            raise ValueError("extend_frames, smoothing and keyframe_tolerance must not be negative")
+
+
+@dataclass
+class BoxPath:
+    """A track's box on every frame of its span, before keyframe reduction."""
+
+    start: int  # frame of row 0
+    boxes: np.ndarray  # (T, 4) x1y1x2y2
+    velocity: np.ndarray  # (T, 2) centre displacement per frame
+    detection_distance: np.ndarray  # (T,) frames to the nearest detection, 0 on detected frames
+
+    @property
+    def frames(self) -> np.ndarray:
+        return np.arange(self.start, self.start + len(self.boxes))
+
+
+def smooth_path(tracklet: Tracklet, smoothing: float = 1.0, detection_slack: float = 0.1) -> BoxPath:
+    """Bridged and smoothed boxes on every frame from the first to the last detection."""
+    frames = np.asarray(tracklet.frames)
+    start = int(frames[0])
+    span = int(frames[-1]) - start + 1
+    detected = tracklet.box_array()
+    observed = np.full((span, 4), np.nan)
+    observed[frames - start] = detected
+    mean, _ = rts_smooth(observed, SMOOTHING_MODEL, meas_scale=smoothing)
+    boxes = cxcywh_to_boxes(mean[:, :, 0])
+    rows = frames - start
+    boxes[rows] = union(boxes[rows], widen(detected, -share_of_size(detected, detection_slack)))
+    return BoxPath(start, boxes, mean[:, :2, 1].copy(), _distance_to_detection(rows, span))
+
+
+def union(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return np.concatenate([np.minimum(a[..., :2], b[..., :2]), np.maximum(a[..., 2:], b[..., 2:])], axis=-1)
+
+
+def _distance_to_detection(detected: np.ndarray, span: int) -> np.ndarray:
+    t = np.arange(span)
+    pos = np.searchsorted(detected, t)
+    after = detected[np.minimum(pos, len(detected) - 1)]
+    before = detected[np.maximum(pos - 1, 0)]
+    return np.minimum(np.abs(after - t), np.abs(t - before)).astype(np.float64)
+
+
+def extend_path(path: BoxPath, before: int, after: int) -> BoxPath:
+    """Add `before` frames ahead of the path and `after` frames behind it (see module text)."""
+    pre = [_swept(path.boxes[0], -path.velocity[0], d) for d in range(before, 0, -1)]
+    post = [_swept(path.boxes[-1], path.velocity[-1], d) for d in range(1, after + 1)]
+    boxes = np.concatenate([np.reshape(pre, (-1, 4)), path.boxes, np.reshape(post, (-1, 4))])
+    velocity = np.concatenate([np.repeat(path.velocity[:1], before, 0), path.velocity,
+                               np.repeat(path.velocity[-1:], after, 0)])
+    distance = np.concatenate([np.arange(before, 0, -1), path.detection_distance,
+                               np.arange(1, after + 1)]).astype(np.float64)
+    return BoxPath(path.start - before, boxes, velocity, distance)
+
+
+def _swept(box: np.ndarray, velocity: np.ndarray, frames: int) -> np.ndarray:
+    """Union of the box held where it was and moved `frames` along `velocity`."""
+    dx, dy = velocity * frames
+    return np.array([box[0] + min(dx, 0), box[1] + min(dy, 0), box[2] + max(dx, 0), box[3] + max(dy, 0)])
+
+
+def grow_path(path: BoxPath, settings: TrackShapeSettings) -> np.ndarray:
+    """Boxes grown for motion and for guessed frames (see module text)."""
+    b = path.boxes
+    size = np.stack([b[:, 2] - b[:, 0], b[:, 3] - b[:, 1]], axis=1)  # (T, 2): w, h
+    growth = (settings.motion_growth * np.abs(path.velocity)
+              + settings.gap_growth * size * path.detection_distance[:, None])
+    growth = np.minimum(growth, settings.max_growth * size)
+    return b + np.concatenate([-growth, growth], axis=1)
+
+
+def share_of_size(boxes: np.ndarray, share: float, min_px: float = 0.0) -> np.ndarray:
+    """Per frame and coordinate (T, 4): `share` of the box width for x, of the height for y."""
+    w = boxes[:, 2] - boxes[:, 0]
+    h = boxes[:, 3] - boxes[:, 1]
+    tol = np.stack([w, h, w, h], axis=1) * share
+    return np.maximum(tol, min_px)
+
+
+def widen(boxes: np.ndarray, by: np.ndarray) -> np.ndarray:
+    return boxes + np.concatenate([-by[..., :2], by[..., 2:]], axis=-1)
+
+
+def outward_excess(interpolated: np.ndarray, boxes: np.ndarray) -> np.ndarray:
+    """How far each side of `interpolated` lies outside `boxes` (negative: inside)."""
+    d = interpolated - boxes
+    d[..., :2] *= -1
+    return d
+
+
+def reduce_to_keyframes(boxes: np.ndarray, tolerance: np.ndarray) -> tuple[list[int], np.ndarray]:
+    """Indices of keyframes and their (widened) boxes for the path `boxes` (T, 4).
+
+    Linear interpolation of the returned keyframe boxes contains `boxes[t]` on every row and
+    exceeds it by at most `tolerance[t]` per coordinate. Greedy with galloping search: from each
+    keyframe, double the segment while it is valid, then bisect; every accepted segment is
+    checked in full, so the guarantee holds even where validity is not monotonic.
+    """
+    boxes = np.asarray(boxes, dtype=np.float64)
+    count = len(boxes)
+    key_boxes = widen(boxes, tolerance / 2)
+    slack = 1e-6 + np.abs(boxes).max(initial=0) * 1e-9
+
+    def valid(a: int, b: int) -> bool:
+        t = np.linspace(0.0, 1.0, b - a + 1)[:, None]
+        interp = key_boxes[a] * (1 - t) + key_boxes[b] * t
+        excess = outward_excess(interp, boxes[a:b + 1])
+        return bool(np.all(excess >= -slack) and np.all(excess <= tolerance[a:b + 1] + slack))
+
+    keys = [0]
+    a = 0
+    while a < count - 1:
+        good, step = a + 1, 1
+        while True:  # gallop: good is valid, probe further
+            probe = min(a + 2 * step, count - 1)
+            if probe <= good or not valid(a, probe):
+                bad = probe if probe > good else None
+                break
+            good, step = probe, step * 2
+        if bad is not None:
+            while bad - good > 1:
+                mid = (good + bad) // 2
+                if valid(a, mid):
+                    good = mid
+                else:
+                    bad = mid
+        keys.append(good)
+        a = good
+    return keys, key_boxes[keys]
+
+
+def clip_path(boxes: np.ndarray, frame_size: tuple[int, int]) -> tuple[np.ndarray, slice]:
+    """Boxes clipped to the frame, and the rows to keep: extension rows wholly outside are dropped."""
+    w, h = frame_size
+    clipped = np.column_stack([np.clip(boxes[:, 0], 0, w), np.clip(boxes[:, 1], 0, h),
+                               np.clip(boxes[:, 2], 0, w), np.clip(boxes[:, 3], 0, h)])
+    inside = np.flatnonzero((clipped[:, 2] > clipped[:, 0]) & (clipped[:, 3] > clipped[:, 1]))
+    if len(inside) == 0:
+        return clipped, slice(0, 0)
+    return clipped, slice(int(inside[0]), int(inside[-1]) + 1)
+
+
+def tracklet_to_track(tracklet: Tracklet, frame_count: int, frame_size: tuple[int, int],
+                      settings: TrackShapeSettings | None = None) -> Track | None:
+    """The keyframed, fail-closed project Track of one tracklet (None if it lies wholly outside).
+
+    Unconfirmed tracklets (a few weak hits, see track.py) get only a short extension: enough that
+    a one-off detection masks a few frames rather than flashing for one, but short enough that the
+    track stays shorter than REVIEW_MIN_FRAMES, so Track.needs_review flags it for the operator.
+    """
+    s = settings or TrackShapeSettings()
+    path = smooth_path(tracklet, s.smoothing, s.detection_slack)
+    extend = s.extend_frames
+    if not tracklet.confirmed:
+        span = tracklet.last_frame - tracklet.first_frame + 1
+        extend = min(extend, max(0, (REVIEW_MIN_FRAMES - 1 - span) // 2))
+    if extend:
+        before = min(extend, path.start)
+        after = min(extend, max(0, frame_count - 1 - tracklet.last_frame))
+        path = extend_path(path, before, after)
+    boxes, keep = clip_path(grow_path(path, s), frame_size)
+    boxes = boxes[keep]
+    if len(boxes) == 0:
+        return None
+    start = path.start + keep.start
+    keys, key_boxes = reduce_to_keyframes(boxes, share_of_size(boxes, s.keyframe_tolerance,
+                                                                     s.min_tolerance_px))
+    keyframes = [Keyframe(start + k, Shape.rect(*map(float, kb))) for k, kb in zip(keys, key_boxes)]
+    scores = {int(f): float(sc) for f, sc in zip(tracklet.frames, tracklet.scores)}
+    return Track(id=tracklet.id, label=tracklet.label, source="auto", keyframes=keyframes, scores=scores)

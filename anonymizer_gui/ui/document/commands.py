@@ -1,0 +1,136 @@
+"""Every user edit as a QUndoCommand.
+
+All track edits are one mechanism: `TracksEdit` swaps a set of whole tracks (old -> new) by id,
+with the new tracks built by the pure functions in core/trackops.py. Undo swaps them back, and
+the document's signals redraw the views, so no command needs view code.
+"""
+
+from __future__ import annotations
+
+import copy
+
+from PySide6.QtGui import QUndoCommand
+
+from ...core.project import track_edits as trackops
+from ...core.project.model import MaskStyle, Shape, Track
+from .document import ProjectDocument
+
+
+class TracksEdit(QUndoCommand):
+    """Replace `old` tracks by `new` ones: same id = changed, id only in old = deleted, only in new = added."""
+
+    def __init__(self, doc: ProjectDocument, old: list[Track], new: list[Track], text: str,
+                 insert_at: int | None = None):
+        super().__init__(text)
+        self.doc = doc
+        self.old = list(old)
+        self.new = list(new)
+        self._index = {t.id: doc.track_index(t.id) for t in old}
+        default = len(doc.project.tracks) if insert_at is None else insert_at
+        for offset, t in enumerate(x for x in new if x.id not in self._index):
+            self._index[t.id] = default + offset
+
+    def _swap(self, remove: list[Track], put: list[Track]) -> None:
+        keep = {t.id for t in put}
+        for t in remove:
+            if t.id not in keep:
+                self.doc._remove_track(t.id)
+        for t in sorted(put, key=lambda t: self._index[t.id]):
+            if self.doc.has_track(t.id):
+                self.doc._replace_track(t)
+            else:
+                self.doc._insert_track(self._index[t.id], t)
+
+    def redo(self) -> None:
+        self._swap(self.old, self.new)
+
+    def undo(self) -> None:
+        self._swap(self.new, self.old)
+
+
+# -- named edits: each builds its new tracks with core.trackops ---------------------------------
+def set_keyframe(doc: ProjectDocument, track_id: int, frame: int, shape: Shape,
+                 text: str = "Move mask") -> TracksEdit:
+    old = doc.track(track_id)
+    return TracksEdit(doc, [old], [trackops.with_keyframe(old, frame, shape)], f"{text} (track {track_id}, frame {frame})")
+
+
+def delete_keyframe(doc: ProjectDocument, track_id: int, frame: int) -> TracksEdit:
+    old = doc.track(track_id)
+    return TracksEdit(doc, [old], [trackops.without_keyframe(old, frame)],
+                      f"Delete keyframe (track {track_id}, frame {frame})")
+
+
+def hide_from(doc: ProjectDocument, track_id: int, frame: int) -> TracksEdit:
+    old = doc.track(track_id)
+    return TracksEdit(doc, [old], [trackops.hidden_from(old, frame)],
+                      f"Hide track {track_id} from frame {frame}")
+
+
+def split_track(doc: ProjectDocument, track_id: int, frame: int) -> TracksEdit:
+    old = doc.track(track_id)
+    head, tail = trackops.split(old, frame, doc.project.next_track_id())
+    return TracksEdit(doc, [old], [head, tail], f"Split track {track_id} at frame {frame}",
+                      insert_at=doc.track_index(track_id) + 1)
+
+
+def merge_tracks(doc: ProjectDocument, keep_id: int, other_id: int) -> TracksEdit:
+    a, b = doc.track(keep_id), doc.track(other_id)
+    return TracksEdit(doc, [a, b], [trackops.merge(a, b)], f"Merge track {other_id} into {keep_id}")
+
+
+def delete_tracks(doc: ProjectDocument, ids: list[int]) -> TracksEdit:
+    old = [doc.track(i) for i in ids]
+    return TracksEdit(doc, old, [], f"Delete {_tracks_text(ids)}")
+
+
+def add_track(doc: ProjectDocument, track: Track, text: str | None = None) -> TracksEdit:
+    return TracksEdit(doc, [], [track], text or f"Add {track.label} track {track.id}")
+
+
+def add_tracks(doc: ProjectDocument, tracks: list[Track], text: str) -> TracksEdit:
+    return TracksEdit(doc, [], tracks, text)
+
+
+def set_enabled(doc: ProjectDocument, ids: list[int], enabled: bool) -> TracksEdit:
+    old = [doc.track(i) for i in ids]
+    new = [_changed(t, enabled=enabled) for t in old]
+    return TracksEdit(doc, old, new, f"{'Enable' if enabled else 'Disable'} {_tracks_text(ids)}")
+
+
+def set_track_fields(doc: ProjectDocument, ids: list[int], text: str, **fields) -> TracksEdit:
+    """Change plain fields (label, reason, style, enabled) of one or more tracks in one undo step."""
+    old = [doc.track(i) for i in ids]
+    return TracksEdit(doc, old, [_changed(t, **fields) for t in old], text)
+
+
+def replace_tracks(doc: ProjectDocument, new: list[Track], text: str) -> TracksEdit:
+    """Swap in edited copies of existing tracks (e.g. keyframes written by 'follow')."""
+    return TracksEdit(doc, [doc.track(t.id) for t in new], new, text)
+
+
+class SetDefaultStyle(QUndoCommand):
+    def __init__(self, doc: ProjectDocument, style: MaskStyle):
+        super().__init__("Change default style")
+        self.doc = doc
+        self.old = copy.deepcopy(doc.project.default_style)
+        self.new = copy.deepcopy(style)
+
+    def redo(self) -> None:
+        self.doc._set_default_style(copy.deepcopy(self.new))
+
+    def undo(self) -> None:
+        self.doc._set_default_style(copy.deepcopy(self.old))
+
+
+def _changed(track: Track, **fields) -> Track:
+    new = trackops.clone(track)
+    for key, value in fields.items():
+        if not hasattr(new, key):
+            raise AttributeError(f"Track has no field {key!r}")
+        setattr(new, key, copy.deepcopy(value))
+    return new
+
+
+def _tracks_text(ids: list[int]) -> str:
+    return f"track {ids[0]}" if len(ids) == 1 else f"{len(ids)} tracks"

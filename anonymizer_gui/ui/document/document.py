@@ -1,0 +1,117 @@
+"""ProjectDocument: the open Project, its undo stack, and the editor state the views share.
+
+Views observe the document's signals and never mutate the Project themselves: edits go
+through commands.py on `undo_stack`, and only those commands call the `_`-prefixed mutators.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtGui import QUndoStack
+
+from ...core.project.model import Project, Track
+
+
+class ProjectDocument(QObject):
+    projectReset = Signal()  # a different project (or none) is open
+    trackChanged = Signal(int)  # content of one track changed (keyframes, style, enabled ...)
+    trackListChanged = Signal()  # tracks added, removed or reordered
+    defaultStyleChanged = Signal()
+    frameChanged = Signal(int)  # the playhead moved
+    selectionChanged = Signal(list)  # ids of the selected tracks
+    pathChanged = Signal(object)  # Path | None of the project file
+
+    def __init__(self, parent: QObject | None = None):
+        super().__init__(parent)
+        self.undo_stack = QUndoStack(self)
+        self.project: Project | None = None
+        self.media_info = None  # core.media.MediaInfo of project.media.path
+        self.path: Path | None = None
+        self._frame = 0
+        self._selected: list[int] = []
+
+    # -- whole project ------------------------------------------------------------------------
+    def set_project(self, project: Project | None, media_info=None, path: Path | None = None) -> None:
+        self.project = project
+        self.media_info = media_info
+        self.path = Path(path) if path else None
+        self.undo_stack.clear()
+        self.undo_stack.setClean()
+        self._frame = 0
+        self._selected = []
+        self.projectReset.emit()
+        self.pathChanged.emit(self.path)
+        self.selectionChanged.emit([])
+        self.frameChanged.emit(0)
+
+    def set_path(self, path: Path | None) -> None:
+        self.path = Path(path) if path else None
+        self.pathChanged.emit(self.path)
+
+    @property
+    def frame_count(self) -> int:
+        return self.project.media.frame_count if self.project else 0
+
+    @property
+    def is_modified(self) -> bool:
+        return not self.undo_stack.isClean()
+
+    # -- view state ---------------------------------------------------------------------------
+    @property
+    def frame(self) -> int:
+        return self._frame
+
+    def set_frame(self, frame: int) -> None:
+        frame = max(0, min(int(frame), max(0, self.frame_count - 1)))
+        if frame != self._frame:
+            self._frame = frame
+            self.frameChanged.emit(frame)
+
+    @property
+    def selected_ids(self) -> list[int]:
+        return list(self._selected)
+
+    def select(self, ids: list[int]) -> None:
+        ids = [i for i in dict.fromkeys(ids) if self.has_track(i)]
+        if ids != self._selected:
+            self._selected = ids
+            self.selectionChanged.emit(list(ids))
+
+    # -- queries ------------------------------------------------------------------------------
+    def has_track(self, track_id: int) -> bool:
+        return self.project is not None and any(t.id == track_id for t in self.project.tracks)
+
+    def track(self, track_id: int) -> Track:
+        assert self.project is not None
+        return self.project.track(track_id)
+
+    def track_index(self, track_id: int) -> int:
+        assert self.project is not None
+        for i, t in enumerate(self.project.tracks):
+            if t.id == track_id:
+                return i
+        raise KeyError(track_id)
+
+    # -- mutators: for commands.py only ------------------------------------------------------
+    def _replace_track(self, track: Track) -> None:
+        self.project.tracks[self.track_index(track.id)] = track
+        self.trackChanged.emit(track.id)
+
+    def _insert_track(self, index: int, track: Track) -> None:
+        self.project.tracks.insert(min(index, len(self.project.tracks)), track)
+        self.trackListChanged.emit()
+
+    def _remove_track(self, track_id: int) -> tuple[int, Track]:
+        index = self.track_index(track_id)
+        track = self.project.tracks.pop(index)
+        if track_id in self._selected:
+            self._selected.remove(track_id)
+            self.selectionChanged.emit(list(self._selected))
+        self.trackListChanged.emit()
+        return index, track
+
+    def _set_default_style(self, style) -> None:
+        self.project.default_style = style
+        self.defaultStyleChanged.emit()

@@ -1,0 +1,220 @@
+"""Analysis in the editor: core.analyze in a Worker, its tracks arriving in the document as it goes.
+
+All tracks of one run form ONE undo step "Analyse": each batch that `on_tracks` delivers is pushed
+as a command that merges into the previous one of the same run (QUndoCommand.mergeWith), so the
+lanes fill in while the analysis runs and one Ctrl+Z takes the whole analysis back. A cancelled
+analysis keeps the tracks it had found (Cancelled.partial).
+"""
+
+from __future__ import annotations
+
+import copy
+import itertools
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QObject, Signal
+
+from ...core.foundation.errors import ModelError
+from ...core.project.model import Track
+from ..document.commands import TracksEdit
+from ..shell import prompts
+from ..shell.error_dialog import model_message, show_error
+from .worker import Worker
+
+if TYPE_CHECKING:
+    from ..shell.main_window import MainWindow
+
+DEFAULT_CLASSES = ("face", "plate")
+_run_ids = itertools.count(1)
+
+
+class AnalysisTracks(TracksEdit):
+    """Tracks found by one analysis run (plus the project's analysis facts), mergeable within the run."""
+
+    MERGE_ID = 0x414E4C59  # "ANLY"
+
+    def __init__(self, doc, new: list[Track], run_id: int, analysis: dict | None = None,
+                 replace: list[Track] | None = None):
+        super().__init__(doc, list(replace or []), new, "Analyse")
+        self.run_id = run_id
+        self.old_analysis = copy.deepcopy(doc.project.analysis)
+        self.new_analysis = copy.deepcopy(analysis) if analysis is not None else self.old_analysis
+
+    def id(self) -> int:
+        return self.MERGE_ID
+
+    def mergeWith(self, other) -> bool:
+        if not isinstance(other, AnalysisTracks) or other.run_id != self.run_id or other.old:
+            return False
+        self.new.extend(other.new)
+        self._index.update(other._index)
+        if other.new_analysis != other.old_analysis:
+            self.new_analysis = other.new_analysis
+        return True
+
+    def redo(self) -> None:
+        super().redo()
+        self.doc.project.analysis = copy.deepcopy(self.new_analysis)
+
+    def undo(self) -> None:
+        super().undo()
+        self.doc.project.analysis = copy.deepcopy(self.old_analysis)
+
+
+class AnalysisRunner(QObject):
+    """Starts, feeds and cancels the analysis of the open video."""
+
+    tracksArrived = Signal(object)  # list[Track] from the worker thread (queued to the UI thread)
+    stateChanged = Signal(bool)  # running
+
+    def __init__(self, window: "MainWindow"):
+        super().__init__(window)
+        self.window = window
+        self.doc = window.doc
+        self.worker: Worker | None = None
+        self.classes: tuple[str, ...] = DEFAULT_CLASSES
+        self.settings = None  # core.analyze.AnalysisSettings; None: its defaults
+        self.detectors: dict | None = None  # ready Detector objects by class (reuse, or a test's); None: manifest
+        self._run_id = 0
+        self._delivered: dict[int, int] = {}  # analysis track id -> document track id, this run
+        self._replace: list[Track] = []  # auto tracks of an earlier run that this run replaces
+        # Loaded models, kept for the next run: freeing an onnxruntime session holds the GIL for
+        # about 100 ms (a visible stall at the end of every analysis), and loading one costs more.
+        self._loaded_detectors: dict = {}
+        self.tracksArrived.connect(self._add_batch)
+        self.doc.projectReset.connect(self.abandon)
+
+    def is_running(self) -> bool:
+        return self.worker is not None
+
+    def start(self) -> Worker | None:
+        if self.doc.project is None or self.worker is not None:
+            return None
+        if self.doc.frame_count <= 0:
+            return None
+        earlier = [t for t in self.doc.project.tracks if t.source == "auto"]
+        self._replace = []
+        if earlier:
+            answer = prompts.ask(self.window, "Analyse again?",
+                                 f"The project already has {len(earlier)} automatic track(s) from an earlier "
+                                 "analysis. Replace them with the tracks of the new analysis? Manual tracks stay.",
+                                 ["Replace", "Keep Both", "Cancel"], default="Replace")
+            if answer in (None, "Cancel"):
+                return None
+            if answer == "Replace":
+                self._replace = earlier
+        video, classes, settings, injected = self.doc.project.media.path, self.classes, self.settings, self.detectors
+        loaded = self._loaded_detectors
+        self._run_id = next(_run_ids)
+        self._delivered = {}
+        run_id = self._run_id
+        emit = self.tracksArrived.emit
+
+        def job(progress, cancel):
+            # Imported here, on the worker thread: core.analyze pulls in scipy and onnxruntime, whose
+            # import would block the UI thread for half a second.
+            from ...core.analysis.analyze import analyze
+
+            try:
+                run_settings, detectors = settings, injected
+                if detectors is None:
+                    run_settings, detectors = load_detectors(classes, settings, loaded)
+                return analyze(video, classes, run_settings, progress, cancel,
+                               on_tracks=lambda tracks: emit((run_id, list(tracks))), detectors=detectors)
+            except ModelError as exc:
+                raise ModelError(model_message(str(exc))) from None
+
+        worker = Worker(job, "Analysing faces and plates", self)
+        worker.succeeded.connect(lambda project, r=run_id: self._finish(r, project))
+        worker.cancelled.connect(lambda partial, r=run_id: self._finish(r, partial, cancelled=True))
+        worker.failed.connect(lambda message, details: show_error(
+            self.window, message, details, title="Analysis failed"))
+        worker.finished.connect(self._on_finished)
+        self.worker = worker
+        self.window.run_worker(worker, exclusive=True)
+        self.stateChanged.emit(True)
+        return worker
+
+    def cancel(self) -> None:
+        """Stop the analysis; the tracks found so far stay."""
+        if self.worker is not None:
+            self.worker.cancel()
+
+    def abandon(self) -> None:
+        """Stop and drop the results: the document they belong to is gone."""
+        if self.worker is not None:
+            self.worker.cancel()
+            self._run_id = -1
+
+    def _on_finished(self) -> None:
+        if self.sender() is self.worker or self.sender() is None:
+            self.worker = None
+            self.stateChanged.emit(False)
+
+    # -- tracks into the document -------------------------------------------------------------
+    def _add_batch(self, payload) -> None:
+        run_id, tracks = payload
+        if run_id != self._run_id or self.doc.project is None:
+            return
+        fresh = [t for t in tracks if t.id not in self._delivered]
+        if not fresh:
+            return
+        self._push(fresh, run_id)
+
+    def _finish(self, run_id: int, result, cancelled: bool = False) -> None:
+        if run_id != self._run_id or self.doc.project is None:
+            return
+        tracks, analysis = _tracks_of(result)
+        fresh = [t for t in tracks if t.id not in self._delivered]
+        if fresh or analysis is not None or self._replace:
+            self._push(fresh, run_id, analysis)
+        found = len(self._delivered)
+        word = "stopped" if cancelled else "done"
+        self.window.statusBar().showMessage(
+            f"Analysis {word}: {found} track{'s' if found != 1 else ''}"
+            + (" kept" if cancelled else " found"), 8000)
+
+    def _push(self, fresh: list[Track], run_id: int, analysis: dict | None = None) -> None:
+        replace = [t for t in self._replace if self.doc.has_track(t.id)]
+        replace = [self.doc.track(t.id) for t in replace]
+        self._replace = []
+        self.doc.undo_stack.push(AnalysisTracks(self.doc, self._renumber(fresh), run_id, analysis, replace))
+
+    def _renumber(self, tracks: list[Track]) -> list[Track]:
+        """Give the analysis' tracks ids that are free in the document (it may hold manual tracks)."""
+        next_id = max([self.doc.project.next_track_id(), *[v + 1 for v in self._delivered.values()]])
+        out = []
+        for t in tracks:
+            copy_ = copy.deepcopy(t)
+            self._delivered[t.id] = next_id
+            copy_.id = next_id
+            next_id += 1
+            out.append(copy_)
+        return out
+
+
+def load_detectors(classes, settings, cache: dict):
+    """core.analyze.load_detectors, kept in `cache` across runs: freeing a model holds the GIL
+    long enough to stall the UI, and loading one again costs seconds."""
+    from ...core.analysis.analyze import AnalysisSettings
+    from ...core.analysis.analyze import load_detectors as load
+
+    settings = settings or AnalysisSettings()
+    detectors = {}
+    for label in classes:
+        key = (label, settings.models.get(label, label), settings.thresholds.get(label), settings.device,
+               settings.input_size, settings.batch_size, settings.low_score_ratio)
+        if key not in cache:
+            cache[key] = load([label], settings)[label]
+        detectors[label] = cache[key]
+    return settings, detectors
+
+
+def _tracks_of(result) -> tuple[list[Track], dict | None]:
+    """Tracks and analysis facts from analyze()'s Project, a Cancelled.partial, or a list of tracks."""
+    if result is None:
+        return [], None
+    if isinstance(result, (list, tuple)):
+        return list(result), None
+    return list(getattr(result, "tracks", [])), getattr(result, "analysis", None)
+

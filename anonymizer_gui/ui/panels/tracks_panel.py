@@ -1,0 +1,219 @@
+"""TracksPanel: every track with a thumbnail, label, source, mean score, frame range and on/off switch.
+
+Selection is two-way with the document: picking rows selects those tracks (doc.select) and a
+selection made in the viewer or the timeline selects the rows here, with a guard so that the
+two never echo each other. Thumbnails are decoded off the UI thread by the FrameSource.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QItemSelection, QItemSelectionModel, QSize, Qt
+from PySide6.QtGui import QPixmap
+from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QHBoxLayout, QHeaderView, QLabel,
+                               QTableView, QVBoxLayout, QWidget)
+
+from ...core.project.interpolate import shape_at
+from ...core.project.model import Track
+from ..document.document import ProjectDocument
+from ..media.frames import FrameSource, bgr_to_pixmap, thumbnail_key
+from ..app.label_colors import KNOWN_LABELS
+from .tracks_model import (COL_ON, COL_RANGE, COL_SCORE, COL_THUMB, COL_TRACK, TRACK_ID_ROLE, TracksFilter,
+                           TracksModel)
+
+THUMB_W, THUMB_H = 56, 40
+ALL_LABELS = "All labels"
+
+
+class TracksPanel(QWidget):
+    def __init__(self, doc: ProjectDocument, frames: FrameSource, parent=None):
+        super().__init__(parent)
+        self.doc = doc
+        self.frames = frames
+        self._syncing = False
+        self._pixmaps: dict = {}  # ThumbKey -> QPixmap
+        self._waiting: dict = {}  # ThumbKey -> track ids whose row waits for it
+
+        self.model = TracksModel(doc, self._thumbnail_for, self)
+        self.model.selection_ids = lambda: self.doc.selected_ids
+        self.proxy = TracksFilter(self)
+        self.proxy.setSourceModel(self.model)
+
+        self.review_filter = QCheckBox("Needs review")
+        self.review_filter.setToolTip("Show only short tracks and tracks with weak detections")
+        self.review_filter.toggled.connect(self.proxy.set_review_only)
+        self.label_filter = QComboBox()
+        self.label_filter.setAccessibleName("Filter by label")
+        self.label_filter.currentIndexChanged.connect(self._on_label_filter)
+        self.summary = QLabel()
+        top = QHBoxLayout()
+        top.setContentsMargins(4, 4, 4, 0)
+        top.addWidget(self.review_filter)
+        top.addWidget(self.label_filter, 1)
+        top.addWidget(self.summary)
+
+        self.table = QTableView(self)
+        self.table.setAccessibleName("Tracks")
+        self.table.setModel(self.proxy)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setSortingEnabled(True)
+        self.table.sortByColumn(-1, Qt.SortOrder.AscendingOrder)  # document order until a header is clicked
+        self.table.setShowGrid(False)
+        self.table.setAlternatingRowColors(True)
+        self.table.setWordWrap(False)
+        self.table.setIconSize(QSize(THUMB_W, THUMB_H))
+        self.table.verticalHeader().setVisible(False)
+        self.table.verticalHeader().setDefaultSectionSize(THUMB_H + 6)
+        header = self.table.horizontalHeader()
+        header.setHighlightSections(False)
+        for col, mode in ((COL_ON, QHeaderView.ResizeMode.ResizeToContents),
+                          (COL_THUMB, QHeaderView.ResizeMode.Fixed),
+                          (COL_TRACK, QHeaderView.ResizeMode.Stretch),
+                          (COL_SCORE, QHeaderView.ResizeMode.ResizeToContents),
+                          (COL_RANGE, QHeaderView.ResizeMode.ResizeToContents)):
+            header.setSectionResizeMode(col, mode)
+        header.resizeSection(COL_THUMB, THUMB_W + 8)
+        self.table.selectionModel().selectionChanged.connect(self._on_rows_selected)
+        self.table.doubleClicked.connect(self._on_double_click)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(top)
+        layout.addWidget(self.table, 1)
+        self.setFocusProxy(self.table)
+
+        doc.projectReset.connect(self._on_reset)
+        doc.trackListChanged.connect(self._on_tracks_changed)
+        doc.trackChanged.connect(lambda _id: self._on_tracks_changed())
+        doc.selectionChanged.connect(self._on_doc_selection)
+        frames.thumbnailReady.connect(self._on_thumbnail)
+        self._on_reset()
+
+    # -- public -----------------------------------------------------------------------------
+    def visible_track_ids(self) -> list[int]:
+        """Ids of the rows shown (after filters and sorting), top to bottom."""
+        return [self.proxy.index(r, 0).data(TRACK_ID_ROLE) for r in range(self.proxy.rowCount())]
+
+    def row_rect(self, track_id: int, column: int = COL_TRACK):
+        """Viewport rectangle of a track's cell (for tests and tooltips); None when filtered out."""
+        index = self._proxy_index(track_id, column)
+        return self.table.visualRect(index) if index is not None else None
+
+    def set_review_only(self, on: bool) -> None:
+        self.review_filter.setChecked(on)
+
+    def set_label_filter(self, label: str | None) -> None:
+        i = self.label_filter.findText(label) if label else 0
+        self.label_filter.setCurrentIndex(max(0, i))
+
+    # -- thumbnails -------------------------------------------------------------------------
+    def _thumbnail_for(self, track: Track) -> QPixmap | None:
+        key = self._thumb_key(track)
+        if key is None:
+            return None
+        pix = self._pixmaps.get(key)
+        if pix is not None:
+            return pix
+        img = self.frames.thumbnail(*key)
+        if img is None:
+            self._waiting.setdefault(key, set()).add(track.id)
+            return None
+        pix = bgr_to_pixmap(img, self.devicePixelRatioF())
+        self._pixmaps[key] = pix
+        return pix
+
+    def _thumb_key(self, track: Track):
+        kf = next((k for k in track.keyframes if not k.outside), None)
+        if kf is None:
+            return None
+        x1, y1, x2, y2 = kf.shape.bbox()
+        pad_x, pad_y = 0.15 * (x2 - x1), 0.15 * (y2 - y1)
+        crop = (x1 - pad_x, y1 - pad_y, x2 + pad_x, y2 + pad_y)
+        return thumbnail_key(kf.frame, crop, round(THUMB_H * self.devicePixelRatioF()))
+
+    def _on_thumbnail(self, key) -> None:
+        ids = self._waiting.pop(key, None)
+        if ids:
+            self.model.thumbnail_changed(ids)
+
+    # -- document -> view -------------------------------------------------------------------
+    def _on_reset(self) -> None:
+        project = self.doc.project
+        self.frames.ensure_media(project.media.path if project else None, self.doc.media_info)
+        self._pixmaps.clear()
+        self._waiting.clear()
+        self._on_tracks_changed()
+        self._on_doc_selection(self.doc.selected_ids)
+
+    def _on_tracks_changed(self) -> None:
+        tracks = self.doc.project.tracks if self.doc.project else []
+        labels = sorted(set(KNOWN_LABELS) | {t.label for t in tracks})
+        current = self.label_filter.currentText()
+        self.label_filter.blockSignals(True)
+        self.label_filter.clear()
+        self.label_filter.addItem(ALL_LABELS)
+        self.label_filter.addItems(labels)
+        self.label_filter.setCurrentIndex(max(0, self.label_filter.findText(current)))
+        self.label_filter.blockSignals(False)
+        review = sum(self.model.stats_of(t)[1] for t in tracks)
+        off = sum(not t.enabled for t in tracks)
+        self.summary.setText(f"{len(tracks)} tracks" + (f", {review} to review" if review else "")
+                             + (f", {off} off" if off else ""))
+        self._on_doc_selection(self.doc.selected_ids)  # rows were rebuilt
+
+    def _on_doc_selection(self, ids: list) -> None:
+        if self._syncing:
+            return
+        self._syncing = True
+        try:
+            selection = QItemSelection()
+            for tid in ids:
+                index = self._proxy_index(tid, 0)
+                if index is not None:
+                    selection.select(index, index.siblingAtColumn(self.proxy.columnCount() - 1))
+            flags = QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows
+            self.table.selectionModel().select(selection, flags)
+            if ids:
+                first = self._proxy_index(ids[0], COL_TRACK)
+                if first is not None:
+                    self.table.selectionModel().setCurrentIndex(first, QItemSelectionModel.SelectionFlag.NoUpdate)
+                    self.table.scrollTo(first)
+        finally:
+            self._syncing = False
+
+    def _proxy_index(self, track_id: int, column: int):
+        if not self.doc.has_track(track_id):
+            return None
+        index = self.proxy.mapFromSource(self.model.index(self.model.row_of(track_id), column))
+        return index if index.isValid() else None
+
+    # -- view -> document -------------------------------------------------------------------
+    def _on_label_filter(self, index: int) -> None:
+        text = self.label_filter.itemText(index)
+        self.proxy.set_label(None if text == ALL_LABELS else text)
+
+    def _on_rows_selected(self, *_args) -> None:
+        if self._syncing:
+            return
+        rows = sorted({i.row() for i in self.table.selectionModel().selectedRows()})
+        ids = [self.proxy.index(r, 0).data(TRACK_ID_ROLE) for r in rows]
+        current = self.table.currentIndex()
+        current_id = current.data(TRACK_ID_ROLE) if current.isValid() else None
+        if current_id in ids:  # the row the operator clicked leads: it decides where the playhead goes
+            ids.remove(current_id)
+            ids.insert(0, current_id)
+        self._syncing = True
+        try:
+            self.doc.select(ids)
+        finally:
+            self._syncing = False
+        if len(ids) >= 1:
+            track = self.doc.track(ids[0])
+            if track.keyframes and shape_at(track, self.doc.frame) is None:
+                self.doc.set_frame(track.first_frame)
+
+    def _on_double_click(self, index) -> None:
+        track_id = index.data(TRACK_ID_ROLE)
+        if track_id is not None and self.doc.has_track(track_id) and index.column() != COL_ON:
+            self.doc.set_frame(self.doc.track(track_id).first_frame)

@@ -1,0 +1,229 @@
+"""Autosave and crash recovery.
+
+While the document has unsaved edits, a timer writes it to an autosave file: `<stem>.autosave.json`
+beside a saved project, or `<data dir>/autosave/<video stem>-<hash>.autosave.json` for a project
+never saved. Every autosave file in use is listed in the settings; a clean close (saved or
+discarded) removes both the file and the entry. An entry whose file is still there at the next
+start therefore means the program did not close cleanly, and the editor offers to restore it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from PySide6.QtCore import QObject, QTimer, Signal
+
+from ...core.project.model import Project, write_text_atomic
+from ..app import settings as S
+from ..document.document import ProjectDocument
+
+AUTOSAVE_SUFFIX = ".autosave.json"
+AUTOSAVE_LIST = "autosave/files"  # settings key: autosave files written and not yet cleaned up
+
+
+@dataclass(frozen=True)
+class Recovery:
+    """An autosave left behind by a session that did not close cleanly."""
+
+    autosave: Path
+    project_path: Path | None  # the project it belongs to, None when it was never saved
+    media_name: str
+    saved_at: float  # mtime
+
+    def describe(self) -> str:
+        when = time.strftime("%Y-%m-%d %H:%M", time.localtime(self.saved_at))
+        what = self.project_path.name if self.project_path else f"the unsaved project of {self.media_name}"
+        return f"{what} (autosaved {when})"
+
+
+def autosave_path_for(project_path: Path | None, media_path: str | None) -> Path | None:
+    if project_path is not None:
+        project_path = Path(project_path)
+        stem = project_path.name[:-5] if project_path.name.lower().endswith(".json") else project_path.name
+        return project_path.with_name(stem + AUTOSAVE_SUFFIX)
+    if media_path:
+        digest = hashlib.sha1(str(Path(media_path).resolve()).encode("utf-8")).hexdigest()[:10]
+        return S.data_dir() / "autosave" / f"{Path(media_path).stem}-{digest}{AUTOSAVE_SUFFIX}"
+    return None
+
+
+def project_path_of(autosave: Path) -> Path | None:
+    """The project an autosave belongs to; None for autosaves of never-saved projects."""
+    autosave = Path(autosave)
+    if autosave.parent == S.data_dir() / "autosave":
+        return None
+    return autosave.with_name(autosave.name[:-len(AUTOSAVE_SUFFIX)] + ".json")
+
+
+class Autosave(QObject):
+    """Writes the document to its autosave file on a timer.
+
+    The JSON text is made on the UI thread (a consistent snapshot, a few milliseconds) and written
+    by a short-lived thread: the atomic write ends in an fsync, which can take a busy disk long
+    enough to freeze the window.
+    """
+
+    saved = Signal(object)  # Path written
+    failed = Signal(str)  # why an autosave could not be written
+    _written = Signal(object, str)  # from the writer thread: path, error ("" on success)
+
+    def __init__(self, doc: ProjectDocument, parent: QObject | None = None, interval_ms: int | None = None):
+        super().__init__(parent)
+        self.doc = doc
+        self._dirty = False  # edits since the last autosave
+        self._current: Path | None = None  # the autosave file this session wrote for the open document
+        self._writer: threading.Thread | None = None
+        self._written.connect(self._on_written)
+        self.timer = QTimer(self)
+        self.timer.setObjectName("autosaveTimer")
+        if interval_ms is None:
+            interval_ms = S.read_int(S.app_settings(), S.AUTOSAVE_INTERVAL_MS, S.DEFAULT_AUTOSAVE_INTERVAL_MS)
+        self.timer.setInterval(max(100, int(interval_ms)))
+        self.timer.timeout.connect(self.save_now)
+        self.timer.start()
+        doc.undo_stack.indexChanged.connect(self._on_edit)
+        doc.undo_stack.cleanChanged.connect(self._on_clean_changed)
+
+    def set_interval(self, interval_ms: int) -> None:
+        self.timer.setInterval(max(100, int(interval_ms)))
+
+    def target(self) -> Path | None:
+        project = self.doc.project
+        return autosave_path_for(self.doc.path, project.media.path if project else None)
+
+    def mark_dirty(self) -> None:
+        """Force the next tick to write, e.g. after a restore that is not yet saved."""
+        self._dirty = True
+
+    def _on_edit(self, _index: int) -> None:
+        self._dirty = True
+
+    def _on_clean_changed(self, clean: bool) -> None:
+        if clean:
+            self._dirty = False
+
+    def save_now(self) -> Path | None:
+        """Start writing the autosave if there are edits since the last one; returns its path."""
+        if self.doc.project is None or not self.doc.is_modified or not self._dirty:
+            return None
+        if self._writer is not None and self._writer.is_alive():
+            return None  # the previous write is still going: the next tick catches up
+        target = self.target()
+        if target is None:
+            return None
+        if self._current is not None and self._current != target:
+            self._forget(self._current)  # the project was saved under another name since
+        text = json.dumps(self.doc.project.to_dict(), indent=1)
+        self._dirty = False
+        self._current = target
+        _register(target)
+        self._writer = threading.Thread(target=self._write, args=(target, text), name="autosave", daemon=True)
+        self._writer.start()
+        return target
+
+    def _write(self, target: Path, text: str) -> None:
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            write_text_atomic(target, text)
+        except OSError as exc:
+            self._written.emit(target, exc.strerror or str(exc))
+        else:
+            self._written.emit(target, "")
+
+    def _on_written(self, target: Path, error: str) -> None:
+        if error:
+            self._dirty = True  # try again at the next tick
+            self.failed.emit(f"autosave to {target} failed: {error}")
+        elif target != self._current:
+            self._forget(target)  # discarded (saved or closed) while it was being written
+        else:
+            self.saved.emit(target)
+
+    def wait(self, timeout_s: float = 5.0) -> None:
+        if self._writer is not None:
+            self._writer.join(timeout_s)
+
+    def discard(self) -> None:
+        """Remove this document's autosave: it was saved, or the user chose to discard the edits."""
+        self.wait()
+        for path in {self._current, self.target()} - {None}:
+            self._forget(path)
+        self._current = None
+        self._dirty = False
+
+    def _forget(self, path: Path) -> None:
+        try:
+            Path(path).unlink(missing_ok=True)
+        except OSError:
+            pass
+        _unregister(path)
+
+
+# -- the registry of autosave files in the settings --------------------------------------------
+def _registered() -> list[str]:
+    return S.read_list(S.app_settings(), AUTOSAVE_LIST)
+
+
+def _register(path: Path) -> None:
+    items = _registered()
+    if str(path) not in items:
+        S.app_settings().setValue(AUTOSAVE_LIST, items + [str(path)])
+
+
+def _unregister(path: Path) -> None:
+    items = [p for p in _registered() if p != str(path)]
+    S.app_settings().setValue(AUTOSAVE_LIST, items)
+
+
+def pending_recoveries() -> list[Recovery]:
+    """Autosaves left by sessions that did not close cleanly, newest first."""
+    candidates = {Path(p) for p in _registered()}
+    folder = S.data_dir() / "autosave"
+    if folder.is_dir():
+        candidates.update(folder.glob("*" + AUTOSAVE_SUFFIX))
+    found = []
+    for path in candidates:
+        if not path.is_file():
+            _unregister(path)
+            continue
+        project_path = project_path_of(path)
+        if project_path is not None and project_path.is_file() and \
+                project_path.stat().st_mtime > path.stat().st_mtime:
+            continue  # the project was saved after this autosave: nothing to recover
+        found.append(Recovery(path, project_path, _media_name(path), path.stat().st_mtime))
+    return sorted(found, key=lambda r: r.saved_at, reverse=True)
+
+
+def newer_autosave_of(project_path: Path) -> Path | None:
+    """The autosave beside `project_path` when it is newer than the project (a crash after edits)."""
+    autosave = autosave_path_for(project_path, None)
+    if autosave is not None and autosave.is_file() and Path(project_path).is_file() and \
+            autosave.stat().st_mtime >= Path(project_path).stat().st_mtime:
+        return autosave
+    return None
+
+
+def dismiss(recovery: Recovery) -> None:
+    """The user does not want this autosave back: delete it."""
+    try:
+        recovery.autosave.unlink(missing_ok=True)
+    except OSError:
+        pass
+    _unregister(recovery.autosave)
+
+
+def load_recovery(path: Path) -> Project:
+    return Project.load(path)
+
+
+def _media_name(path: Path) -> str:
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+        return Path(data["media"]["path"]).name
+    except (OSError, ValueError, KeyError, TypeError):
+        return Path(path).name

@@ -1,0 +1,248 @@
+"""Opening, saving and closing: the file side of the document.
+
+Opening probes the media and hashes it off the UI thread (a job in the job bar), then puts the
+new project into the document in one step. A project whose video has moved asks where it is.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QObject, Signal
+
+from ...core import media
+from ...core.foundation.errors import MediaError
+from ...core.foundation.file_hash import file_sha256
+from ...core.project.model import MediaRef, Project
+from . import autosave as A
+from . import prompts
+from ..app import settings as S
+from .error_dialog import show_error, show_exception
+from ..jobs.worker import Worker
+
+if TYPE_CHECKING:
+    from .main_window import MainWindow
+
+def new_project(path: Path, info, sha256: str) -> Project:
+    path = Path(path).resolve()
+    return Project(media=MediaRef(
+        path=str(path), size=path.stat().st_size, sha256=sha256, width=info.width, height=info.height,
+        frame_count=info.frame_count, fps=info.fps, probe=info.to_json()))
+
+
+def is_project_file(path: Path) -> bool:
+    return Path(path).suffix.lower() == ".json"
+
+
+@dataclass
+class Opened:
+    project: Project
+    info: object | None  # MediaInfo, None when the video is missing
+    project_path: Path | None
+    is_new: bool  # made from a video just now (not loaded)
+    changed: bool = False  # fixed up while opening (video relocated): unsaved from the start
+
+
+class ProjectFiles(QObject):
+    opened = Signal(object)  # Opened, after the document holds it
+
+    def __init__(self, window: "MainWindow"):
+        super().__init__(window)
+        self.window = window
+        self.doc = window.doc
+        self._generation = 0  # only the latest open may replace the document
+
+    # -- open ---------------------------------------------------------------------------------
+    def open_dialog(self) -> None:
+        start = str(S.app_settings().value(S.LAST_DIR, "") or "")
+        path = prompts.choose_open_file(self.window, "Open video, picture or project", start)
+        if path:
+            self.open_path(path)
+
+    def open_path(self, path: str | Path, analyse: bool | None = None, restore_from: Path | None = None,
+                  restored_project_path: Path | None = None) -> Worker | None:
+        """Open a video, still or project (asynchronously). `analyse`: start the analysis once open
+        (None: as the settings say, for videos only). `restore_from`: an autosave to load instead of `path`."""
+        path = Path(path).expanduser()
+        if restore_from is None and not path.exists():
+            show_error(self.window, f"File not found: {path}", title="Cannot open")
+            self.forget_recent(path)
+            return None
+        if not self.window.confirm_discard_document():
+            return None
+        self._generation += 1
+        generation = self._generation
+        if restore_from is None and is_project_file(path):
+            newer = A.newer_autosave_of(path)
+            if newer is not None:
+                answer = prompts.ask(self.window, "Restore autosave?",
+                                     f"{path.name} has an autosave that is newer than the project: the program "
+                                     "did not close cleanly after the last edits. Restore the autosaved version?",
+                                     ["Restore", "Open Saved Version"], default="Restore")
+                if answer == "Restore":
+                    restore_from, restored_project_path = newer, path
+        if restore_from is not None:
+            fn = _load_project_job(Path(restore_from), restored_project_path, restored=True)
+        elif is_project_file(path):
+            fn = _load_project_job(path, path)
+        else:
+            fn = _new_project_job(path)
+        worker = Worker(fn, f"Opening {path.name}", self)
+        worker.succeeded.connect(lambda result, g=generation: self._on_loaded(
+            result, g, analyse, restored=restore_from is not None))
+        worker.failed.connect(lambda message, details: show_error(self.window, message, details,
+                                                                  title="Cannot open"))
+        self.window.run_worker(worker, exclusive=False)
+        S.app_settings().setValue(S.LAST_DIR, str(path.parent))
+        return worker
+
+    def _on_loaded(self, opened: Opened, generation: int, analyse: bool | None, restored: bool) -> None:
+        if generation != self._generation:
+            return  # a later open replaced this one
+        if opened.info is None:
+            opened = self._locate_media(opened)
+            if opened is None:
+                return
+        if not self._check_media(opened):
+            return
+        self.window.set_document(opened.project, opened.info, opened.project_path)
+        if restored or opened.changed:
+            self.doc.undo_stack.resetClean()  # restored edits are not saved yet
+            self.window.autosave.mark_dirty()
+        if opened.project_path is not None or opened.is_new:
+            self.add_recent(opened.project_path or Path(opened.project.media.path))
+        self.opened.emit(opened)
+        if analyse is None:
+            analyse = opened.is_new and S.read_bool(S.app_settings(), S.ANALYSE_ON_OPEN, True)
+        if analyse:
+            self.window.analysis.start()
+
+    def _locate_media(self, opened: Opened) -> Opened | None:
+        missing = Path(opened.project.media.path)
+        answer = prompts.ask(self.window, "Video not found",
+                             f"The video of this project is missing: {missing}. It may have been moved or "
+                             "renamed. Locate it to go on?", ["Locate…", "Cancel"], default="Locate…")
+        if answer != "Locate…":
+            return None
+        found = prompts.choose_open_file(self.window, f"Where is {missing.name}?", str(missing.parent),
+                                         f"{missing.name} (*{missing.suffix});;All files (*)")
+        if not found:
+            return None
+        try:
+            info = media.probe(found)  # a single probe: the user just waited for the file dialog
+        except MediaError as exc:
+            show_exception(self.window, exc)
+            return None
+        opened.project.media.path = str(Path(found).resolve())
+        opened.info = info
+        opened.changed = True
+        return opened
+
+    def _check_media(self, opened: Opened) -> bool:
+        project, info = opened.project, opened.info
+        expected = project.media.frame_count
+        if expected and info.frame_count != expected:
+            project.media.frame_count = info.frame_count
+            try:
+                project.check_frames()
+            except Exception as exc:  # ProjectFormatError: tracks past the end of this video
+                show_exception(self.window, exc)
+                return False
+            show_error(self.window, f"The video has {info.frame_count} frames but the project was made for "
+                                    f"{expected}; check that the masks still sit on the right frames.",
+                       title="Video changed")
+        elif project.media.size and Path(project.media.path).stat().st_size != project.media.size:
+            show_error(self.window, f"{Path(project.media.path).name} has changed since the project was made "
+                                    "(its size differs); check the masks before exporting.", title="Video changed")
+        return True
+
+    # -- save ---------------------------------------------------------------------------------
+    def suggested_project_path(self) -> Path:
+        if self.doc.path is not None:
+            return self.doc.path
+        media_path = Path(self.doc.project.media.path)
+        return media_path.with_name(media_path.stem + ".anon.json")
+
+    def save(self) -> bool:
+        if self.doc.project is None:
+            return False
+        if self.doc.path is None:
+            return self.save_as()
+        return self.write(self.doc.path)
+
+    def save_as(self, path: str | Path | None = None) -> bool:
+        if self.doc.project is None:
+            return False
+        if path is None:
+            path = prompts.choose_save_file(self.window, "Save project as", str(self.suggested_project_path()))
+            if not path:
+                return False
+        path = Path(path)
+        if path.suffix.lower() != ".json":
+            path = path.with_name(path.name + ".json")
+        return self.write(path)
+
+    def write(self, path: Path) -> bool:
+        try:
+            self.doc.project.save(path)
+        except OSError as exc:
+            show_exception(self.window, exc, "saving the project")
+            return False
+        self.window.autosave.discard()  # the autosave of the old name (or of the unsaved project)
+        self.doc.undo_stack.setClean()
+        if self.doc.path != path:
+            self.doc.set_path(path)
+        self.window.autosave.discard()
+        self.add_recent(path)
+        self.window.statusBar().showMessage(f"Saved {path}", 4000)
+        return True
+
+    def maybe_save(self) -> bool:
+        """Ask Save / Discard / Cancel when there are unsaved edits; True when it is fine to go on."""
+        if self.doc.project is None or not self.doc.is_modified:
+            return True
+        name = self.doc.path.name if self.doc.path else Path(self.doc.project.media.path).name
+        answer = prompts.ask(self.window, "Unsaved changes", f"Save the changes to {name}?",
+                             ["Save", "Discard", "Cancel"], default="Save",
+                             informative="Your edits are lost if you discard them.")
+        if answer == "Save":
+            return self.save()
+        return answer == "Discard"
+
+    # -- recent files -------------------------------------------------------------------------
+    def recent_files(self) -> list[str]:
+        return [p for p in S.read_list(S.app_settings(), S.RECENT_FILES) if p]
+
+    def add_recent(self, path: Path) -> None:
+        path = str(Path(path).resolve())
+        items = [path] + [p for p in self.recent_files() if p != path]
+        S.app_settings().setValue(S.RECENT_FILES, items[:S.MAX_RECENT_FILES])
+
+    def forget_recent(self, path: Path) -> None:
+        path = str(Path(path).resolve())
+        S.app_settings().setValue(S.RECENT_FILES, [p for p in self.recent_files() if p != path])
+
+    def clear_recent(self) -> None:
+        S.app_settings().setValue(S.RECENT_FILES, [])
+
+
+# -- jobs (worker thread) ------------------------------------------------------------------------
+def _new_project_job(path: Path):
+    def run(progress, cancel) -> Opened:
+        info = media.probe(path)
+        sha = file_sha256(path, progress, cancel)
+        return Opened(new_project(path, info, sha), info, None, is_new=True)
+
+    return run
+
+
+def _load_project_job(source: Path, project_path: Path | None, restored: bool = False):
+    def run(progress, cancel) -> Opened:
+        project = Project.load(source)
+        video = Path(project.media.path)
+        info = media.probe(video) if video.is_file() else None
+        return Opened(project, info, project_path, is_new=False)
+
+    return run

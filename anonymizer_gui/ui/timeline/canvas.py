@@ -1,0 +1,353 @@
+"""The timeline's painted surface: ruler, thumbnails, lanes and playhead, with mouse and keys.
+
+One custom-painted widget, no item per frame or per keyframe: it paints only the visible frame
+range and the visible lanes. Scroll bars move in pixels; `ppf` is pixels per frame.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from PySide6.QtCore import QPointF, QRectF, QSize, Qt
+from PySide6.QtGui import QColor, QFont, QPainter, QPalette, QPen, QPolygonF
+from PySide6.QtWidgets import QAbstractScrollArea
+
+from ...core.project.interpolate import shape_at
+from ..document.document import ProjectDocument
+from ..media.frames import FrameSource, bgr_to_pixmap, thumbnail_key
+from ..app.label_colors import label_color
+from ..media.timecode import doc_fps, frame_seconds
+from .lanes import Geometry, LaneData, lane_data, paint_lane, paint_ruler
+
+HEADER_W = 130  # lane titles
+RULER_H = 22
+THUMB_H = 40
+LANE_H = 22
+MAX_PPF = 48.0
+PLAYHEAD = QColor(235, 64, 52)
+THUMBS_WITHIN_S = 2.0  # show ruler thumbnails when one covers at most this many seconds
+
+
+class TimelineCanvas(QAbstractScrollArea):
+    def __init__(self, doc: ProjectDocument, frames: FrameSource, parent=None):
+        super().__init__(parent)
+        self.doc = doc
+        self.frames = frames
+        self.ppf = 1.0
+        self.fit_mode = True
+        self._lanes: dict[int, LaneData] = {}
+        self._thumb_pixmaps: dict = {}
+        self._drag: str | None = None  # "scrub" while a button is held on the ruler or a lane
+        self.painted_thumbnails = 0  # thumbnails on the ruler in the last paint
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.setMouseTracking(True)
+        self.setAccessibleName("Timeline")
+        self.horizontalScrollBar().valueChanged.connect(self.viewport().update)
+        self.verticalScrollBar().valueChanged.connect(self.viewport().update)
+        frames.thumbnailReady.connect(self._on_thumbnail)
+
+    # -- geometry ---------------------------------------------------------------------------
+    def top_height(self) -> int:
+        return RULER_H + (THUMB_H if self.shows_thumbnails() else 0)
+
+    def geometry_(self) -> Geometry:
+        return Geometry(HEADER_W - self.horizontalScrollBar().value(), self.ppf)
+
+    def x_of_frame(self, frame: float) -> float:
+        """Viewport x of the middle of `frame`."""
+        return self.geometry_().x(frame + 0.5)
+
+    def frame_at(self, x: float) -> int:
+        return max(0, min(self.doc.frame_count - 1, self.geometry_().frame_at(x)))
+
+    def lane_at(self, y: float) -> int | None:
+        if y < self.top_height() or self.doc.project is None:
+            return None
+        i = int((y - self.top_height() + self.verticalScrollBar().value()) // LANE_H)
+        return i if 0 <= i < len(self.doc.project.tracks) else None
+
+    def lane_rect(self, index: int) -> QRectF:
+        y = self.top_height() + index * LANE_H - self.verticalScrollBar().value()
+        return QRectF(HEADER_W, y, max(0, self.viewport().width() - HEADER_W), LANE_H)
+
+    def fit_ppf(self) -> float:
+        return max(1e-4, (self.viewport().width() - HEADER_W - 6) / max(1, self.doc.frame_count))
+
+    def shows_thumbnails(self) -> bool:
+        info = self.frames.info
+        if info is None or not self.doc.frame_count:
+            return False
+        frames_per_thumb = self._thumb_width() / self.ppf
+        return frames_per_thumb <= max(1.0, THUMBS_WITHIN_S * doc_fps(self.doc))
+
+    def _thumb_width(self) -> float:
+        media = self.doc.project.media if self.doc.project else None
+        aspect = media.width / media.height if media and media.height else 16 / 9
+        return THUMB_H * aspect
+
+    def set_ppf(self, ppf: float, anchor_x: float | None = None) -> None:
+        ppf = max(min(self.fit_ppf(), MAX_PPF), min(MAX_PPF, ppf))
+        anchor_x = self.viewport().width() / 2 if anchor_x is None else anchor_x
+        anchor_frame = (anchor_x - self.geometry_().left) / self.ppf
+        self.ppf = ppf
+        self._update_scrollbars()
+        self.horizontalScrollBar().setValue(int(round(HEADER_W + anchor_frame * ppf - anchor_x)))
+        self.viewport().update()
+
+    def _update_scrollbars(self) -> None:
+        content = self.doc.frame_count * self.ppf
+        visible = max(1, self.viewport().width() - HEADER_W)
+        h = self.horizontalScrollBar()
+        h.setRange(0, max(0, int(math.ceil(content - visible + 6))))
+        h.setPageStep(visible)
+        h.setSingleStep(max(1, int(self.ppf)))
+        lanes = len(self.doc.project.tracks) * LANE_H if self.doc.project else 0
+        v = self.verticalScrollBar()
+        v.setRange(0, max(0, lanes - (self.viewport().height() - self.top_height())))
+        v.setPageStep(max(LANE_H, self.viewport().height() - self.top_height()))
+        v.setSingleStep(LANE_H)
+
+    def ensure_frame_visible(self, frame: int) -> None:
+        x = self.x_of_frame(frame)
+        if x < HEADER_W or x > self.viewport().width() - 4:
+            visible = self.viewport().width() - HEADER_W
+            self.horizontalScrollBar().setValue(int(frame * self.ppf - visible * 0.1))
+
+    def ensure_lane_visible(self, index: int) -> None:
+        r = self.lane_rect(index)
+        if r.top() < self.top_height():
+            self.verticalScrollBar().setValue(index * LANE_H)
+        elif r.bottom() > self.viewport().height():
+            self.verticalScrollBar().setValue((index + 1) * LANE_H - (self.viewport().height() - self.top_height()))
+
+    # -- data -------------------------------------------------------------------------------
+    def lane(self, track) -> LaneData:
+        data = self._lanes.get(track.id)
+        if data is None:
+            data = self._lanes[track.id] = lane_data(track)
+        return data
+
+    def invalidate(self, track_id: int | None = None) -> None:
+        if track_id is None:
+            self._lanes.clear()
+        else:
+            self._lanes.pop(track_id, None)
+        self._update_scrollbars()
+        self.viewport().update()
+
+    def reset(self) -> None:
+        self._thumb_pixmaps.clear()
+        self.invalidate()
+        self.fit_mode = True
+        self.set_ppf(self.fit_ppf(), 0)
+        self.horizontalScrollBar().setValue(0)
+
+    def _on_thumbnail(self, key) -> None:
+        self.viewport().update()
+
+    # -- painting ---------------------------------------------------------------------------
+    def paintEvent(self, event) -> None:
+        p = QPainter(self.viewport())
+        pal = self.palette()
+        w, h = self.viewport().width(), self.viewport().height()
+        p.fillRect(0, 0, w, h, pal.color(QPalette.ColorRole.Base))
+        project = self.doc.project
+        if project is None or not self.doc.frame_count:
+            p.setPen(pal.color(QPalette.ColorRole.PlaceholderText))
+            p.drawText(QRectF(0, 0, w, h), Qt.AlignmentFlag.AlignCenter, "No video open")
+            return
+        geo = self.geometry_()
+        top = self.top_height()
+        selected = set(self.doc.selected_ids)
+        # lanes
+        p.save()
+        p.setClipRect(QRectF(0, top, w, h - top))
+        first = int(self.verticalScrollBar().value() // LANE_H)
+        last = min(len(project.tracks), first + (h - top) // LANE_H + 2)
+        for i in range(first, last):
+            track = project.tracks[i]
+            rect = self.lane_rect(i)
+            if i % 2:
+                p.fillRect(QRectF(0, rect.top(), w, LANE_H), pal.color(QPalette.ColorRole.AlternateBase))
+            if track.id in selected:
+                hl = QColor(pal.color(QPalette.ColorRole.Highlight))
+                hl.setAlpha(70)
+                p.fillRect(QRectF(0, rect.top(), w, LANE_H), hl)
+            p.save()
+            p.setClipRect(rect)
+            paint_lane(p, rect, self.lane(track), track, geo, self.doc.frame_count, track.id in selected, pal)
+            p.restore()
+            self._paint_lane_title(p, track, rect.top(), track.id in selected, pal)
+        if not project.tracks:
+            p.setPen(pal.color(QPalette.ColorRole.PlaceholderText))
+            p.drawText(QRectF(HEADER_W + 12, top, w - HEADER_W - 24, h - top),
+                       Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap,
+                       "No tracks yet: analyse the clip, or draw a mask on the picture (R, E, P)")
+        p.restore()
+        # ruler and thumbnails
+        fps = doc_fps(self.doc)
+        ruler = QRectF(HEADER_W, 0, w - HEADER_W, RULER_H)
+        p.save()
+        p.setClipRect(QRectF(HEADER_W, 0, w - HEADER_W, top))
+        paint_ruler(p, ruler, geo, self.doc.frame_count, fps,
+                    lambda f: frame_seconds(self.doc.media_info, fps, f), pal)
+        if self.shows_thumbnails():
+            self._paint_thumbnails(p, QRectF(HEADER_W, RULER_H, w - HEADER_W, THUMB_H), geo, pal)
+        p.restore()
+        p.fillRect(QRectF(0, 0, HEADER_W, top), pal.color(QPalette.ColorRole.Window))
+        p.setPen(pal.color(QPalette.ColorRole.Mid))
+        p.drawLine(QPointF(HEADER_W - 0.5, 0), QPointF(HEADER_W - 0.5, h))
+        p.drawLine(QPointF(0, top - 0.5), QPointF(w, top - 0.5))
+        self._paint_playhead(p, h)
+
+    def _paint_lane_title(self, p: QPainter, track, y: float, selected: bool, pal: QPalette) -> None:
+        p.fillRect(QRectF(0, y, HEADER_W, LANE_H), pal.color(QPalette.ColorRole.Window))
+        if selected:
+            hl = QColor(pal.color(QPalette.ColorRole.Highlight))
+            hl.setAlpha(110)
+            p.fillRect(QRectF(0, y, HEADER_W, LANE_H), hl)
+        color = label_color(track.label)
+        if not track.enabled:
+            color.setAlpha(90)
+        p.fillRect(QRectF(4, y + 5, 8, LANE_H - 10), color)
+        text = pal.color(QPalette.ColorRole.WindowText)
+        if not track.enabled:
+            text = pal.color(QPalette.ColorRole.PlaceholderText)
+        p.setPen(text)
+        font = QFont(p.font())
+        font.setBold(selected)
+        p.setFont(font)
+        title = f"{track.id} {track.label}" + ("  (off)" if not track.enabled else "") \
+            + ("  \u26a0" if self.lane(track).needs_review else "")
+        elided = p.fontMetrics().elidedText(title, Qt.TextElideMode.ElideRight, HEADER_W - 20)
+        p.drawText(QRectF(16, y, HEADER_W - 18, LANE_H), Qt.AlignmentFlag.AlignVCenter, elided)
+        font.setBold(False)
+        p.setFont(font)
+
+    def _paint_thumbnails(self, p: QPainter, rect: QRectF, geo: Geometry, pal: QPalette) -> None:
+        """Thumbnails side by side, in slots anchored at frame 0 (stable while scrolling); each shows
+        the frame under its left edge."""
+        p.fillRect(rect, pal.color(QPalette.ColorRole.Dark))
+        dpr = self.devicePixelRatioF()
+        slot_w = self._thumb_width()
+        height_px = int(round(THUMB_H * dpr))
+        end_x = min(rect.right(), geo.x(self.doc.frame_count))
+        self.painted_thumbnails = 0
+        k = max(0, int((rect.left() - geo.left) // slot_w))
+        while geo.left + k * slot_w < end_x:
+            x = geo.left + k * slot_w
+            f = min(self.doc.frame_count - 1, geo.frame_at(x + 0.5))
+            k += 1
+            key = thumbnail_key(f, None, height_px)
+            pix = self._thumb_pixmaps.get(key)
+            if pix is None:
+                img = self.frames.thumbnail(f, None, height_px)
+                if img is None:
+                    continue
+                pix = bgr_to_pixmap(img, dpr)
+                if len(self._thumb_pixmaps) > 400:
+                    self._thumb_pixmaps.clear()
+                self._thumb_pixmaps[key] = pix
+            p.save()
+            p.setClipRect(QRectF(x, rect.top(), min(slot_w, end_x - x), THUMB_H), Qt.ClipOperation.IntersectClip)
+            p.drawPixmap(QPointF(x, rect.top()), pix)
+            p.restore()
+            self.painted_thumbnails += 1
+
+    def _paint_playhead(self, p: QPainter, h: int) -> None:
+        x = self.x_of_frame(self.doc.frame)
+        if x < HEADER_W:
+            return
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        p.setPen(QPen(PLAYHEAD, 2))
+        p.drawLine(QPointF(x, RULER_H - 8), QPointF(x, h))
+        p.setBrush(PLAYHEAD)
+        p.setPen(Qt.PenStyle.NoPen)
+        p.drawPolygon(QPolygonF([QPointF(x - 6, RULER_H - 10), QPointF(x + 6, RULER_H - 10), QPointF(x, RULER_H - 2)]))
+
+    # -- input ------------------------------------------------------------------------------
+    def mousePressEvent(self, event) -> None:
+        if event.button() != Qt.MouseButton.LeftButton or self.doc.project is None:
+            return super().mousePressEvent(event)
+        pos = event.position()
+        if pos.y() < self.top_height():
+            if pos.x() >= HEADER_W:
+                self._drag = "scrub"
+                self.doc.set_frame(self.frame_at(pos.x()))
+            return
+        lane = self.lane_at(pos.y())
+        if lane is None:
+            self.doc.select([])
+            return
+        track = self.doc.project.tracks[lane]
+        if event.modifiers() & (Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier):
+            ids = self.doc.selected_ids
+            self.doc.select([i for i in ids if i != track.id] if track.id in ids else ids + [track.id])
+            return
+        self.doc.select([track.id])
+        if pos.x() >= HEADER_W:
+            self._drag = "scrub"
+            self.doc.set_frame(self.frame_at(pos.x()))
+        elif track.keyframes:
+            if shape_at(track, self.doc.frame) is None:
+                self.doc.set_frame(track.first_frame)
+
+    def mouseMoveEvent(self, event) -> None:
+        if self._drag == "scrub" and event.buttons() & Qt.MouseButton.LeftButton:
+            x = event.position().x()
+            self.doc.set_frame(self.frame_at(x))
+            if x > self.viewport().width() - 10 or x < HEADER_W + 10:  # drag past the edge: scroll along
+                self.ensure_frame_visible(self.doc.frame)
+
+    def mouseReleaseEvent(self, event) -> None:
+        self._drag = None
+
+    def mouseDoubleClickEvent(self, event) -> None:
+        pos = event.position()
+        lane = self.lane_at(pos.y())
+        if lane is None or pos.x() < HEADER_W:
+            return
+        keyframes = self.lane(self.doc.project.tracks[lane]).keyframes
+        if not len(keyframes):
+            return
+        distance = np.abs(self.geometry_().left + (keyframes + 0.5) * self.ppf - pos.x())
+        nearest = int(np.argmin(distance))
+        if distance[nearest] <= max(7.0, self.ppf / 2):
+            self.doc.set_frame(int(keyframes[nearest]))
+
+    def keyPressEvent(self, event) -> None:
+        """Up/Down select the previous/next lane's track (the playhead keys are the window's)."""
+        key = event.key()
+        tracks = self.doc.project.tracks if self.doc.project else []
+        if key in (Qt.Key.Key_Up, Qt.Key.Key_Down) and tracks:
+            ids = self.doc.selected_ids
+            row = self.doc.track_index(ids[0]) if ids else -1
+            row = max(0, min(len(tracks) - 1, row + (1 if key == Qt.Key.Key_Down else -1)))
+            self.doc.select([tracks[row].id])
+            self.ensure_lane_visible(row)
+        else:
+            super().keyPressEvent(event)
+
+    def wheelEvent(self, event) -> None:
+        delta = event.angleDelta()
+        if event.modifiers() & Qt.KeyboardModifier.ControlModifier:
+            self.fit_mode = False
+            self.set_ppf(self.ppf * 1.25 ** (delta.y() / 120.0), event.position().x())
+        elif event.modifiers() & Qt.KeyboardModifier.ShiftModifier or not self.verticalScrollBar().maximum():
+            bar = self.horizontalScrollBar()
+            bar.setValue(bar.value() - int((delta.y() or delta.x()) / 120.0 * bar.pageStep() / 8))
+        else:
+            super().wheelEvent(event)
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        if self.fit_mode:
+            self.set_ppf(self.fit_ppf(), 0)
+            self.horizontalScrollBar().setValue(0)
+        else:
+            self._update_scrollbars()
+
+    def sizeHint(self) -> QSize:
+        return QSize(800, RULER_H + THUMB_H + 5 * LANE_H)

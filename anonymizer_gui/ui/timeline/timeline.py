@@ -1,0 +1,129 @@
+"""TimelineView: a ruler with timecode (and thumbnails when zoomed in), the playhead, one lane per track.
+
+The painted surface is timeline_canvas.TimelineCanvas; this module adds the zoom buttons, the
+position readout and the document wiring.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QToolButton, QVBoxLayout, QWidget
+
+from ..document.document import ProjectDocument
+from ..media.frames import FrameSource
+from ..media.timecode import doc_timecode
+from .canvas import HEADER_W, LANE_H, MAX_PPF, RULER_H, THUMB_H, TimelineCanvas
+
+__all__ = ["TimelineView", "TimelineCanvas", "HEADER_W", "LANE_H", "MAX_PPF", "RULER_H", "THUMB_H"]
+
+
+class TimelineView(QWidget):
+    """Ruler, playhead and track lanes, with zoom buttons; the playhead follows doc.frame."""
+
+    def __init__(self, doc: ProjectDocument, frames: FrameSource, parent=None):
+        super().__init__(parent)
+        self.doc = doc
+        self.frames = frames
+        self.canvas = TimelineCanvas(doc, frames, self)
+        self._actions: list[QAction] | None = None
+        bar = QHBoxLayout()
+        bar.setContentsMargins(4, 2, 4, 2)
+        self.fit_button = self._button("Fit", "Zoom to fit the whole clip (\\)", self.zoom_to_fit)
+        self.zoom_out_button = self._button("\u2212", "Zoom out (-, Ctrl+wheel)", self.zoom_out)
+        self.zoom_in_button = self._button("+", "Zoom in to frames (+, Ctrl+wheel)", self.zoom_in)
+        self.position_label = QLabel()
+        self.position_label.setAccessibleName("Playhead position")
+        for wdg in (self.fit_button, self.zoom_out_button, self.zoom_in_button):
+            bar.addWidget(wdg)
+        bar.addStretch(1)
+        bar.addWidget(self.position_label)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addLayout(bar)
+        layout.addWidget(self.canvas, 1)
+        self.setFocusProxy(self.canvas)
+
+        doc.projectReset.connect(self._on_reset)
+        doc.frameChanged.connect(self._on_frame)
+        doc.trackChanged.connect(self.canvas.invalidate)
+        doc.trackListChanged.connect(lambda: self.canvas.invalidate(None))
+        doc.selectionChanged.connect(self._on_selection)
+        self._on_reset()
+
+    def _button(self, text: str, tip: str, slot) -> QToolButton:
+        b = QToolButton(self)
+        b.setText(text)
+        b.setToolTip(tip)
+        b.setAccessibleName(tip.split(" (")[0])
+        b.setAutoRaise(True)
+        b.clicked.connect(slot)
+        return b
+
+    # -- public -----------------------------------------------------------------------------
+    def zoom_to_fit(self) -> None:
+        self.canvas.fit_mode = True
+        self.canvas.set_ppf(self.canvas.fit_ppf(), 0)
+        self.canvas.horizontalScrollBar().setValue(0)
+
+    def zoom_in(self) -> None:
+        self._zoom_about_playhead(2.0)
+
+    def zoom_out(self) -> None:
+        self._zoom_about_playhead(0.5)
+
+    def set_pixels_per_frame(self, ppf: float) -> None:
+        self.canvas.fit_mode = False
+        self.canvas.set_ppf(ppf, self.canvas.x_of_frame(self.doc.frame))
+
+    def actions(self) -> list[QAction]:
+        """Timeline zoom with NLE keys (=, -, \\), window-wide; for the View menu."""
+        if self._actions is None:
+            self._actions = []
+            for text, key, slot in (("Zoom Timeline In", "=", self.zoom_in), ("Zoom Timeline Out", "-", self.zoom_out),
+                                    ("Fit Timeline", "\\", self.zoom_to_fit)):
+                a = QAction(text, self)
+                a.setShortcut(QKeySequence(key))
+                a.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+                a.triggered.connect(lambda _c=False, s=slot: s())
+                self._actions.append(a)
+        return list(self._actions)
+
+    def pixels_per_frame(self) -> float:
+        return self.canvas.ppf
+
+    def _zoom_about_playhead(self, factor: float) -> None:
+        self.canvas.fit_mode = False
+        x = self.canvas.x_of_frame(self.doc.frame)
+        inside = HEADER_W <= x <= self.canvas.viewport().width()
+        self.canvas.set_ppf(self.canvas.ppf * factor, x if inside else None)
+
+    def keyPressEvent(self, event) -> None:
+        key = event.key()
+        if key in (Qt.Key.Key_Plus, Qt.Key.Key_Equal):  # when the window has not taken the actions
+            self.zoom_in()
+        elif key == Qt.Key.Key_Minus:
+            self.zoom_out()
+        elif key == Qt.Key.Key_Backslash:
+            self.zoom_to_fit()
+        else:
+            super().keyPressEvent(event)
+
+    # -- document ---------------------------------------------------------------------------
+    def _on_reset(self) -> None:
+        project = self.doc.project
+        self.frames.ensure_media(project.media.path if project else None, self.doc.media_info)
+        self.canvas.reset()
+        self._on_frame(self.doc.frame)
+
+    def _on_frame(self, frame: int) -> None:
+        n = self.doc.frame_count
+        self.position_label.setText(f"{doc_timecode(self.doc, frame)}   {frame} / {n}" if n else "")
+        self.canvas.ensure_frame_visible(frame)
+        self.canvas.viewport().update()
+
+    def _on_selection(self, ids: list) -> None:
+        if ids and self.doc.project is not None:
+            self.canvas.ensure_lane_visible(self.doc.track_index(ids[0]))
+        self.canvas.viewport().update()
