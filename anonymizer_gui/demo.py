@@ -20,7 +20,7 @@ import av
 import cv2
 import numpy as np
 
-from .core.foundation.user_dirs import user_dir
+from .core.foundation import user_dir
 
 DEMO_VERSION = 2  # bump when the clip changes, so caches rebuild
 WALL_SIZE = (2400, 1100)  # width, height of the scene the camera films

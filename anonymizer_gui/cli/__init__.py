@@ -14,7 +14,7 @@ import sys
 import traceback
 
 from .. import __version__
-from ..core.foundation.errors import AnonymizerError, Cancelled
+from ..core.foundation import AnonymizerError, Cancelled
 
 SUBCOMMAND_MODULES = ("probe", "export", "analyze", "models")
 

@@ -16,9 +16,10 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from .progress import TerminalProgress
-from ..core.analysis.analyze import AnalysisCancelled, AnalysisSettings, analyze, load_detectors
-from ..core.foundation.errors import AnonymizerError, MediaError
-from ..core.project.model import STYLE_KINDS, MaskStyle, Project
+from ..core.analysis import AnalysisCancelled, AnalysisSettings, analyze, load_detectors
+from ..core.foundation import AnonymizerError, MediaError
+from ..core.project import STYLE_KINDS, MaskStyle, Project
+from ..core.project import save_project
 
 DEVICES = ("auto", "cpu", "cuda")
 
@@ -116,7 +117,7 @@ def run_analyze(args: argparse.Namespace) -> int:
     output = Path(args.output)
     _check_writable_folder(output, "project")
     project = _analyse(args, settings_from(args), keep_partial_in=output)
-    project.save(output)
+    save_project(project, output)
     print(_summary(project) + f"; wrote {output}")
     return 0
 
@@ -132,12 +133,12 @@ def run_redact(args: argparse.Namespace) -> int:
         _check_writable_folder(project_path, "project")
     if Path(args.video).resolve() == output.resolve():
         raise AnonymizerError("the output would overwrite the input video; choose another -o path")
-    from ..core.export.video import export_video  # the encoder side loads only when needed
+    from ..core.export import export_video  # the encoder side loads only when needed
 
     project = _analyse(args, settings_from(args), keep_partial_in=None)
     project.default_style = MaskStyle(kind=args.style)
     if project_path is not None:
-        project.save(project_path)
+        save_project(project, project_path)
     print(_summary(project) + (f"; project saved to {project_path}" if project_path else ""))
     with TerminalProgress(enabled=not args.quiet) as bar, _ctrl_c_cancels() as cancelled:
         result = export_video(project, output, project.export, progress=bar, cancel=cancelled.is_set)
@@ -161,7 +162,7 @@ def _analyse(args: argparse.Namespace, settings: AnalysisSettings, keep_partial_
         except AnalysisCancelled as stop:
             bar.close()
             if keep_partial_in is not None:
-                stop.partial.save(keep_partial_in)
+                save_project(stop.partial, keep_partial_in)
                 done = stop.partial.analysis.get("frames_analyzed", 0)
                 print(f"cancelled after {done} of {stop.partial.media.frame_count} frames; "
                       f"{_summary(stop.partial)}; wrote {keep_partial_in}", file=sys.stderr)

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from .progress import TerminalProgress
+from ..core.project import load_project
 
 
 def add_parser(subparsers) -> None:
@@ -32,12 +33,12 @@ def add_parser(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..core.foundation.errors import ExportError
-    from ..core.export.video import export_video
-    from ..core.project.model import Project
-    from ..core.export.safe_output import same_file
+    from ..core.foundation import ExportError
+    from ..core.export import export_video
+    from ..core.project import Project
+    from ..core.export import same_file
 
-    project = Project.load(args.project)
+    project = load_project(args.project)
     for what, path in (("output", args.output), ("report", args.report)):
         if path is not None and same_file(Path(path), Path(args.project)):
             raise ExportError(f"the {what} {path} is the project file; choose another file name")

@@ -6,7 +6,7 @@ import argparse
 import json
 import sys
 
-from ..core.detect import manifest as models
+from ..core import detect as models
 
 
 def add_parser(subparsers) -> None:

@@ -6,7 +6,7 @@ import sys
 
 from tqdm import tqdm
 
-from ..core.foundation.progress import Progress
+from ..core.foundation import Progress
 
 
 class TerminalProgress:

@@ -14,13 +14,14 @@ import time
 import numpy as np
 import pytest
 
-from anonymizer_gui.core.analysis.analyze import AnalysisCancelled, AnalysisSettings, analyze
+from anonymizer_gui.core.analysis.analyzer import AnalysisCancelled, AnalysisSettings, analyze
 from anonymizer_gui.core.detect.base import Detections, Detector
 from anonymizer_gui.core.detect.runtime import ProviderChoice
 from anonymizer_gui.core.foundation.errors import AnonymizerError, MediaError
 from anonymizer_gui.core.project.interpolate import shape_at
 from anonymizer_gui.core.project.model import MaskStyle, Project
 from tests.clips import ClipTruth, make_zero_bytes, read_frame_number
+from anonymizer_gui.core.project import project_to_dict, project_from_dict
 
 
 class KnownBoxesDetector(Detector):
@@ -111,7 +112,7 @@ def test_project_records_media_models_settings_and_timings(clip):
     assert a["provider"]["reason"] == "CPU: test detector"
     assert a["settings"]["batch_size"] == 3 and a["settings"]["classes"] == ["face"]
     assert a["timings"]["total_s"] > 0 and a["timings"]["fps"] > 0
-    assert Project.from_dict(project.to_dict()).analysis == project.to_dict()["analysis"]  # JSON-safe
+    assert project_from_dict(project_to_dict(project)).analysis == project_to_dict(project)["analysis"]  # JSON-safe
 
 
 def test_progress_reports_frames_fps_and_time_left(clip):
@@ -151,7 +152,7 @@ def test_cancel_returns_within_a_batch_and_keeps_partial_tracks(clip):
 
 
 def test_cancel_while_waiting_for_a_slow_decoder_is_prompt(clip, monkeypatch):
-    import anonymizer_gui.core.analysis.analyze as analyze_module
+    import anonymizer_gui.core.analysis.analyzer as analyze_module
 
     def slow_frames(path, info=None, **_):
         for index in range(info.frame_count):

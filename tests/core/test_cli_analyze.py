@@ -14,6 +14,7 @@ from anonymizer_gui.core.foundation.errors import AnonymizerError
 from anonymizer_gui.core.project.model import Project
 from tests.clips import make_clip
 from tests.core.test_analyze import KnownBoxesDetector
+from anonymizer_gui.core.project import load_project
 
 
 @pytest.fixture(scope="module")
@@ -50,7 +51,7 @@ def test_analyze_writes_the_project_and_prints_the_device(clip, tmp_path, fake_m
     out = tmp_path / "p.json"
     assert main(["analyze", str(clip.path), "-o", str(out), "--classes", "face", "--threshold", "0.5",
                  "--detect-every", "2", "--quiet"]) == 0
-    project = Project.load(out)
+    project = load_project(out)
     assert len(project.tracks) == 2 and project.analysis["settings"]["detect_every"] == 2
     assert project.analysis["thresholds"] == {"face": 0.5}
     captured = capsys.readouterr()
@@ -73,7 +74,7 @@ def test_ctrl_c_stops_analysis_and_keeps_the_tracks_found(clip, tmp_path, monkey
     out = tmp_path / "partial.json"
     assert main(["analyze", str(clip.path), "-o", str(out), "--classes", "face", "--quiet"]) == 1
     assert len(calls) <= 4  # stopped within a batch of the request
-    partial = Project.load(out)
+    partial = load_project(out)
     assert partial.analysis["cancelled"] is True and len(partial.tracks) == 2
     assert "cancelled after" in capsys.readouterr().err
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # handler restored
@@ -98,7 +99,7 @@ def test_redact_runs_analysis_then_export_with_the_chosen_style(clip, tmp_path, 
     assert main(["redact", str(clip.path), "-o", str(out), "--classes", "face", "--style", "solid",
                  "--project", str(project_file), "--quiet"]) == 0
     assert probe(out).frame_count == clip.frames
-    project = Project.load(project_file)
+    project = load_project(project_file)
     assert len(project.tracks) == 2
     for i, frame in iter_frames(out):
         for box in clip.boxes[i]:

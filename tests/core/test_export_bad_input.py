@@ -18,11 +18,13 @@ import pytest
 from anonymizer_gui.cli import main
 from anonymizer_gui.core.export import pipeline as export_pipeline
 from anonymizer_gui.core.export import safe_output
+from anonymizer_gui.core.foundation import atomic_file
 from anonymizer_gui.core.foundation.errors import ExportError, MediaError, ProjectFormatError
 from anonymizer_gui.core.export.video import export_video
 from anonymizer_gui.core.project.model import ExportSettings, Keyframe, Shape
 from tests.clips import Tone
 from tests.core.export_fixtures import project_for
+from anonymizer_gui.core.project import save_project, project_to_dict
 
 FAST = ExportSettings(preset="ultrafast")
 pytestmark = pytest.mark.timeout(60)
@@ -120,7 +122,7 @@ def test_output_folder_refusing_the_write_itself(clip, tmp_path, monkeypatch):
     def refuse(path):
         raise PermissionError(errno.EACCES, "Permission denied", str(path))
 
-    monkeypatch.setattr(safe_output, "create_exclusive", refuse)
+    monkeypatch.setattr(atomic_file, "create_exclusive", refuse)
     with pytest.raises(ExportError) as exc:
         export_video(project_for(clip), tmp_path / "out.mp4", FAST)
     assert str(exc.value) == f"cannot write into the output folder {tmp_path}: permission denied"
@@ -153,7 +155,7 @@ def test_full_disk_as_ffmpeg_reports_it(clip, tmp_path, monkeypatch):
     """The temporary file is a link to /dev/full, where every write fails with ENOSPC."""
     if not Path("/dev/full").exists():
         pytest.skip("no /dev/full on this system")
-    monkeypatch.setattr(safe_output, "create_exclusive", lambda path: os.symlink("/dev/full", path))
+    monkeypatch.setattr(atomic_file, "create_exclusive", lambda path: os.symlink("/dev/full", path))
     out_dir = tmp_path / "out"
     out_dir.mkdir()
     with pytest.raises(ExportError, match=r"^the disk is full: out\.mp4 could not be written to "):
@@ -239,7 +241,7 @@ def test_cli_corrupt_project_json(tmp_path, capsys):
 
 
 def test_cli_project_from_a_newer_schema(clip, tmp_path, capsys):
-    data = project_for(clip).to_dict()
+    data = project_to_dict(project_for(clip))
     data["schema_version"] = 99
     path = tmp_path / "p.json"
     path.write_text(json.dumps(data), encoding="utf-8")
@@ -253,7 +255,7 @@ def test_cli_tracks_past_the_last_frame(clip, tmp_path, capsys):
     project = project_for(clip)
     project.tracks[1].keyframes.append(Keyframe(99, Shape("rect", [0, 0, 10, 10])))
     path = tmp_path / "p.json"
-    project.save(path)
+    save_project(project, path)
     code, out, err = run_cli(["export", str(path), "-o", str(tmp_path / "out.mp4")], capsys)
     assert code == 1
     assert_one_line_error(err, "track 2 (face) has a keyframe at frame 99, but the video has 20 frames (0-19); "
@@ -263,7 +265,7 @@ def test_cli_tracks_past_the_last_frame(clip, tmp_path, capsys):
 
 def test_cli_output_equal_to_input(clip, tmp_path, capsys):
     path = tmp_path / "p.json"
-    project_for(clip).save(path)
+    save_project(project_for(clip), path)
     code, out, err = run_cli(["export", str(path), "-o", str(clip.path)], capsys)
     assert code == 1
     assert_one_line_error(err, f"the output {clip.path} is the input video ({clip.path}); choose another file "
@@ -278,7 +280,7 @@ def test_cli_missing_project_file(tmp_path, capsys):
 
 def test_cli_report_over_the_project_file(clip, tmp_path, capsys):
     path = tmp_path / "p.json"
-    project_for(clip).save(path)
+    save_project(project_for(clip), path)
     before = path.read_bytes()
     code, out, err = run_cli(["export", str(path), "-o", str(tmp_path / "out.mp4"), "--report", str(path)], capsys)
     assert code == 1

@@ -7,6 +7,7 @@ import pytest
 from anonymizer_gui.core.foundation.errors import ProjectFormatError
 from anonymizer_gui.core.project.model import (SCHEMA_VERSION, Keyframe, MaskStyle, MediaRef, Project, Shape,
                                          Track)
+from anonymizer_gui.core.project import load_project, save_project, project_to_dict, project_from_dict
 
 
 def sample_project() -> Project:
@@ -21,8 +22,8 @@ def sample_project() -> Project:
 def test_round_trip(tmp_path):
     p = sample_project()
     path = tmp_path / "p.json"
-    p.save(path)
-    q = Project.load(path)
+    save_project(p, path)
+    q = load_project(path)
     assert q.tracks == p.tracks
     assert q.media == p.media
     assert json.loads(path.read_text())["schema_version"] == SCHEMA_VERSION
@@ -30,16 +31,16 @@ def test_round_trip(tmp_path):
 
 def test_save_is_atomic_and_leaves_no_temp_files(tmp_path):
     path = tmp_path / "p.json"
-    sample_project().save(path)
-    sample_project().save(path)
+    save_project(sample_project(), path)
+    save_project(sample_project(), path)
     assert sorted(x.name for x in tmp_path.iterdir()) == ["p.json"]
 
 
 def test_relative_media_path_is_resolved_against_the_project_file(tmp_path):
     p = sample_project()
     p.media.path = "clip.mp4"
-    p.save(tmp_path / "p.json")
-    assert Project.load(tmp_path / "p.json").media.path == str(tmp_path / "clip.mp4")
+    save_project(p, tmp_path / "p.json")
+    assert load_project(tmp_path / "p.json").media.path == str(tmp_path / "clip.mp4")
 
 
 @pytest.mark.parametrize("mutate, message", [
@@ -61,25 +62,25 @@ def test_relative_media_path_is_resolved_against_the_project_file(tmp_path):
     (lambda d: d["tracks"][0].__setitem__("enabled", 1), "tracks[0].enabled: expected true or false, got an integer"),
 ])
 def test_invalid_fields_are_named(mutate, message):
-    data = sample_project().to_dict()
+    data = project_to_dict(sample_project())
     mutate(data)
     with pytest.raises(ProjectFormatError) as err:
-        Project.from_dict(data)
+        project_from_dict(data)
     assert str(err.value) == message
 
 
 def test_newer_schema_is_refused_with_advice():
-    data = sample_project().to_dict()
+    data = project_to_dict(sample_project())
     data["schema_version"] = SCHEMA_VERSION + 1
     with pytest.raises(ProjectFormatError, match="newer version of anonymizer-gui"):
-        Project.from_dict(data)
+        project_from_dict(data)
 
 
 def test_corrupt_json_names_line_and_column(tmp_path):
     path = tmp_path / "p.json"
     path.write_text('{"schema_version": 1,\n "media": }')
     with pytest.raises(ProjectFormatError, match=r"p.json is not valid JSON \(line 2, column 11"):
-        Project.load(path)
+        load_project(path)
 
 
 def test_tracks_past_the_last_frame_are_reported():

@@ -23,6 +23,7 @@ from anonymizer_gui.core.project.model import Keyframe, MaskStyle, Project, Shap
 from anonymizer_gui.core.render.masks import mask_extent
 from tests.clips import MovingBox, Tone, detail, make_clip, read_frame_number
 from tests.core.export_fixtures import audio_summary, box_track, frame_times, media_ref
+from anonymizer_gui.core.project import save_project
 
 FRAMES = 30
 CODEC_BAND = 12  # px around a mask where re-encoding the changed pixels may spill over
@@ -47,7 +48,7 @@ def scene(tmp_path_factory):
                    reason="passer-by, drawn by hand")
     project = Project(media=media_ref(truth), tracks=[auto, manual])
     project_path = folder / "street.json"
-    project.save(project_path)
+    save_project(project, project_path)
     return folder, truth, project, project_path
 
 

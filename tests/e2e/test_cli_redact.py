@@ -25,6 +25,7 @@ import pytest
 
 from anonymizer_gui.core.media import iter_frames, probe
 from tests.clips import detail
+from anonymizer_gui.core.project import load_project
 
 REPO = Path(__file__).resolve().parents[2]
 FRAMES = 36
@@ -130,7 +131,7 @@ def test_analyze_writes_a_project_whose_track_follows_the_face(pan_clip, tmp_pat
     from anonymizer_gui.core.project.interpolate import shape_at
     from anonymizer_gui.core.project.model import Project
 
-    project = Project.load(project_file)
+    project = load_project(project_file)
     assert project.media.frame_count == FRAMES and project.analysis["thresholds"]["face"] == 0.3
     face = next(t for t in project.tracks if t.label == "face")
     for i in range(FRAMES):

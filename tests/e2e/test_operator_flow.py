@@ -31,6 +31,7 @@ from tests.clips import MovingBox, detail, make_clip, read_frame_number
 from tests.ui.shell_support import TextureDetector, close_window, frames_of, make_window, shell_env  # noqa: F401
 from tests.ui.test_export_dialog import done_dialog
 from tests.ui.views_support import drag
+from anonymizer_gui.core.project import load_project, project_to_dict
 
 CTRL, SHIFT = Qt.KeyboardModifier.ControlModifier, Qt.KeyboardModifier.ShiftModifier
 FRAMES = 30
@@ -182,16 +183,16 @@ def test_operator_analyses_fixes_a_miss_switches_a_person_off_and_exports_what_t
         assert win.isWindowModified()
         press(qtbot, win, Qt.Key.Key_S, CTRL)
         assert saved.is_file() and not win.isWindowModified()
-        in_file = win.doc.project.to_dict()["tracks"]  # the file keeps 1/1000 pixel
-        assert Project.load(saved).to_dict()["tracks"] == in_file
-        assert [t.enabled for t in Project.load(saved).tracks] == [t.enabled for t in switched]
+        in_file = project_to_dict(win.doc.project)["tracks"]  # the file keeps 1/1000 pixel
+        assert project_to_dict(load_project(saved))["tracks"] == in_file
+        assert [t.enabled for t in load_project(saved).tracks] == [t.enabled for t in switched]
         assert win.close()  # saved: no question
         close_window(win, shell_env)
         win = None
 
         second = make_window(qtbot)
         open_by_keys(qtbot, second, saved, monkeypatch)
-        assert second.doc.path == saved and second.doc.project.to_dict()["tracks"] == in_file
+        assert second.doc.path == saved and project_to_dict(second.doc.project)["tracks"] == in_file
         assert not second.doc.track(person_a).enabled
 
         # -- the redacted preview, on several frames ------------------------------------------

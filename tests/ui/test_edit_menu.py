@@ -14,6 +14,7 @@ from anonymizer_gui.core.project.model import Keyframe, Shape, Track
 from anonymizer_gui.ui.shell.project_files import new_project
 from tests.clips import make_clip
 from tests.ui.shell_support import open_and_wait, shell_env, window  # noqa: F401 - fixtures
+from anonymizer_gui.core.project import save_project
 
 
 @pytest.fixture(scope="module")
@@ -31,7 +32,7 @@ def project_file(tmp_path_factory):
                                              Keyframe(25, Shape.rect(*clip.boxes[25][1]))]),
     ]
     path = folder / "clip.anon.json"
-    project.save(path)
+    save_project(project, path)
     return path
 
 

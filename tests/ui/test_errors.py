@@ -11,7 +11,7 @@ from PySide6.QtCore import QTimer
 from anonymizer_gui.core.export import safe_output
 from anonymizer_gui.core.detect.manifest import FETCH_COMMAND
 from anonymizer_gui.core.project.model import ExportSettings, Project
-from anonymizer_gui.ui.shell import error_dialog
+from anonymizer_gui.ui.shell import error_dialog, project_files
 from anonymizer_gui.ui.shell.error_dialog import open_error_dialogs
 from anonymizer_gui.ui.jobs.export_job import start_export
 from tests.clips import make_random_bytes, make_text_file
@@ -74,7 +74,7 @@ def test_full_disk_on_save_keeps_the_edits_unsaved(qtbot, window, tmp_clip, tmp_
     def disk_full(self, path):
         raise OSError(errno.ENOSPC, "No space left on device", str(path))
 
-    monkeypatch.setattr(Project, "save", disk_full)
+    monkeypatch.setattr(project_files, "save_project", disk_full)
     assert not window.files.save_as(tmp_path / "p.json")
     box = wait_error(qtbot)
     assert box.text().startswith("The disk is full while saving the project")

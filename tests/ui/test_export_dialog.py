@@ -17,13 +17,14 @@ from anonymizer_gui.ui.shell.export_dialog import ExportDialog
 from anonymizer_gui.ui.shell.project_files import new_project
 from tests.clips import detail, make_still
 from tests.ui.shell_support import frames_of, open_and_wait, shell_env, window  # noqa: F401
+from anonymizer_gui.core.project import save_project
 
 
 def project_masking_first_box(clip, path):
     project = new_project(clip.path, probe(clip.path), "")
     project.tracks = [Track(1, "face", "auto",
                             keyframes=[Keyframe(i, Shape.rect(*boxes[0])) for i, boxes in enumerate(clip.boxes)])]
-    project.save(path)
+    save_project(project, path)
     return path
 
 
@@ -118,7 +119,7 @@ def test_still_exports_with_its_own_format(qtbot, window, tmp_path):
     still = make_still(tmp_path / "photo.png")
     project = new_project(still.path, probe(still.path), "")
     project.tracks = [Track(1, "face", "auto", keyframes=[Keyframe(0, Shape.rect(*still.boxes[0][0]))])]
-    project.save(tmp_path / "photo.json")
+    save_project(project, tmp_path / "photo.json")
     open_and_wait(qtbot, window, tmp_path / "photo.json")
     dialog = open_dialog(qtbot, window)
     assert dialog.output_path() == tmp_path / "photo.redacted.png"

@@ -15,6 +15,7 @@ from anonymizer_gui.core.project.model import Keyframe, Project, Shape, Track
 from anonymizer_gui.ui.document import commands
 from anonymizer_gui.ui.shell import prompts
 from tests.ui.shell_support import close_window, make_window, open_and_wait, shell_env, window  # noqa: F401
+from anonymizer_gui.core.project import load_project
 
 
 def add_manual_track(win, frame_range=(0, 20)) -> Track:
@@ -59,7 +60,7 @@ def test_ctrl_s_saves_to_the_known_path_and_asks_for_one_first(qtbot, window, tm
     add_manual_track(win, (3, 9))
     monkeypatch.setattr(prompts, "choose_save_file", lambda *a, **k: pytest.fail("asked again"))
     win.menus.save.trigger()
-    assert len(Project.load(target).tracks) == 2 and not win.doc.is_modified
+    assert len(load_project(target).tracks) == 2 and not win.doc.is_modified
 
 
 def test_close_with_unsaved_changes_asks_save_discard_cancel(qtbot, shell_env, tmp_clip, tmp_path, monkeypatch):
@@ -74,7 +75,7 @@ def test_close_with_unsaved_changes_asks_save_discard_cancel(qtbot, shell_env, t
     monkeypatch.setattr(prompts, "choose_save_file", lambda *a, **k: str(target))
     shell_env.push("Save")
     assert win.close()
-    assert target.is_file() and len(Project.load(target).tracks) == 1
+    assert target.is_file() and len(load_project(target).tracks) == 1
     close_window(win, shell_env)
 
 

@@ -13,7 +13,8 @@ from typing import ClassVar, Sequence
 
 import numpy as np
 
-from ..foundation.errors import ModelError
+from ..foundation import ModelError
+from .manifest import ModelSpec
 from .runtime import ProviderChoice
 
 
@@ -122,6 +123,7 @@ class Detector(ABC):
     num_keypoints: ClassVar[int] = 0
 
     name: str  # manifest entry
+    spec: ModelSpec | None = None  # the manifest entry it was made from (its params, hash, licence)
     task: str  # the task of this model (the label analysis gives its tracks)
     label_names: tuple[str, ...]
     score_threshold: float

@@ -106,6 +106,7 @@ class CenterFaceDetector(WindowedDetector):
     def __init__(self, spec: ModelSpec, device: str = "auto", weights: Path | None = None, **settings):
         where = f"model '{spec.name}'"
         config = resolve_settings(where, DEFAULTS, spec.params, settings)
+        self.spec = spec
         self.name, self.task, self.label_names = spec.name, spec.task, tuple(spec.labels[:1]) or ("face",)
         self.work_size = parse_size(where, config["input_size"], INPUT_MULTIPLE)
         self._apply_window_settings(where, config, INPUT_MULTIPLE)

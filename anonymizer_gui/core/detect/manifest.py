@@ -30,10 +30,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
-from ..foundation.errors import ModelError
-from ..foundation.file_hash import file_sha256 as sha256_of
-from ..foundation.progress import CancelFn, ProgressFn, ProgressMeter
-from ..foundation.user_dirs import user_dir
+from ..foundation import ModelError
+from ..foundation import file_sha256 as sha256_of
+from ..foundation import CancelFn, ProgressFn, ProgressMeter
+from ..foundation import user_dir
 
 FETCH_COMMAND = "anonymizer-gui models fetch"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..foundation.errors import ModelError
+from ..foundation import ModelError
 from .manifest import ModelSpec, default_spec_for_task, load_manifest
 from .base import Detector
 from .centerface import CenterFaceDetector

@@ -27,7 +27,7 @@ from typing import NamedTuple, Sequence
 import numpy as np
 import onnxruntime as ort
 
-from ..foundation.errors import ModelError
+from ..foundation import ModelError
 
 CPU = "CPUExecutionProvider"
 CUDA = "CUDAExecutionProvider"

@@ -27,7 +27,7 @@ from typing import Sequence
 import cv2
 import numpy as np
 
-from ..foundation.errors import ModelError
+from ..foundation import ModelError
 from .base import Detections, Detector, parse_size
 from .nms import nms, suppress_contained
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..foundation.errors import ModelError
+from ..foundation import ModelError
 from .manifest import ModelSpec, model_path
 from .base import Detections, parse_size, resolve_settings
 from .nms import nms
@@ -61,6 +61,7 @@ class YoloV8Detector(WindowedDetector):
     def __init__(self, spec: ModelSpec, device: str = "auto", weights: Path | None = None, **settings):
         where = f"model '{spec.name}'"
         config = resolve_settings(where, DEFAULTS, spec.params, settings)
+        self.spec = spec
         self.name, self.task, self.label_names = spec.name, spec.task, tuple(spec.labels)
         self.score_threshold = float(config["score_threshold"])
         self.nms_iou = float(config["nms_iou"])

@@ -22,12 +22,12 @@ from typing import Callable, Iterator
 import av
 import cv2
 
-from ..foundation.errors import ExportError
-from ..media.frame_index import decoded_key
-from ..render.frame_planes import render_frame
-from ..foundation.progress import ProgressMeter
-from ..media.info import MediaInfo
-from ..render.masks import Mask
+from ..foundation import ExportError
+from ..media import decoded_key
+from ..render import render_frame
+from ..foundation import ProgressMeter
+from ..media import MediaInfo
+from ..render import Mask
 
 QUEUE_ITEMS = 16  # decoded frames and packets in flight: enough to ride out the encoder's bursts
 _NO_PICT_TYPE = av.video.frame.PictureType.NONE

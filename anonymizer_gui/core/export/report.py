@@ -16,9 +16,9 @@ from pathlib import Path
 
 import av
 
-from ..project import interpolate
-from ..media.info import MediaInfo
-from ..project.model import ExportSettings, Project
+from ..project import masked_ranges
+from ..media import MediaInfo
+from ..project import ExportSettings, Project
 from .safe_output import write_bytes_atomic
 
 REPORT_VERSION = 1
@@ -40,7 +40,7 @@ def media_facts(info: MediaInfo) -> dict:
 def track_entries(project: Project, frame_count: int) -> list[dict]:
     entries = []
     for t in project.tracks:
-        ranges = _clip(interpolate.masked_ranges(t), frame_count)
+        ranges = _clip(masked_ranges(t), frame_count)
         style = project.style_of(t)
         entries.append({
             "id": t.id, "label": t.label, "source": t.source, "enabled": t.enabled,
@@ -58,7 +58,7 @@ def track_entries(project: Project, frame_count: int) -> list[dict]:
 def masked_frames(project: Project, frame_count: int) -> dict:
     """Frames that carry at least one mask (enabled tracks), as a count and inclusive ranges."""
     spans = sorted(r for t in project.tracks if t.enabled
-                   for r in _clip(interpolate.masked_ranges(t), frame_count))
+                   for r in _clip(masked_ranges(t), frame_count))
     merged: list[list[int]] = []
     for a, b in spans:
         if merged and a <= merged[-1][1] + 1:

@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import errno
 import os
-import secrets
 from pathlib import Path
 from typing import Iterable
 
-from ..foundation.errors import ExportError
+from ..foundation import AtomicFile, ExportError
+from ..foundation import write_bytes_atomic as write_atomic
 
 DISK_FULL_ERRNOS = {errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)}
 
@@ -65,66 +65,13 @@ def write_error(exc: OSError, target: Path) -> ExportError:
     return ExportError(f"cannot write {target}: {reason}")
 
 
-class TempFile:
-    """A hidden file beside `target` that becomes `target` on commit(), or vanishes.
-
-    Created with O_EXCL (never reuses a name) and default permissions, so the committed file
-    gets the same mode as any file the user creates.
-    """
+class TempFile(AtomicFile):
+    """The export's atomic file: its OSErrors become ExportErrors with a clear message."""
 
     def __init__(self, target: Path):
-        self.target = target
-        self.committed = False
-        for _ in range(16):
-            name = f".{target.stem}.{secrets.token_hex(4)}.partial{target.suffix}"
-            path = target.parent / name
-            try:
-                create_exclusive(path)
-            except FileExistsError:
-                continue
-            except OSError as exc:
-                raise write_error(exc, target) from None
-            self.path = path
-            return
-        raise ExportError(f"cannot create a temporary file in {target.parent}")
-
-    def write_bytes(self, data: bytes) -> None:
-        try:
-            with open(self.path, "wb") as f:
-                f.write(data)
-                f.flush()
-                os.fsync(f.fileno())
-        except OSError as exc:
-            raise write_error(exc, self.target) from None
-
-    def commit(self) -> None:
-        try:
-            os.replace(self.path, self.target)
-        except OSError as exc:
-            raise write_error(exc, self.target) from None
-        self.committed = True
-
-    def discard(self) -> None:
-        if not self.committed:
-            try:
-                os.unlink(self.path)
-            except FileNotFoundError:
-                pass
-
-    def __enter__(self) -> "TempFile":
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.discard()
-
-
-def create_exclusive(path: Path) -> None:
-    """Create an empty file that did not exist (FileExistsError otherwise)."""
-    os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+        super().__init__(target, write_error)
 
 
 def write_bytes_atomic(target: Path, data: bytes) -> None:
-    """Write `data` to `target` through a TempFile: readers see the old file or the new, never half."""
-    with TempFile(target) as tmp:
-        tmp.write_bytes(data)
-        tmp.commit()
+    """Write `data` to `target` atomically, with the export's error messages."""
+    write_atomic(target, data, write_error)

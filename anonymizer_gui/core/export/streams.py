@@ -27,11 +27,11 @@ from pathlib import Path
 
 import av
 
-from ..foundation.errors import ExportError
-from ..render.frame_planes import is_renderable
-from ..media.info import MediaInfo
-from ..media.rotation import set_display_rotation
-from ..project.model import ExportSettings
+from ..foundation import ExportError
+from ..render import is_renderable
+from ..media import MediaInfo
+from ..media import set_display_rotation
+from ..project import ExportSettings
 
 FORMAT_BY_SUFFIX = {".mp4": "mp4", ".m4v": "mp4", ".mov": "mov", ".mkv": "matroska", ".webm": "webm",
                     ".avi": "avi"}

@@ -27,17 +27,17 @@ from typing import Callable
 import av
 import cv2
 
-from ..foundation.errors import ExportError, MediaError
+from ..foundation import ExportError, MediaError
 from .pipeline import Transcoder
 from .streams import (add_other_streams, add_video_stream, apply_metadata, container_options,
                              plan_output)
-from ..project.interpolate import masks_at
-from ..foundation.progress import CancelFn, ProgressFn, ProgressMeter
+from ..project import masks_at
+from ..foundation import CancelFn, ProgressFn, ProgressMeter
 from ..media import STILL_SUFFIXES, FrameReader, MediaInfo, probe
-from ..media.probe import open_input
-from ..project.model import ExportSettings, Project
-from ..render.masks import Mask, render_bgr, shape_to_coded
-from ..foundation.file_hash import file_sha256
+from ..media import open_input
+from ..project import ExportSettings, Project
+from ..render import Mask, render_bgr, shape_to_coded
+from ..foundation import file_sha256
 from .report import build_report, default_report_path, report_bytes
 from .safe_output import TempFile, check_output, same_file, write_error
 

@@ -13,7 +13,11 @@ class ProjectFormatError(AnonymizerError):
     """A project file is not valid; the message names the exact field."""
 
 
-class ExportError(AnonymizerError):
+class OutputError(AnonymizerError):
+    """A file cannot be written where asked (the path, the folder, the disk)."""
+
+
+class ExportError(OutputError):
     """An export cannot be written (output path, disk, codec)."""
 
 

@@ -1,14 +1,17 @@
-"""Where the program keeps its per-user files (XDG base directories), each overridable by an
-environment variable so tests and benchmarks can use folders of their own."""
+"""Where the program keeps its per-user files: the platform's own folders (XDG on Linux, AppData on
+Windows, Library on macOS, through platformdirs), each overridable by an environment variable so
+tests, benchmarks and portable installs can use folders of their own."""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
 
+import platformdirs
+
 APP_DIR = "anonymizer-gui"
-_XDG = {"config": ("XDG_CONFIG_HOME", ".config"), "data": ("XDG_DATA_HOME", ".local/share"),
-        "cache": ("XDG_CACHE_HOME", ".cache")}
+_FOLDERS = {"config": platformdirs.user_config_dir, "data": platformdirs.user_data_dir,
+            "cache": platformdirs.user_cache_dir}
 
 
 def user_dir(kind: str, override_env: str | None = None) -> Path:
@@ -16,5 +19,4 @@ def user_dir(kind: str, override_env: str | None = None) -> Path:
     when set, is used as the folder itself."""
     if override_env and os.environ.get(override_env):
         return Path(os.environ[override_env])
-    var, default = _XDG[kind]
-    return Path(os.environ.get(var) or Path.home() / default) / APP_DIR
+    return Path(_FOLDERS[kind](APP_DIR, appauthor=False))

@@ -24,7 +24,7 @@ from fractions import Fraction
 
 import av
 
-from ..foundation.errors import MediaError
+from ..foundation import MediaError
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ import av
 import cv2
 import numpy as np
 
-from ..foundation.errors import MediaError
+from ..foundation import MediaError
 from .frame_index import Deadline, FrameIndex, build_frame_index, decode_frames, remember
 from .info import AudioStreamInfo, MediaInfo, StreamInfo
 from .rotation import display_size, rotate_to_display, rotation_of_frame

@@ -17,7 +17,7 @@ from typing import Iterator
 import av
 import numpy as np
 
-from ..foundation.errors import MediaError
+from ..foundation import MediaError
 from .frame_index import FrameIndex, Keyframe, build_frame_index, decoded_key, packets_from, recall, remember
 from .info import MediaInfo
 from .probe import open_input, probe, read_still

@@ -1,11 +1,14 @@
-"""Project <-> JSON. Loading validates every field and names the exact one that is wrong."""
+"""Project <-> JSON files. Loading validates every field and names the exact one that is wrong."""
 
 from __future__ import annotations
 
+import json
 import math
+import os
+from pathlib import Path
 from typing import Any
 
-from ..foundation.errors import ProjectFormatError
+from ..foundation import ProjectFormatError, write_text_atomic
 from .model import (SCHEMA_VERSION, SHAPE_KINDS, SOURCES, STYLE_KINDS, ExportSettings, Keyframe,
                       MaskStyle, MediaRef, Project, Shape, Track)
 
@@ -187,3 +190,33 @@ def project_from_dict(data: Any) -> Project:
     default_style = _style(root.child("default_style")) if "default_style" in data else MaskStyle()
     return Project(media=media, tracks=tracks, default_style=default_style, export=export,
                    analysis=root.get("analysis", dict, {}), schema_version=SCHEMA_VERSION)
+
+
+# -- files --------------------------------------------------------------------------------------
+def save_project(project: Project, path: str | os.PathLike) -> None:
+    """Write atomically: a crash mid-write leaves the previous file intact."""
+    write_text_atomic(Path(path), json.dumps(project_to_dict(project), indent=1))
+
+
+def load_project(path: str | os.PathLike) -> Project:
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ProjectFormatError(f"project file not found: {path}") from None
+    except IsADirectoryError:
+        raise ProjectFormatError(f"{path} is a folder, not a project file") from None
+    except PermissionError:
+        raise ProjectFormatError(f"cannot read project file {path}: permission denied") from None
+    except UnicodeDecodeError:
+        raise ProjectFormatError(f"{path} is not a project file (not UTF-8 text)") from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ProjectFormatError(
+            f"{path.name} is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
+    project = project_from_dict(data)
+    media = Path(project.media.path)
+    if not media.is_absolute():  # relative media paths are relative to the project file
+        project.media.path = str((path.parent / media).resolve())
+    return project

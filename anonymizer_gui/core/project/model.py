@@ -2,20 +2,16 @@
 
 Plain dataclasses, serialised to versioned JSON (no pickle). Tracks follow CVAT:
 a track is a list of keyframes; between keyframes the shape is interpolated
-(see interpolate.py) and `outside` hides the track until its next keyframe.
+(see interpolate.py; JSON in json_io.py) and `outside` hides the track until its next keyframe.
 Coordinates are pixels of the displayed frame; frames are presentation indices.
 """
 
 from __future__ import annotations
 
-import json
-import os
-import tempfile
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Literal
 
-from ..foundation.errors import ProjectFormatError
+from ..foundation import ProjectFormatError
 
 SCHEMA_VERSION = 1
 
@@ -163,60 +159,3 @@ class Project:
                     raise ProjectFormatError(
                         f"track {t.id} ({t.label}) has a keyframe at frame {kf.frame}, but the video "
                         f"has {n} frames (0-{n - 1}); the project does not belong to this video")
-
-    # -- JSON -----------------------------------------------------------------------------------
-    def to_dict(self) -> dict:
-        from .json_io import project_to_dict
-
-        return project_to_dict(self)
-
-    @staticmethod
-    def from_dict(data: dict) -> "Project":
-        from .json_io import project_from_dict
-
-        return project_from_dict(data)
-
-    def save(self, path: str | os.PathLike) -> None:
-        """Write atomically: a crash mid-write leaves the previous file intact."""
-        write_text_atomic(Path(path), json.dumps(self.to_dict(), indent=1))
-
-    @staticmethod
-    def load(path: str | os.PathLike) -> "Project":
-        path = Path(path)
-        try:
-            text = path.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            raise ProjectFormatError(f"project file not found: {path}") from None
-        except IsADirectoryError:
-            raise ProjectFormatError(f"{path} is a folder, not a project file") from None
-        except PermissionError:
-            raise ProjectFormatError(f"cannot read project file {path}: permission denied") from None
-        except UnicodeDecodeError:
-            raise ProjectFormatError(f"{path} is not a project file (not UTF-8 text)") from None
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise ProjectFormatError(
-                f"{path.name} is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
-        project = Project.from_dict(data)
-        media = Path(project.media.path)
-        if not media.is_absolute():  # relative media paths are relative to the project file
-            project.media.path = str((path.parent / media).resolve())
-        return project
-
-
-def write_text_atomic(path: Path, text: str) -> None:
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise

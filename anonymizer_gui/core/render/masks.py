@@ -35,7 +35,7 @@ from typing import Literal, Sequence
 
 import numpy as np
 
-from ..project.model import MaskStyle, Shape
+from ..project import MaskStyle, Shape
 from .region import RegionGeometry, opaque_reach, render_region
 
 BLUR_CELLS = 6.0  # block means across the shape's larger side for "blur"

@@ -26,9 +26,9 @@ from typing import Iterable, Iterator
 import cv2
 import numpy as np
 
-from ..foundation.errors import AnonymizerError, Cancelled
-from ..foundation.progress import CancelFn, ProgressFn, ProgressMeter
-from ..project.model import Shape, Track
+from ..foundation import AnonymizerError, Cancelled
+from ..foundation import CancelFn, ProgressFn, ProgressMeter
+from ..project import Shape, Track
 
 # Tuning, with the trade-offs:
 GRID = 10  # points per side sampled in the box, topped up by corners; more: steadier, slower
@@ -52,7 +52,7 @@ def follow_shape(video_path, info, track: Track, start_frame: int, stop_frame: i
 
     Raises Cancelled with `.partial` holding the keyframes followed so far.
     """
-    from ..project.interpolate import shape_at
+    from ..project import shape_at
     from ..media import iter_frames
 
     shape = shape_at(track, start_frame)

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .kalman import BoxMotionModel, cxcywh_to_boxes, rts_smooth
-from ..project.model import REVIEW_MIN_FRAMES, Keyframe, Shape, Track
+from ..project import REVIEW_MIN_FRAMES, Keyframe, Shape, Track
 from .tracker import Tracklet
 
 # Offline smoothing model: less position noise than the online tracker's, so that the velocity

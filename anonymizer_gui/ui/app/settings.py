@@ -11,7 +11,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QSettings
 
-from ...core.foundation.user_dirs import user_dir
+from ...core.foundation import user_dir
 
 APP_NAME = "anonymizer-gui"
 APP_DISPLAY_NAME = "Anonymizer"

@@ -12,7 +12,7 @@ import copy
 from PySide6.QtGui import QUndoCommand
 
 from ...core.project import track_edits as trackops
-from ...core.project.model import MaskStyle, Shape, Track
+from ...core.project import MaskStyle, Shape, Track
 from .document import ProjectDocument
 
 

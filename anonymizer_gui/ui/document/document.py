@@ -11,7 +11,7 @@ from pathlib import Path
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoStack
 
-from ...core.project.model import Project, Track
+from ...core.project import Project, Track
 
 
 class ProjectDocument(QObject):

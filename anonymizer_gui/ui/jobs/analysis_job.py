@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
 
-from ...core.foundation.errors import ModelError
-from ...core.project.model import Track
+from ...core.foundation import ModelError
+from ...core.project import Track
 from ..document.commands import TracksEdit
 from ..shell import prompts
 from ..shell.error_dialog import model_message, show_error
@@ -113,7 +113,7 @@ class AnalysisRunner(QObject):
         def job(progress, cancel):
             # Imported here, on the worker thread: core.analyze pulls in scipy and onnxruntime, whose
             # import would block the UI thread for half a second.
-            from ...core.analysis.analyze import analyze
+            from ...core.analysis import analyze
 
             try:
                 run_settings, detectors = settings, injected
@@ -196,8 +196,8 @@ class AnalysisRunner(QObject):
 def load_detectors(classes, settings, cache: dict):
     """core.analyze.load_detectors, kept in `cache` across runs: freeing a model holds the GIL
     long enough to stall the UI, and loading one again costs seconds."""
-    from ...core.analysis.analyze import AnalysisSettings
-    from ...core.analysis.analyze import load_detectors as load
+    from ...core.analysis import AnalysisSettings
+    from ...core.analysis import load_detectors as load
 
     settings = settings or AnalysisSettings()
     detectors = {}

@@ -14,7 +14,7 @@ from PySide6.QtCore import Qt, QUrl
 from PySide6.QtGui import QDesktopServices, QUndoCommand
 from PySide6.QtWidgets import QMessageBox
 
-from ...core.project.model import ExportSettings
+from ...core.project import ExportSettings
 from ..shell.error_dialog import show_error
 from .worker import Worker
 
@@ -51,7 +51,7 @@ def start_export(window: "MainWindow", output: Path, settings: ExportSettings) -
     project.export = copy.deepcopy(settings)
     output = Path(output)
     def job(progress, cancel):
-        from ...core.export.video import export_video  # on the worker thread: its imports would stall the UI
+        from ...core.export import export_video  # on the worker thread: its imports would stall the UI
 
         return export_video(project, output, settings, progress, cancel)
 

@@ -8,9 +8,9 @@ had followed, like a cancelled analysis.
 from __future__ import annotations
 
 from ...core.project import track_edits as trackops
-from ...core.tracking.follow import follow_shape
-from ...core.project.interpolate import shape_at
-from ...core.project.model import Track
+from ...core.tracking import follow_shape
+from ...core.project import shape_at
+from ...core.project import Track
 from ..document import commands
 from ..document.document import ProjectDocument
 from .worker import Worker

@@ -11,7 +11,7 @@ from collections import deque
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QVBoxLayout, QWidget
 
-from ...core.foundation.progress import Progress
+from ...core.foundation import Progress
 from .worker import Worker
 
 UNITS = {"hash": "MB", "open": "MB", "fetch": "MB"}  # Progress.stage -> what `done` counts; default frames

@@ -14,8 +14,8 @@ from typing import Any, Callable
 
 from PySide6.QtCore import QObject, Signal
 
-from ...core.foundation.errors import AnonymizerError, Cancelled
-from ...core.foundation.progress import Progress
+from ...core.foundation import AnonymizerError, Cancelled
+from ...core.foundation import Progress
 from .background import lower_thread_priority
 
 JobFn = Callable[[Callable[[Progress], None], Callable[[], bool]], Any]

@@ -13,7 +13,7 @@ import time
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
 
-from ...core.project.interpolate import shape_at
+from ...core.project import shape_at
 from ..document.document import ProjectDocument
 from .frames import FrameSource
 from .timecode import doc_fps

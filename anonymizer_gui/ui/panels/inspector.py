@@ -15,7 +15,7 @@ from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (QCheckBox, QColorDialog, QComboBox, QDoubleSpinBox, QFormLayout, QLabel,
                                QLineEdit, QPushButton, QVBoxLayout, QWidget)
 
-from ...core.project.model import STYLE_KINDS, MaskStyle
+from ...core.project import STYLE_KINDS, MaskStyle
 from ..document import commands
 from ..document.document import ProjectDocument
 from ..app.label_colors import KNOWN_LABELS

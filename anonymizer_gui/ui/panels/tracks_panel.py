@@ -12,8 +12,8 @@ from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QHBoxLayout, QHeaderView, QLabel,
                                QTableView, QVBoxLayout, QWidget)
 
-from ...core.project.interpolate import shape_at
-from ...core.project.model import Track
+from ...core.project import shape_at
+from ...core.project import Track
 from ..document.document import ProjectDocument
 from ..media.frames import FrameSource, bgr_to_pixmap, thumbnail_key
 from ..app.label_colors import KNOWN_LABELS

@@ -18,9 +18,11 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from ...core.project.model import Project, write_text_atomic
+from ...core.foundation import write_text_atomic
+from ...core.project import Project
 from ..app import settings as S
 from ..document.document import ProjectDocument
+from ...core.project import load_project, project_to_dict
 
 AUTOSAVE_SUFFIX = ".autosave.json"
 AUTOSAVE_LIST = "autosave/files"  # settings key: autosave files written and not yet cleaned up
@@ -118,7 +120,7 @@ class Autosave(QObject):
             return None
         if self._current is not None and self._current != target:
             self._forget(self._current)  # the project was saved under another name since
-        text = json.dumps(self.doc.project.to_dict(), indent=1)
+        text = json.dumps(project_to_dict(self.doc.project), indent=1)
         self._dirty = False
         self._current = target
         _register(target)
@@ -218,7 +220,7 @@ def dismiss(recovery: Recovery) -> None:
 
 
 def load_recovery(path: Path) -> Project:
-    return Project.load(path)
+    return load_project(path)
 
 
 def _media_name(path: Path) -> str:

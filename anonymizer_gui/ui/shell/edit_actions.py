@@ -10,7 +10,7 @@ from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QWidget
 
-from ...core.project.interpolate import shape_at
+from ...core.project import shape_at
 from ..document import commands
 from ..document.document import ProjectDocument
 

@@ -15,8 +15,8 @@ from types import TracebackType
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
-from ...core.foundation.errors import AnonymizerError, ExportError, MediaError, ModelError, ProjectFormatError
-from ...core.detect.manifest import FETCH_COMMAND
+from ...core.foundation import AnonymizerError, ExportError, MediaError, ModelError, ProjectFormatError
+from ...core.detect import FETCH_COMMAND
 
 ERROR_DIALOG_NAME = "errorDialog"
 

@@ -17,7 +17,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (QButtonGroup, QComboBox, QDialog, QDialogButtonBox, QFormLayout, QHBoxLayout, QLabel,
                                QLineEdit, QPushButton, QRadioButton, QSlider, QVBoxLayout, QWidget)
 
-from ...core.project.model import ExportSettings
+from ...core.project import ExportSettings
 from ..document import commands
 from . import prompts
 from ..jobs.export_job import SetExportSettings, start_export

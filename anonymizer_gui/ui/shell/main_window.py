@@ -13,7 +13,7 @@ from PySide6.QtCore import QByteArray, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QUndoView, QWidget
 
-from ...core.project.model import Project
+from ...core.project import Project
 from . import autosave as A
 from . import prompts
 from ..app import settings as S

@@ -13,14 +13,15 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QObject, Signal
 
 from ...core import media
-from ...core.foundation.errors import MediaError
-from ...core.foundation.file_hash import file_sha256
-from ...core.project.model import MediaRef, Project
+from ...core.foundation import MediaError
+from ...core.foundation import file_sha256
+from ...core.project import MediaRef, Project
 from . import autosave as A
 from . import prompts
 from ..app import settings as S
 from .error_dialog import show_error, show_exception
 from ..jobs.worker import Worker
+from ...core.project import load_project, save_project
 
 if TYPE_CHECKING:
     from .main_window import MainWindow
@@ -186,7 +187,7 @@ class ProjectFiles(QObject):
 
     def write(self, path: Path) -> bool:
         try:
-            self.doc.project.save(path)
+            save_project(self.doc.project, path)
         except OSError as exc:
             show_exception(self.window, exc, "saving the project")
             return False
@@ -240,7 +241,7 @@ def _new_project_job(path: Path):
 
 def _load_project_job(source: Path, project_path: Path | None, restored: bool = False):
     def run(progress, cancel) -> Opened:
-        project = Project.load(source)
+        project = load_project(source)
         video = Path(project.media.path)
         info = media.probe(video) if video.is_file() else None
         return Opened(project, info, project_path, is_new=False)

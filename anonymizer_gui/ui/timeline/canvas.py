@@ -14,7 +14,7 @@ from PySide6.QtCore import QPointF, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QFont, QPainter, QPalette, QPen, QPolygonF
 from PySide6.QtWidgets import QAbstractScrollArea
 
-from ...core.project.interpolate import shape_at
+from ...core.project import shape_at
 from ..document.document import ProjectDocument
 from ..media.frames import FrameSource, bgr_to_pixmap, thumbnail_key
 from ..app.label_colors import label_color

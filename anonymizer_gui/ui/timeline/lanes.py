@@ -15,8 +15,8 @@ import numpy as np
 from PySide6.QtCore import QLineF, QPointF, QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QPainter, QPalette, QPen, QPolygonF
 
-from ...core.project.interpolate import masked_ranges
-from ...core.project.model import REVIEW_MIN_MEAN_SCORE, Track
+from ...core.project import masked_ranges
+from ...core.project import REVIEW_MIN_MEAN_SCORE, Track
 from ..app.label_colors import label_color
 from ..media.timecode import format_timecode, nominal_rate
 

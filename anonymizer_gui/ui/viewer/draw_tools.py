@@ -10,7 +10,7 @@ from PySide6.QtCore import QPointF, Qt
 from PySide6.QtGui import QColor, QPainterPath, QPen
 from PySide6.QtWidgets import QApplication, QGraphicsPathItem, QGraphicsScene
 
-from ...core.project.model import Keyframe, Shape, Track
+from ...core.project import Keyframe, Shape, Track
 from ..document.document import ProjectDocument
 from ..app.label_colors import label_color
 from .mask_items import Z_DRAFT, MaskItem, drag_handle, shape_path

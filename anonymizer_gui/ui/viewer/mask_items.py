@@ -12,7 +12,7 @@ from PySide6.QtGui import (QBrush, QColor, QPainter, QPainterPath, QPainterPathS
                            QTransform)
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsRectItem, QGraphicsSimpleTextItem, QStyleOptionGraphicsItem
 
-from ...core.project.model import Shape
+from ...core.project import Shape
 from ..app.label_colors import label_color
 
 HANDLE_SIZE = 9  # screen pixels

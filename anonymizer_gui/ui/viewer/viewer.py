@@ -12,7 +12,7 @@ from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QAction, QPainter, QPalette, QPixmap, QTransform
 from PySide6.QtWidgets import QFrame, QGraphicsPixmapItem, QGraphicsScene, QGraphicsView
 
-from ...core.project.interpolate import masks_at, shape_at
+from ...core.project import masks_at, shape_at
 from ..document import commands
 from ..document.document import ProjectDocument
 from .draw_tools import TOOLS, BoxDraft, MaskDrag, Pan, PolygonDraft, dragged, manual_track
@@ -210,7 +210,7 @@ class VideoViewer(QGraphicsView):
         if img is None:
             return
         if self._preview and self.doc.project is not None:
-            from ...core.render.masks import render_bgr
+            from ...core.render import render_bgr
 
             masks = [(shape, style) for _t, shape, style in masks_at(self.doc.project, self._image_index)]
             img = render_bgr(img, masks) if masks else img

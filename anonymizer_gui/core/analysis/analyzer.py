@@ -24,13 +24,13 @@ from typing import TYPE_CHECKING, Callable, Mapping, Sequence
 import numpy as np
 
 from ... import __version__
-from ..foundation.errors import AnonymizerError, Cancelled
-from ..foundation.file_hash import file_sha256
-from ..foundation.progress import CancelFn, ProgressFn, ProgressMeter
+from ..foundation import AnonymizerError, Cancelled
+from ..foundation import file_sha256
+from ..foundation import CancelFn, ProgressFn, ProgressMeter
 from ..media import MediaInfo, iter_frames, probe
-from ..project.model import MediaRef, Project, Track
-from ..tracking.tracker import IdCounter, LabelTrackers, TrackerSettings, Tracklet
-from ..tracking.postprocess import TrackShapeSettings, tracklet_to_track
+from ..project import MediaRef, Project, Track
+from ..tracking import IdCounter, LabelTrackers, TrackerSettings, Tracklet
+from ..tracking import TrackShapeSettings, tracklet_to_track
 
 if TYPE_CHECKING:
     from ..detect import Detector
@@ -163,11 +163,9 @@ def load_detectors(classes: Sequence[str], settings: AnalysisSettings | None = N
 
 def threshold_of(label: str, detector, settings: AnalysisSettings) -> float:
     """The score a detection of `label` needs to start a track: the setting, else the model's default."""
-    from ..detect.manifest import load_manifest
-
     if label in settings.thresholds:
         return float(settings.thresholds[label])
-    spec = load_manifest().get(detector.name)
+    spec = getattr(detector, "spec", None)
     if spec is not None and "score_threshold" in spec.params:
         return float(spec.params["score_threshold"])
     return float(detector.score_threshold)
@@ -291,11 +289,9 @@ class _AnalysisRun:
 
 
 def _model_record(label: str, detector) -> dict:
-    from ..detect.manifest import load_manifest
-
     record = {"class": label, "name": detector.name, "family": getattr(detector, "family", ""),
               "score_floor": float(detector.score_threshold)}
-    spec = load_manifest().get(detector.name)
+    spec = getattr(detector, "spec", None)
     if spec is not None:
         record.update(sha256=spec.sha256, package=spec.source, licence=spec.licence)
     return record
