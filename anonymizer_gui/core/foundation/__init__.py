@@ -5,11 +5,12 @@ from .atomic_file import AtomicFile, write_bytes_atomic, write_text_atomic
 from .errors import (AnonymizerError, Cancelled, ExportError, MediaError, ModelError, OutputError,
                      ProjectFormatError)
 from .file_hash import file_sha256
+from .package_data import package_file
 from .progress import CancelFn, Progress, ProgressFn, ProgressMeter
 from .user_dirs import user_dir
 
 __all__ = [
     "AtomicFile", "write_bytes_atomic", "write_text_atomic", "AnonymizerError", "Cancelled", "ExportError",
-    "MediaError", "ModelError", "OutputError", "ProjectFormatError", "file_sha256", "CancelFn", "Progress",
+    "MediaError", "ModelError", "OutputError", "ProjectFormatError", "file_sha256", "package_file", "CancelFn", "Progress",
     "ProgressFn", "ProgressMeter", "user_dir",
 ]

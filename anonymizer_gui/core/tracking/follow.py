@@ -14,7 +14,7 @@ tests and benchmarks):
 Median flow follows translation and scale, its forward-backward error says when the target is
 lost (occlusion, leaving the picture), and it runs in a few milliseconds per frame.
 
-The followed path is reduced to keyframes with core.track_postprocess.reduce_to_keyframes, the
+The followed path is reduced to keyframes with keyframes.reduce_to_keyframes, the
 same reduction the analysis uses: interpolation between keyframes always contains the followed
 box and exceeds it by at most the tolerance (it errs larger: fail closed).
 """
@@ -29,6 +29,7 @@ import numpy as np
 from ..foundation import AnonymizerError, Cancelled
 from ..foundation import CancelFn, ProgressFn, ProgressMeter
 from ..project import Shape, Track
+from .keyframes import reduce_to_keyframes, share_of_size
 
 # Tuning, with the trade-offs:
 GRID = 10  # points per side sampled in the box, topped up by corners; more: steadier, slower
@@ -210,8 +211,6 @@ def _to_keyframes(path: list[tuple[int, np.ndarray]], shape: Shape, reduce: bool
     frames = [f for f, _ in path]
     boxes = np.array([b for _, b in path], np.float64)
     if reduce and len(path) > 2:
-        from .postprocess import reduce_to_keyframes, share_of_size
-
         keys, key_boxes = reduce_to_keyframes(boxes, share_of_size(boxes, KEYFRAME_TOLERANCE, MIN_TOLERANCE_PX))
         frames = [frames[k] for k in keys]
         boxes = key_boxes

@@ -10,19 +10,14 @@ from PySide6.QtGui import QColor, QGuiApplication, QIcon, QPalette
 from PySide6.QtWidgets import QApplication, QProxyStyle, QStyle, QStyleFactory
 
 from ... import __version__
+from ...core.foundation import package_file
 from . import settings as S
 
 THEMES = ("dark", "light")
 
 
-def resources_dir() -> Path:
-    import anonymizer_gui
-
-    return Path(anonymizer_gui.__file__).resolve().parents[1] / "resources"
-
-
 def app_icon() -> QIcon:
-    svg = resources_dir() / "anonymizer-gui.svg"
+    svg = package_file("resources", "anonymizer-gui.svg")
     if svg.is_file():
         return QIcon(str(svg))
     return QIcon()  # an installed wheel without resources/: the platform's default icon
