@@ -116,7 +116,7 @@ def main() -> int:
     from anonymizer_gui.core.project.model import ExportSettings
     from anonymizer_gui.ui.app import settings as S
     from anonymizer_gui.ui.app.application import create_application
-    from anonymizer_gui.ui.jobs.export_job import start_export
+    from anonymizer_gui.ui.shell.export_flow import start_export
     from anonymizer_gui.ui.shell.main_window import MainWindow
 
     app = create_application([])

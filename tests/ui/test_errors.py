@@ -13,7 +13,7 @@ from anonymizer_gui.core.detect.manifest import FETCH_COMMAND
 from anonymizer_gui.core.project.model import ExportSettings, Project
 from anonymizer_gui.ui.shell import error_dialog, project_files
 from anonymizer_gui.ui.shell.error_dialog import open_error_dialogs
-from anonymizer_gui.ui.jobs.export_job import start_export
+from anonymizer_gui.ui.shell.export_flow import start_export
 from tests.clips import make_random_bytes, make_text_file
 from tests.ui.shell_support import open_and_wait, shell_env, wait_jobs_done, window  # noqa: F401
 from tests.ui.test_autosave import add_track

@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 from anonymizer_gui.core.media import probe
 from anonymizer_gui.core.project.model import Keyframe, Shape, Track
 from anonymizer_gui.core.export.report import default_report_path
-from anonymizer_gui.ui.jobs import export_job
+from anonymizer_gui.ui.shell import export_flow as export_job
 from anonymizer_gui.ui.shell.export_dialog import ExportDialog
 from anonymizer_gui.ui.shell.project_files import new_project
 from tests.clips import detail, make_still

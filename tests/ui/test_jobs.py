@@ -14,7 +14,7 @@ from PySide6.QtCore import Qt
 from anonymizer_gui.core.foundation.progress import Progress
 from anonymizer_gui.core.project.model import ExportSettings
 from anonymizer_gui.ui.jobs.background import BACKGROUND_NICENESS
-from anonymizer_gui.ui.jobs.export_job import start_export
+from anonymizer_gui.ui.shell.export_flow import start_export
 from anonymizer_gui.ui.jobs.job_bar import format_progress
 from anonymizer_gui.ui.jobs.worker import Worker
 from tests.clips import MovingBox

@@ -14,7 +14,7 @@ from importlib import import_module
 
 from .manifest import (FETCH_COMMAND, HASH_MISMATCH, MISSING, VERIFIED, ModelSpec, ModelStatus, check_model,
                        fetch_models, get_spec, list_models, load_manifest, model_dir, model_path,
-                       user_manifest_path)
+                       user_manifest_path, with_fetch_hint)
 
 _LAZY = {
     "Detections": "base", "Detector": "base",
@@ -26,6 +26,7 @@ _LAZY = {
 __all__ = [
     "FETCH_COMMAND", "HASH_MISMATCH", "MISSING", "VERIFIED", "ModelSpec", "ModelStatus", "check_model",
     "fetch_models", "get_spec", "list_models", "load_manifest", "model_dir", "model_path", "user_manifest_path",
+    "with_fetch_hint",
     *_LAZY,
 ]
 

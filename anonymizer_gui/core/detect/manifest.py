@@ -37,6 +37,13 @@ from ..foundation import package_file, user_dir
 
 FETCH_COMMAND = "anonymizer-gui models fetch"
 
+
+def with_fetch_hint(message: str) -> str:
+    """A missing-model message that names the command that fetches the models."""
+    if FETCH_COMMAND in message:
+        return message
+    return f"{message.rstrip('.')}. Run `{FETCH_COMMAND}` in a terminal to download the detector models."
+
 VERIFIED = "verified"
 MISSING = "missing"
 HASH_MISMATCH = "hash mismatch"

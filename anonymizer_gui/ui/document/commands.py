@@ -12,7 +12,7 @@ import copy
 from PySide6.QtGui import QUndoCommand
 
 from ...core.project import track_edits as trackops
-from ...core.project import MaskStyle, Shape, Track
+from ...core.project import ExportSettings, MaskStyle, Shape, Track
 from .document import ProjectDocument
 
 
@@ -134,3 +134,57 @@ def _changed(track: Track, **fields) -> Track:
 
 def _tracks_text(ids: list[int]) -> str:
     return f"track {ids[0]}" if len(ids) == 1 else f"{len(ids)} tracks"
+
+
+class SetProjectField(QUndoCommand):
+    """One project-level field (export settings, analysis facts) old -> new, with the document's signal."""
+
+    def __init__(self, doc: ProjectDocument, name: str, value, text: str):
+        super().__init__(text)
+        self.doc, self.name = doc, name
+        self.old = copy.deepcopy(getattr(doc.project, name))
+        self.new = copy.deepcopy(value)
+
+    def redo(self) -> None:
+        self.doc._set_field(self.name, copy.deepcopy(self.new))
+
+    def undo(self) -> None:
+        self.doc._set_field(self.name, copy.deepcopy(self.old))
+
+
+def set_export_settings(doc: ProjectDocument, settings: ExportSettings) -> SetProjectField:
+    """The project's export settings (codec, quality, metadata and subtitle policy) as one undo step."""
+    return SetProjectField(doc, "export", settings, "Change export settings")
+
+
+class AnalysisTracks(TracksEdit):
+    """Tracks found by one analysis run (plus the project's analysis facts), mergeable within the run."""
+
+    MERGE_ID = 0x414E4C59  # "ANLY"
+
+    def __init__(self, doc: ProjectDocument, new: list[Track], run_id: int, analysis: dict | None = None,
+                 replace: list[Track] | None = None):
+        super().__init__(doc, list(replace or []), new, "Analyse")
+        self.run_id = run_id
+        self.old_analysis = copy.deepcopy(doc.project.analysis)
+        self.new_analysis = copy.deepcopy(analysis) if analysis is not None else self.old_analysis
+
+    def id(self) -> int:
+        return self.MERGE_ID
+
+    def mergeWith(self, other) -> bool:
+        if not isinstance(other, AnalysisTracks) or other.run_id != self.run_id or other.old:
+            return False
+        self.new.extend(other.new)
+        self._index.update(other._index)
+        if other.new_analysis != other.old_analysis:
+            self.new_analysis = other.new_analysis
+        return True
+
+    def redo(self) -> None:
+        super().redo()
+        self.doc._set_field("analysis", copy.deepcopy(self.new_analysis))
+
+    def undo(self) -> None:
+        super().undo()
+        self.doc._set_field("analysis", copy.deepcopy(self.old_analysis))

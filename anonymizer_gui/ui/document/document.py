@@ -22,6 +22,7 @@ class ProjectDocument(QObject):
     frameChanged = Signal(int)  # the playhead moved
     selectionChanged = Signal(list)  # ids of the selected tracks
     pathChanged = Signal(object)  # Path | None of the project file
+    projectFieldsChanged = Signal(str)  # a project-level field ("export", "analysis") changed
 
     def __init__(self, parent: QObject | None = None):
         super().__init__(parent)
@@ -115,3 +116,8 @@ class ProjectDocument(QObject):
     def _set_default_style(self, style) -> None:
         self.project.default_style = style
         self.defaultStyleChanged.emit()
+
+    def _set_field(self, name: str, value) -> None:
+        """Set a project-level field (export settings, analysis facts); for commands only."""
+        setattr(self.project, name, value)
+        self.projectFieldsChanged.emit(name)

@@ -10,55 +10,23 @@ from __future__ import annotations
 
 import copy
 import itertools
-from typing import TYPE_CHECKING
+from typing import Callable
 
 from PySide6.QtCore import QObject, Signal
 
+from ...core.detect import with_fetch_hint
 from ...core.foundation import ModelError
 from ...core.project import Track
-from ..document.commands import TracksEdit
-from ..shell import prompts
-from ..shell.error_dialog import model_message, show_error
+from ..document.commands import AnalysisTracks
+from ..document.document import ProjectDocument
+from .job_bar import JobBar
 from .worker import Worker
 
-if TYPE_CHECKING:
-    from ..shell.main_window import MainWindow
+# Asked before a new run when the project has automatic tracks: "Replace", "Keep Both" or "Cancel".
+AskReplace = Callable[[int], str | None]
 
 DEFAULT_CLASSES = ("face", "plate")
 _run_ids = itertools.count(1)
-
-
-class AnalysisTracks(TracksEdit):
-    """Tracks found by one analysis run (plus the project's analysis facts), mergeable within the run."""
-
-    MERGE_ID = 0x414E4C59  # "ANLY"
-
-    def __init__(self, doc, new: list[Track], run_id: int, analysis: dict | None = None,
-                 replace: list[Track] | None = None):
-        super().__init__(doc, list(replace or []), new, "Analyse")
-        self.run_id = run_id
-        self.old_analysis = copy.deepcopy(doc.project.analysis)
-        self.new_analysis = copy.deepcopy(analysis) if analysis is not None else self.old_analysis
-
-    def id(self) -> int:
-        return self.MERGE_ID
-
-    def mergeWith(self, other) -> bool:
-        if not isinstance(other, AnalysisTracks) or other.run_id != self.run_id or other.old:
-            return False
-        self.new.extend(other.new)
-        self._index.update(other._index)
-        if other.new_analysis != other.old_analysis:
-            self.new_analysis = other.new_analysis
-        return True
-
-    def redo(self) -> None:
-        super().redo()
-        self.doc.project.analysis = copy.deepcopy(self.new_analysis)
-
-    def undo(self) -> None:
-        super().undo()
-        self.doc.project.analysis = copy.deepcopy(self.old_analysis)
 
 
 class AnalysisRunner(QObject):
@@ -66,11 +34,14 @@ class AnalysisRunner(QObject):
 
     tracksArrived = Signal(object)  # list[Track] from the worker thread (queued to the UI thread)
     stateChanged = Signal(bool)  # running
+    status = Signal(str)  # one line for the status bar
+    failed = Signal(str, str)  # message, details
 
-    def __init__(self, window: "MainWindow"):
-        super().__init__(window)
-        self.window = window
-        self.doc = window.doc
+    def __init__(self, doc: ProjectDocument, jobs: JobBar, ask_replace: AskReplace, parent: QObject | None = None):
+        super().__init__(parent)
+        self.doc = doc
+        self.jobs = jobs
+        self.ask_replace = ask_replace
         self.worker: Worker | None = None
         self.classes: tuple[str, ...] = DEFAULT_CLASSES
         self.settings = None  # core.analyze.AnalysisSettings; None: its defaults
@@ -95,10 +66,7 @@ class AnalysisRunner(QObject):
         earlier = [t for t in self.doc.project.tracks if t.source == "auto"]
         self._replace = []
         if earlier:
-            answer = prompts.ask(self.window, "Analyse again?",
-                                 f"The project already has {len(earlier)} automatic track(s) from an earlier "
-                                 "analysis. Replace them with the tracks of the new analysis? Manual tracks stay.",
-                                 ["Replace", "Keep Both", "Cancel"], default="Replace")
+            answer = self.ask_replace(len(earlier))
             if answer in (None, "Cancel"):
                 return None
             if answer == "Replace":
@@ -122,16 +90,15 @@ class AnalysisRunner(QObject):
                 return analyze(video, classes, run_settings, progress, cancel,
                                on_tracks=lambda tracks: emit((run_id, list(tracks))), detectors=detectors)
             except ModelError as exc:
-                raise ModelError(model_message(str(exc))) from None
+                raise ModelError(with_fetch_hint(str(exc))) from None
 
         worker = Worker(job, "Analysing faces and plates", self)
         worker.succeeded.connect(lambda project, r=run_id: self._finish(r, project))
         worker.cancelled.connect(lambda partial, r=run_id: self._finish(r, partial, cancelled=True))
-        worker.failed.connect(lambda message, details: show_error(
-            self.window, message, details, title="Analysis failed"))
+        worker.failed.connect(self.failed)
         worker.finished.connect(self._on_finished)
         self.worker = worker
-        self.window.run_worker(worker, exclusive=True)
+        self.jobs.run(worker, exclusive=True)
         self.stateChanged.emit(True)
         return worker
 
@@ -170,9 +137,8 @@ class AnalysisRunner(QObject):
             self._push(fresh, run_id, analysis)
         found = len(self._delivered)
         word = "stopped" if cancelled else "done"
-        self.window.statusBar().showMessage(
-            f"Analysis {word}: {found} track{'s' if found != 1 else ''}"
-            + (" kept" if cancelled else " found"), 8000)
+        self.status.emit(f"Analysis {word}: {found} track{'s' if found != 1 else ''}"
+                         + (" kept" if cancelled else " found"))
 
     def _push(self, fresh: list[Track], run_id: int, analysis: dict | None = None) -> None:
         replace = [t for t in self._replace if self.doc.has_track(t.id)]

@@ -16,7 +16,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
 from ...core.foundation import AnonymizerError, ExportError, MediaError, ModelError, ProjectFormatError
-from ...core.detect import FETCH_COMMAND
+from ...core.detect import with_fetch_hint
 
 ERROR_DIALOG_NAME = "errorDialog"
 
@@ -48,10 +48,7 @@ def describe(exc: BaseException, doing: str = "") -> tuple[str, str, str]:
 
 
 def model_message(message: str) -> str:
-    """Make sure a missing-model message names the command that fetches the models."""
-    if FETCH_COMMAND in message:
-        return message
-    return f"{message.rstrip('.')}. Run `{FETCH_COMMAND}` in a terminal to download the detector models."
+    return with_fetch_hint(message)
 
 
 def os_error_message(exc: OSError, doing: str = "") -> str:

@@ -11,7 +11,7 @@ import copy
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Callable
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (QButtonGroup, QComboBox, QDialog, QDialogButtonBox, QFormLayout, QHBoxLayout, QLabel,
@@ -20,10 +20,10 @@ from PySide6.QtWidgets import (QButtonGroup, QComboBox, QDialog, QDialogButtonBo
 from ...core.project import ExportSettings
 from ..document import commands
 from . import prompts
-from ..jobs.export_job import SetExportSettings, start_export
+from ..document.document import ProjectDocument
+from ..jobs.worker import Worker
 
-if TYPE_CHECKING:
-    from .main_window import MainWindow
+StartExport = Callable[[Path, ExportSettings], Worker]
 
 PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow")
 STILL_SUFFIXES = (".jpg", ".jpeg", ".png")
@@ -82,10 +82,10 @@ def output_problem(output: str, input_path: Path, suffix: str, project_path: Pat
 
 
 class ExportDialog(QDialog):
-    def __init__(self, window: "MainWindow"):
-        super().__init__(window)
-        self.window = window
-        self.doc = window.doc
+    def __init__(self, doc: ProjectDocument, start_export: StartExport, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.doc = doc
+        self._start_export = start_export
         project = self.doc.project
         self.input_path = Path(project.media.path)
         self.is_still = self.input_path.suffix.lower() in STILL_SUFFIXES
@@ -265,7 +265,7 @@ class ExportDialog(QDialog):
         style_kind = self.style_combo.currentData()
         changes = []
         if settings != doc.project.export:
-            changes.append(SetExportSettings(doc, settings))
+            changes.append(commands.set_export_settings(doc, settings))
         if style_kind != doc.project.default_style.kind:
             style = copy.deepcopy(doc.project.default_style)
             style.kind = style_kind
@@ -277,5 +277,5 @@ class ExportDialog(QDialog):
             for change in changes:
                 doc.undo_stack.push(change)
             doc.undo_stack.endMacro()
-        self.worker = start_export(self.window, self.output_path(), settings)
+        self.worker = self._start_export(self.output_path(), settings)
         super().accept()

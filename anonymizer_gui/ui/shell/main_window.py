@@ -54,11 +54,17 @@ class MainWindow(QMainWindow):
         self.undo_view.setObjectName("undoView")
 
         self.job_bar = JobBar(self)
-        self.files = ProjectFiles(self)
-        self.files.opened.connect(self.opened)
-        self.analysis = AnalysisRunner(self)
         self.autosave = Autosave(self.doc, self, autosave_interval_ms)
         self.autosave.failed.connect(self._show_status)
+        self.analysis = AnalysisRunner(self.doc, self.job_bar, self._ask_replace_analysis, self)
+        self.analysis.status.connect(self._show_status)
+        self.analysis.failed.connect(lambda message, details: show_error(self, message, details,
+                                                                         title="Analysis failed"))
+        self.files = ProjectFiles(self.doc, self.job_bar, self.autosave, self, self.set_document,
+                                  self.confirm_discard_document)
+        self.files.opened.connect(self.opened)
+        self.files.status.connect(self._show_status)
+        self.files.analyseRequested.connect(self.analysis.start)
         self.edit = EditActions(self.doc, self)
         self._follow_workers: list[Worker] = []
 
@@ -175,6 +181,12 @@ class MainWindow(QMainWindow):
     def _show_status(self, message: str) -> None:
         self.statusBar().showMessage(message, 10000)
 
+    def _ask_replace_analysis(self, count: int) -> str | None:
+        return prompts.ask(self, "Analyse again?",
+                           f"The project already has {count} automatic track(s) from an earlier analysis. "
+                           "Replace them with the tracks of the new analysis? Manual tracks stay.",
+                           ["Replace", "Keep Both", "Cancel"], default="Replace")
+
     def _update_title(self, *_args) -> None:
         project = self.doc.project
         if project is None:
@@ -210,8 +222,9 @@ class MainWindow(QMainWindow):
         if self.doc.project is None:
             return None
         from .export_dialog import ExportDialog
+        from .export_flow import start_export
 
-        dialog = ExportDialog(self)
+        dialog = ExportDialog(self.doc, lambda output, settings: start_export(self, output, settings), self)
         dialog.open()
         return dialog
 

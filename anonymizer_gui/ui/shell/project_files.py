@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Callable
 
 from PySide6.QtCore import QObject, Signal
+from PySide6.QtWidgets import QWidget
 
 from ...core import media
 from ...core.foundation import MediaError
@@ -20,11 +21,12 @@ from . import autosave as A
 from . import prompts
 from ..app import settings as S
 from .error_dialog import show_error, show_exception
+from ..document.document import ProjectDocument
+from ..jobs.job_bar import JobBar
 from ..jobs.worker import Worker
 from ...core.project import load_project, save_project
 
-if TYPE_CHECKING:
-    from .main_window import MainWindow
+ShowDocument = Callable[[Project, object, "Path | None"], None]  # project, MediaInfo, project file
 
 def new_project(path: Path, info, sha256: str) -> Project:
     path = Path(path).resolve()
@@ -47,18 +49,27 @@ class Opened:
 
 
 class ProjectFiles(QObject):
-    opened = Signal(object)  # Opened, after the document holds it
+    """Open, save and recent files for one document; the window passes in what it needs and listens."""
 
-    def __init__(self, window: "MainWindow"):
-        super().__init__(window)
-        self.window = window
-        self.doc = window.doc
+    opened = Signal(object)  # Opened, after the document holds it
+    analyseRequested = Signal()  # a new video is open and the settings say to analyse it
+    status = Signal(str)  # one line for the status bar
+
+    def __init__(self, doc: ProjectDocument, jobs: JobBar, autosave: A.Autosave, dialog_parent: QWidget,
+                 show_document: ShowDocument, confirm_discard: Callable[[], bool]):
+        super().__init__(dialog_parent)
+        self.doc = doc
+        self.jobs = jobs
+        self.autosave = autosave
+        self.dialog_parent = dialog_parent  # parent of the questions and errors it shows
+        self._show_document = show_document
+        self._confirm_discard = confirm_discard
         self._generation = 0  # only the latest open may replace the document
 
     # -- open ---------------------------------------------------------------------------------
     def open_dialog(self) -> None:
         start = str(S.app_settings().value(S.LAST_DIR, "") or "")
-        path = prompts.choose_open_file(self.window, "Open video, picture or project", start)
+        path = prompts.choose_open_file(self.dialog_parent, "Open video, picture or project", start)
         if path:
             self.open_path(path)
 
@@ -68,17 +79,17 @@ class ProjectFiles(QObject):
         (None: as the settings say, for videos only). `restore_from`: an autosave to load instead of `path`."""
         path = Path(path).expanduser()
         if restore_from is None and not path.exists():
-            show_error(self.window, f"File not found: {path}", title="Cannot open")
+            show_error(self.dialog_parent, f"File not found: {path}", title="Cannot open")
             self.forget_recent(path)
             return None
-        if not self.window.confirm_discard_document():
+        if not self._confirm_discard():
             return None
         self._generation += 1
         generation = self._generation
         if restore_from is None and is_project_file(path):
             newer = A.newer_autosave_of(path)
             if newer is not None:
-                answer = prompts.ask(self.window, "Restore autosave?",
+                answer = prompts.ask(self.dialog_parent, "Restore autosave?",
                                      f"{path.name} has an autosave that is newer than the project: the program "
                                      "did not close cleanly after the last edits. Restore the autosaved version?",
                                      ["Restore", "Open Saved Version"], default="Restore")
@@ -93,9 +104,9 @@ class ProjectFiles(QObject):
         worker = Worker(fn, f"Opening {path.name}", self)
         worker.succeeded.connect(lambda result, g=generation: self._on_loaded(
             result, g, analyse, restored=restore_from is not None))
-        worker.failed.connect(lambda message, details: show_error(self.window, message, details,
+        worker.failed.connect(lambda message, details: show_error(self.dialog_parent, message, details,
                                                                   title="Cannot open"))
-        self.window.run_worker(worker, exclusive=False)
+        self.jobs.run(worker, exclusive=False)
         S.app_settings().setValue(S.LAST_DIR, str(path.parent))
         return worker
 
@@ -108,33 +119,33 @@ class ProjectFiles(QObject):
                 return
         if not self._check_media(opened):
             return
-        self.window.set_document(opened.project, opened.info, opened.project_path)
+        self._show_document(opened.project, opened.info, opened.project_path)
         if restored or opened.changed:
             self.doc.undo_stack.resetClean()  # restored edits are not saved yet
-            self.window.autosave.mark_dirty()
+            self.autosave.mark_dirty()
         if opened.project_path is not None or opened.is_new:
             self.add_recent(opened.project_path or Path(opened.project.media.path))
         self.opened.emit(opened)
         if analyse is None:
             analyse = opened.is_new and S.read_bool(S.app_settings(), S.ANALYSE_ON_OPEN, True)
         if analyse:
-            self.window.analysis.start()
+            self.analyseRequested.emit()
 
     def _locate_media(self, opened: Opened) -> Opened | None:
         missing = Path(opened.project.media.path)
-        answer = prompts.ask(self.window, "Video not found",
+        answer = prompts.ask(self.dialog_parent, "Video not found",
                              f"The video of this project is missing: {missing}. It may have been moved or "
                              "renamed. Locate it to go on?", ["Locate…", "Cancel"], default="Locate…")
         if answer != "Locate…":
             return None
-        found = prompts.choose_open_file(self.window, f"Where is {missing.name}?", str(missing.parent),
+        found = prompts.choose_open_file(self.dialog_parent, f"Where is {missing.name}?", str(missing.parent),
                                          f"{missing.name} (*{missing.suffix});;All files (*)")
         if not found:
             return None
         try:
             info = media.probe(found)  # a single probe: the user just waited for the file dialog
         except MediaError as exc:
-            show_exception(self.window, exc)
+            show_exception(self.dialog_parent, exc)
             return None
         opened.project.media.path = str(Path(found).resolve())
         opened.info = info
@@ -149,13 +160,13 @@ class ProjectFiles(QObject):
             try:
                 project.check_frames()
             except Exception as exc:  # ProjectFormatError: tracks past the end of this video
-                show_exception(self.window, exc)
+                show_exception(self.dialog_parent, exc)
                 return False
-            show_error(self.window, f"The video has {info.frame_count} frames but the project was made for "
+            show_error(self.dialog_parent, f"The video has {info.frame_count} frames but the project was made for "
                                     f"{expected}; check that the masks still sit on the right frames.",
                        title="Video changed")
         elif project.media.size and Path(project.media.path).stat().st_size != project.media.size:
-            show_error(self.window, f"{Path(project.media.path).name} has changed since the project was made "
+            show_error(self.dialog_parent, f"{Path(project.media.path).name} has changed since the project was made "
                                     "(its size differs); check the masks before exporting.", title="Video changed")
         return True
 
@@ -177,7 +188,7 @@ class ProjectFiles(QObject):
         if self.doc.project is None:
             return False
         if path is None:
-            path = prompts.choose_save_file(self.window, "Save project as", str(self.suggested_project_path()))
+            path = prompts.choose_save_file(self.dialog_parent, "Save project as", str(self.suggested_project_path()))
             if not path:
                 return False
         path = Path(path)
@@ -189,15 +200,15 @@ class ProjectFiles(QObject):
         try:
             save_project(self.doc.project, path)
         except OSError as exc:
-            show_exception(self.window, exc, "saving the project")
+            show_exception(self.dialog_parent, exc, "saving the project")
             return False
-        self.window.autosave.discard()  # the autosave of the old name (or of the unsaved project)
+        self.autosave.discard()  # the autosave of the old name (or of the unsaved project)
         self.doc.undo_stack.setClean()
         if self.doc.path != path:
             self.doc.set_path(path)
-        self.window.autosave.discard()
+        self.autosave.discard()
         self.add_recent(path)
-        self.window.statusBar().showMessage(f"Saved {path}", 4000)
+        self.status.emit(f"Saved {path}")
         return True
 
     def maybe_save(self) -> bool:
@@ -205,7 +216,7 @@ class ProjectFiles(QObject):
         if self.doc.project is None or not self.doc.is_modified:
             return True
         name = self.doc.path.name if self.doc.path else Path(self.doc.project.media.path).name
-        answer = prompts.ask(self.window, "Unsaved changes", f"Save the changes to {name}?",
+        answer = prompts.ask(self.dialog_parent, "Unsaved changes", f"Save the changes to {name}?",
                              ["Save", "Discard", "Cancel"], default="Save",
                              informative="Your edits are lost if you discard them.")
         if answer == "Save":

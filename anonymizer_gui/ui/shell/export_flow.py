@@ -1,0 +1,64 @@
+"""The editor's side of an export: run the export job in the job bar and tell the operator how it went.
+
+A non-blocking message at the end offers to open the folder or the audit report.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import Qt, QUrl
+from PySide6.QtGui import QDesktopServices
+from PySide6.QtWidgets import QMessageBox
+
+from ...core.project import ExportSettings
+from ..jobs.export_job import export_worker
+from ..jobs.worker import Worker
+from .error_dialog import show_error
+
+if TYPE_CHECKING:
+    from .main_window import MainWindow
+
+DONE_DIALOG_NAME = "exportDoneDialog"
+
+
+def open_url(path: Path) -> bool:
+    """Open a file or folder with the desktop's default program (tests replace this)."""
+    return QDesktopServices.openUrl(QUrl.fromLocalFile(str(path)))
+
+
+def start_export(window: "MainWindow", output: Path, settings: ExportSettings) -> Worker:
+    output = Path(output)
+    worker = export_worker(window.doc, output, settings, window)
+    status = window.statusBar()
+    worker.succeeded.connect(lambda result: show_export_done(window, output, result))
+    worker.cancelled.connect(lambda _partial: status.showMessage(
+        f"Export cancelled; {output.name} was not written", 8000))
+    worker.dropped.connect(lambda: status.showMessage(
+        f"Export of {output.name} taken off the queue; nothing was written", 8000))
+    worker.failed.connect(lambda message, details: show_error(window, message, details, title="Export failed"))
+    window.run_worker(worker, exclusive=True)
+    return worker
+
+
+def show_export_done(window: "MainWindow", output: Path, result) -> QMessageBox:
+    """Non-blocking: the export's output, its warnings and notices, Open Folder / Open Report."""
+    report = Path(result.report_path)
+    box = QMessageBox(QMessageBox.Icon.Information, "Export finished", f"Wrote {output.name}.",
+                      QMessageBox.StandardButton.NoButton, window)
+    box.setObjectName(DONE_DIALOG_NAME)
+    lines = [str(output), f"Audit report: {report.name}"]
+    lines += [f"Warning: {w}" for w in result.warnings] + [f"Note: {n}" for n in result.notices]
+    box.setInformativeText("\n".join(lines))
+    folder = box.addButton("Open Folder", QMessageBox.ButtonRole.ActionRole)
+    folder.setObjectName("openFolder")
+    folder.clicked.connect(lambda: open_url(output.parent))
+    rep = box.addButton("Open Report", QMessageBox.ButtonRole.ActionRole)
+    rep.setObjectName("openReport")
+    rep.clicked.connect(lambda: open_url(report))
+    box.addButton(QMessageBox.StandardButton.Close)
+    box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    box.open()
+    window.statusBar().showMessage(f"Exported {output}", 8000)
+    return box
