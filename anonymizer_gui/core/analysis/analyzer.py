@@ -53,7 +53,7 @@ class AnalysisSettings:
         missed and turns are followed less closely. 1 (every frame) is the default.
     extend_s: seconds of mask added before the first and after the last detection of a track.
     max_lost_s: how long a track lost from sight may be bridged if it is found again.
-    smoothing, keyframe_tolerance, motion_growth: see track_postprocess.TrackShapeSettings.
+    smoothing, keyframe_tolerance, motion_growth: see tracking.TrackShapeSettings.
     input_size: the detectors' working size (width, height); None: each model's default.
     models: per class, a manifest model name instead of the class's default model.
     """

@@ -9,7 +9,7 @@ The output must not be the input, by any path, and its folder must exist and be 
 
 Fail closed: every frame from a track's first to its last keyframe is masked unless a keyframe
 says `outside` (interpolate.masks_at). The output keeps the exact frame count, every frame's
-time stamp, the display rotation and all audio; see export_streams for the container, codec,
+time stamp, the display rotation and all audio; see streams.py for the container, codec,
 stream and metadata decisions. Written to a hidden temporary file beside the target and renamed
 into place only when complete and verified (frame count of the written file), together with the
 report; on cancel, error or a full disk the temporary files are removed and nothing else changes.

@@ -12,10 +12,10 @@ Geometry of one mask, in frame pixels (pixel i spans [i, i + 1)):
 - the shape is grown about its centre by `margin` of its width and height on each side;
 - inside the grown shape the effect is opaque; `feather` (a share of the shape's larger side)
   is a soft ramp *outside* it, so a feather never uncovers any part of the grown shape (wide
-  feathers start a few pixels further out, see render_region.opaque_reach);
+  feathers start a few pixels further out, see region.opaque_reach);
 - work is confined to `mask_extent` (the grown shape's bounding box plus the feather), clipped to
   the plane: every pixel outside it is left bit-identical. The pixel work itself lives in
-  render_region.py.
+  region.py.
 
 Irreversibility: blur and pixelate both keep only block means on a grid of square cells whose
 side is a share of the shape's larger side, so what survives does not depend on the face's

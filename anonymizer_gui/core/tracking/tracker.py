@@ -18,7 +18,7 @@ analysis keeps them as short tracks marked for review: recall first), but a one-
 does not turn into a long bridged mask.
 
 The tracker only records what it matched (frames, detector boxes, scores); filling gaps,
-smoothing and keyframes happen offline in track_postprocess.py. One Tracker follows one label,
+smoothing and keyframes happen offline in postprocess.py. One Tracker follows one label,
 so faces never merge with plates; `LabelTrackers` holds one per label with a shared id counter.
 """
 

@@ -52,6 +52,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                         help="open a short demo clip made from photographs and analyse it at once")
     parser.add_argument("--reset-settings", action="store_true",
                         help="forget the window layout, recent files and preferences")
+    parser.add_argument("--quit-when-idle", action="store_true",
+                        help="for scripted checks: quit once the file is open and every job has finished, "
+                             "printing the number of tracks")
     return parser.parse_args(argv)
 
 
@@ -151,4 +154,18 @@ def launch_gui(argv: list[str]) -> int:
     wake = QTimer()
     wake.timeout.connect(lambda: None)
     wake.start(250)
+    if args.quit_when_idle:
+        idle = QTimer()
+        idle.timeout.connect(lambda: _quit_if_idle(window, app))
+        idle.start(300)
     return int(app.exec())
+
+
+def _quit_if_idle(window, app) -> None:
+    jobs = window.job_bar
+    if window.doc.project is None or jobs.running() or jobs.queued():
+        return
+    print(f"{len(window.doc.project.tracks)} tracks", flush=True)
+    window.doc.undo_stack.setClean()  # nothing to save: the check only looked
+    window.close()
+    app.quit()

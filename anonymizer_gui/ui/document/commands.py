@@ -1,7 +1,7 @@
 """Every user edit as a QUndoCommand.
 
 All track edits are one mechanism: `TracksEdit` swaps a set of whole tracks (old -> new) by id,
-with the new tracks built by the pure functions in core/trackops.py. Undo swaps them back, and
+with the new tracks built by the pure functions in core/project/track_edits.py. Undo swaps them back, and
 the document's signals redraw the views, so no command needs view code.
 """
 
@@ -48,7 +48,7 @@ class TracksEdit(QUndoCommand):
         self._swap(self.new, self.old)
 
 
-# -- named edits: each builds its new tracks with core.trackops ---------------------------------
+# -- named edits: each builds its new tracks with core.project.track_edits ---------------------------------
 def set_keyframe(doc: ProjectDocument, track_id: int, frame: int, shape: Shape,
                  text: str = "Move mask") -> TracksEdit:
     old = doc.track(track_id)

@@ -1,4 +1,4 @@
-"""Analysis in the editor: core.analyze in a Worker, its tracks arriving in the document as it goes.
+"""Analysis in the editor: core.analysis in a Worker, its tracks arriving in the document as it goes.
 
 All tracks of one run form ONE undo step "Analyse": each batch that `on_tracks` delivers is pushed
 as a command that merges into the previous one of the same run (QUndoCommand.mergeWith), so the
@@ -44,7 +44,7 @@ class AnalysisRunner(QObject):
         self.ask_replace = ask_replace
         self.worker: Worker | None = None
         self.classes: tuple[str, ...] = DEFAULT_CLASSES
-        self.settings = None  # core.analyze.AnalysisSettings; None: its defaults
+        self.settings = None  # core.analysis.AnalysisSettings; None: its defaults
         self.detectors: dict | None = None  # ready Detector objects by class (reuse, or a test's); None: manifest
         self._run_id = 0
         self._delivered: dict[int, int] = {}  # analysis track id -> document track id, this run
@@ -79,7 +79,7 @@ class AnalysisRunner(QObject):
         emit = self.tracksArrived.emit
 
         def job(progress, cancel):
-            # Imported here, on the worker thread: core.analyze pulls in scipy and onnxruntime, whose
+            # Imported here, on the worker thread: core.analysis pulls in scipy and onnxruntime, whose
             # import would block the UI thread for half a second.
             from ...core.analysis import analyze
 
@@ -160,7 +160,7 @@ class AnalysisRunner(QObject):
 
 
 def load_detectors(classes, settings, cache: dict):
-    """core.analyze.load_detectors, kept in `cache` across runs: freeing a model holds the GIL
+    """core.analysis.load_detectors, kept in `cache` across runs: freeing a model holds the GIL
     long enough to stall the UI, and loading one again costs seconds."""
     from ...core.analysis import AnalysisSettings
     from ...core.analysis import load_detectors as load

@@ -1,9 +1,9 @@
 """The one worker abstraction: run a core job off the UI thread with progress, cancel and errors.
 
 A job is any callable `fn(progress, cancel) -> result` taking the core's callbacks
-(core/jobs.py). Signals are emitted from the worker thread and, because the Worker lives
+(core/foundation/progress.py). Signals are emitted from the worker thread and, because the Worker lives
 in the UI thread, Qt queues them to it: slots always run on the UI thread. Every job runs at
-background priority (ui/background.py), so the UI thread keeps the cores it needs.
+background priority (ui/jobs/background.py), so the UI thread keeps the cores it needs.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ JobFn = Callable[[Callable[[Progress], None], Callable[[], bool]], Any]
 
 
 class Worker(QObject):
-    progressed = Signal(object)  # core.jobs.Progress
+    progressed = Signal(object)  # core.foundation.Progress
     succeeded = Signal(object)  # the job's result
     failed = Signal(str, str)  # a message for the user, details (traceback) for "internal" errors, else ""
     cancelled = Signal(object)  # what the job had done when cancelled (Cancelled.partial) or None
