@@ -3,6 +3,11 @@
 Each subcommand lives in its own module `cli/<name>.py` exposing `add_parser(subparsers)`;
 the parser it adds sets `func=run(args) -> int`.
 Exit codes: 0 success, 1 a user error (one line, no traceback), 2 an internal error.
+A usage error (an unknown flag, `--detect-every 0`) is a user error too: one `error:` line, then the
+usage hint, exit 1 (argparse's own default is 2, which the README reserves for internal errors).
+
+Every subcommand that writes a file calls core.foundation.check_output (or core.export.check_export)
+for it before any work, and takes `--force` to replace an existing output (FORCE_HELP).
 """
 
 from __future__ import annotations
@@ -17,10 +22,25 @@ from .. import __version__
 from ..core.foundation import AnonymizerError, Cancelled
 
 SUBCOMMAND_MODULES = ("probe", "export", "analyze", "models")
+USAGE_ERROR = 1
+FORCE_HELP = "replace an existing output file (atomically; an input is never replaced)"
+
+
+class ArgumentParser(argparse.ArgumentParser):
+    """argparse with the README's exit code for usage errors: 1, one `error:` line, the usage hint."""
+
+    def error(self, message: str):
+        self.exit(USAGE_ERROR, f"error: {message}\n{self.format_usage()}"
+                               f"(see `{self.prog} --help`)\n")
+
+
+def add_force(parser: argparse.ArgumentParser) -> None:
+    """The one `--force` flag of every subcommand that writes a file."""
+    parser.add_argument("--force", action="store_true", help=FORCE_HELP)
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = ArgumentParser(
         prog="anonymizer-gui",
         description="Review-and-redact video editor. Without a subcommand, opens the editor.",
         epilog="editor: anonymizer-gui [FILE] [--demo] [--reset-settings]  (FILE: a video, still or "
@@ -36,7 +56,10 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv or argv[0] not in _subcommand_names():
         return _run_gui(argv)
-    args = build_parser().parse_args(argv)
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as stop:  # --help, --version (0) or a usage error (1), already printed
+        return stop.code if isinstance(stop.code, int) else USAGE_ERROR
     try:
         return int(args.func(args) or 0)
     except AnonymizerError as exc:

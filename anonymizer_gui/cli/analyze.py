@@ -1,7 +1,8 @@
 """`anonymizer-gui analyze` (video -> project) and `anonymizer-gui redact` (video -> redacted video, one step).
 
 Both print which device runs the detectors and why, show a progress bar on stderr, and exit 0 on
-success, 1 on a user error or cancel (Ctrl-C), 2 on an internal error (see cli.py).
+success, 1 on a user error or cancel (Ctrl-C), 2 on an internal error (see cli.py). Every setting and
+every output path is checked before the models load (an existing file only with --force).
 Ctrl-C during `analyze` stops after the current batch and still writes the project with the tracks
 found so far (marked cancelled); a second Ctrl-C aborts at once.
 """
@@ -17,11 +18,14 @@ from pathlib import Path
 
 from .progress import TerminalProgress
 from ..core.analysis import AnalysisCancelled, AnalysisSettings, analyze, load_detectors
-from ..core.foundation import AnonymizerError, MediaError
-from ..core.project import STYLE_KINDS, MaskStyle, Project
+from . import add_force
+from ..core.detect import resolve_spec
+from ..core.foundation import AnonymizerError, MediaError, check_output
+from ..core.project import STYLE_KINDS, ExportSettings, MaskStyle, Project
 from ..core.project import save_project
 
 DEVICES = ("auto", "cpu", "cuda")
+PROJECT_SUFFIXES = (".json",)
 
 
 def add_parser(subparsers) -> None:
@@ -32,6 +36,7 @@ def add_parser(subparsers) -> None:
     analyze_parser.add_argument("video", metavar="VIDEO", help="video or image file")
     analyze_parser.add_argument("-o", "--output", required=True, metavar="PROJECT.json", help="project file to write")
     _add_analysis_options(analyze_parser)
+    add_force(analyze_parser)
     analyze_parser.set_defaults(func=run_analyze)
 
     redact = subparsers.add_parser(
@@ -43,8 +48,9 @@ def add_parser(subparsers) -> None:
                         help="redacted file to write (.mp4, .mov, .mkv, .webm; .jpg/.png for an image)")
     redact.add_argument("--style", choices=STYLE_KINDS, default="blur", help="how masks look (default: blur)")
     redact.add_argument("--project", metavar="PROJECT.json",
-                        help="also save the analysed project here (refused if the file exists)")
+                        help="also save the analysed project here (refused if the file exists, unless --force)")
     _add_analysis_options(redact)
+    add_force(redact)
     redact.set_defaults(func=run_redact)
 
 
@@ -108,40 +114,51 @@ def _threshold_value(text: str, where: str) -> float:
 
 
 def settings_from(args: argparse.Namespace) -> AnalysisSettings:
+    """The analysis settings, every one checked (classes against the model manifest) before any work."""
     classes = parse_classes(args.classes)
+    for label in classes:
+        resolve_spec(label)  # ModelError naming the known classes; reads the manifest only
     return AnalysisSettings(classes=classes, thresholds=parse_thresholds(args.threshold, classes),
                             device=args.device, detect_every=args.detect_every)
 
 
+def check_input(video: str) -> Path:
+    path = Path(video)
+    if not path.is_file():  # before loading models, so the message is about the file
+        raise MediaError(f"{path} does not exist" if not path.exists() else f"{path} is not a file")
+    return path
+
+
 def run_analyze(args: argparse.Namespace) -> int:
-    output = Path(args.output)
-    _check_writable_folder(output, "project")
-    project = _analyse(args, settings_from(args), keep_partial_in=output)
+    settings = settings_from(args)
+    video = check_input(args.video)
+    output = check_output(args.output, "project", reads=[("input video", video)], suffixes=PROJECT_SUFFIXES,
+                          force=args.force)
+    project = _analyse(args, settings, keep_partial_in=output)
     save_project(project, output)
     print(_summary(project) + f"; wrote {output}")
     return 0
 
 
 def run_redact(args: argparse.Namespace) -> int:
-    output = Path(args.output)
-    _check_writable_folder(output, "output")
-    project_path = Path(args.project) if args.project else None
-    if project_path is not None:
-        if project_path.exists():
-            raise AnonymizerError(f"{project_path} already exists; choose another --project path (to render a "
-                                  f"reviewed project, use `anonymizer-gui export`)")
-        _check_writable_folder(project_path, "project")
-    if Path(args.video).resolve() == output.resolve():
-        raise AnonymizerError("the output would overwrite the input video; choose another -o path")
-    from ..core.export import export_video  # the encoder side loads only when needed
+    from ..core.export import check_export, export_video  # the encoder side loads only when needed
 
-    project = _analyse(args, settings_from(args), keep_partial_in=None)
+    settings = settings_from(args)
+    video = check_input(args.video)
+    project_path = None
+    if args.project:
+        project_path = check_output(args.project, "project", reads=[("input video", video)],
+                                    suffixes=PROJECT_SUFFIXES, force=args.force)
+    export_settings = ExportSettings()
+    check_export(video, args.output, export_settings, writes=[("project", project_path)], force=args.force)
+    project = _analyse(args, settings, keep_partial_in=None)
     project.default_style = MaskStyle(kind=args.style)
     if project_path is not None:
         save_project(project, project_path)
     print(_summary(project) + (f"; project saved to {project_path}" if project_path else ""))
     with TerminalProgress(enabled=not args.quiet) as bar, _ctrl_c_cancels() as cancelled:
-        result = export_video(project, output, project.export, progress=bar, cancel=cancelled.is_set)
+        result = export_video(project, args.output, export_settings, progress=bar, cancel=cancelled.is_set,
+                              force=args.force)
     for warning in result.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     print(f"wrote {result.output} and its report {result.report_path}")
@@ -149,9 +166,6 @@ def run_redact(args: argparse.Namespace) -> int:
 
 
 def _analyse(args: argparse.Namespace, settings: AnalysisSettings, keep_partial_in: Path | None) -> Project:
-    video = Path(args.video)
-    if not video.is_file():  # before loading models, so the message is about the file
-        raise MediaError(f"{video} does not exist" if not video.exists() else f"{video} is not a file")
     detectors = load_detectors(settings.classes, settings)
     for label, det in detectors.items():
         print(f"{label}: {det.name} on {det.provider.reason}", file=sys.stderr)
@@ -177,14 +191,6 @@ def _summary(project: Project) -> str:
     review = sum(t.needs_review for t in project.tracks)
     fps = project.analysis.get("timings", {}).get("fps")
     return f"found {found}" + (f" ({review} to review)" if review else "") + (f" at {fps:.1f} fps" if fps else "")
-
-
-def _check_writable_folder(path: Path, what: str) -> None:
-    folder = path.resolve().parent
-    if not folder.is_dir():
-        raise AnonymizerError(f"cannot write the {what} file {path}: the folder {folder} does not exist")
-    if path.is_dir():
-        raise AnonymizerError(f"cannot write the {what} file {path}: it is a folder")
 
 
 @contextmanager

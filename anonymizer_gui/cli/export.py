@@ -7,6 +7,7 @@ import dataclasses
 import sys
 from pathlib import Path
 
+from . import add_force
 from .progress import TerminalProgress
 from ..core.project import load_project
 
@@ -29,24 +30,21 @@ def add_parser(subparsers) -> None:
                    help="copy subtitle streams where the container can hold them")
     p.add_argument("--report", metavar="PATH", help="where to write the audit report (default OUT.audit.json)")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    add_force(p)
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..core.foundation import ExportError
-    from ..core.export import export_video
-    from ..core.project import Project
-    from ..core.export import same_file
+    from ..core.export import export_video  # checks every path and setting before any work
 
     project = load_project(args.project)
-    for what, path in (("output", args.output), ("report", args.report)):
-        if path is not None and same_file(Path(path), Path(args.project)):
-            raise ExportError(f"the {what} {path} is the project file; choose another file name")
     overrides = {"codec": args.codec, "crf": args.crf, "preset": args.preset,
                  "keep_metadata": args.keep_metadata, "keep_subtitles": args.keep_subtitles}
     settings = dataclasses.replace(project.export, **{k: v for k, v in overrides.items() if v is not None})
+    reads = [("project file", Path(args.project))]
     with TerminalProgress(enabled=not args.quiet) as bar:
-        result = export_video(project, Path(args.output), settings, progress=bar, report_path=args.report)
+        result = export_video(project, Path(args.output), settings, progress=bar, report_path=args.report,
+                              force=args.force, reads=reads)
     for line in result.warnings:
         print(f"warning: {line}", file=sys.stderr)
     for line in result.notices:

@@ -82,7 +82,7 @@ def test_ctrl_c_stops_analysis_and_keeps_the_tracks_found(clip, tmp_path, monkey
 
 def test_user_errors_exit_1_with_one_line(clip, tmp_path, fake_models, capsys):
     assert main(["analyze", str(clip.path), "-o", str(tmp_path / "no" / "p.json")]) == 1
-    assert capsys.readouterr().err.startswith("error: cannot write the project file")
+    assert capsys.readouterr().err == f"error: the project folder {tmp_path / 'no'} does not exist\n"
     assert main(["analyze", str(tmp_path / "missing.mp4"), "-o", str(tmp_path / "p.json"), "--quiet"]) == 1
     assert capsys.readouterr().err.strip().splitlines()[-1].startswith("error:")
     existing = tmp_path / "exists.json"

@@ -1,8 +1,7 @@
 """Where an export may write, and writing there without ever leaving a half-written file.
 
 - The output is never one of the protected files (the input video, the project), whatever the
-  path says: symbolic links, hard links and case-insensitive file systems all resolve to the
-  same inode, which os.path.samefile compares.
+  path says: foundation.check_output, the one output-safety check, refuses it.
 - Everything is written to a hidden temporary file in the target folder, with the target's
   suffix so the muxer picks the right format, and renamed over the target (atomic on one file
   system) only when complete. On cancel, error or a full disk the temporary file is removed and
@@ -14,44 +13,11 @@ from __future__ import annotations
 import errno
 import os
 from pathlib import Path
-from typing import Iterable
 
-from ..foundation import AtomicFile, ExportError
+from ..foundation import AtomicFile, ExportError, same_file  # noqa: F401 - export's face re-exports it
 from ..foundation import write_bytes_atomic as write_atomic
 
 DISK_FULL_ERRNOS = {errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)}
-
-
-def check_output(output: str | os.PathLike, protected: Iterable[tuple[str, str | os.PathLike]]) -> Path:
-    """The absolute output path, or ExportError when it may not be written.
-
-    `protected` holds (what, path) pairs such as ("input video", media_path).
-    """
-    out = Path(os.path.abspath(os.path.expanduser(os.fspath(output))))
-    folder = out.parent
-    if out.is_dir():
-        raise ExportError(f"the output {out} is a folder; give a file name inside it")
-    for what, path in protected:
-        if same_file(out, Path(path)):
-            raise ExportError(f"the output {out} is the {what} ({path}); choose another file name, "
-                              "the input is never overwritten")
-    if not folder.exists():
-        raise ExportError(f"the output folder {folder} does not exist")
-    if not folder.is_dir():
-        raise ExportError(f"the output folder {folder} is not a folder")
-    if not os.access(folder, os.W_OK | os.X_OK):
-        raise ExportError(f"cannot write into the output folder {folder}: permission denied")
-    return out
-
-
-def same_file(a: Path, b: Path) -> bool:
-    """True when a and b name one file: same path after links, or the same inode (hard links)."""
-    try:
-        if os.path.samefile(a, b):
-            return True
-    except OSError:
-        pass  # one of them does not exist (yet)
-    return os.path.normcase(os.path.realpath(a)) == os.path.normcase(os.path.realpath(b))
 
 
 def write_error(exc: OSError, target: Path) -> ExportError:

@@ -98,7 +98,11 @@ def output_format(output: Path) -> str:
     return fmt
 
 
-def plan_output(info: MediaInfo, output: Path, settings: ExportSettings) -> OutputPlan:
+def check_encoder_settings(output: Path, settings: ExportSettings):
+    """The video encoder for `output`, after refusing its suffix, codec, CRF or preset (ExportError).
+
+    Needs neither the input nor FFmpeg's muxer: the export checks this before any work.
+    """
     fmt = output_format(output)
     codec = settings.codec or DEFAULT_VIDEO_CODEC[fmt]
     try:
@@ -107,12 +111,21 @@ def plan_output(info: MediaInfo, output: Path, settings: ExportSettings) -> Outp
         raise ExportError(f"the video encoder '{codec}' is not available in this build of FFmpeg") from None
     if encoder.type != "video":
         raise ExportError(f"'{codec}' is not a video encoder")
+    if isinstance(settings.crf, bool) or not isinstance(settings.crf, int) or not 0 <= settings.crf <= 63:
+        raise ExportError(f"crf must be between 0 and 63, got {settings.crf}")
+    if settings.preset not in _X264_PRESETS:
+        raise ExportError(f"unknown preset '{settings.preset}'; use one of {', '.join(_X264_PRESETS)}")
+    return encoder
+
+
+def plan_output(info: MediaInfo, output: Path, settings: ExportSettings) -> OutputPlan:
+    fmt = output_format(output)
+    encoder = check_encoder_settings(output, settings)
+    codec = settings.codec or DEFAULT_VIDEO_CODEC[fmt]
     if fmt == "avi" and info.vfr:
         raise ExportError("AVI cannot store a variable frame rate; export to .mp4, .mkv or .mov instead")
     if fmt == "avi" and info.rotation:
         raise ExportError("AVI cannot store a display rotation; export to .mp4, .mkv or .mov instead")
-    if not 0 <= settings.crf <= 63:
-        raise ExportError(f"crf must be between 0 and 63, got {settings.crf}")
     plan = OutputPlan(fmt, VideoPlan(codec, {}, info.pix_fmt, None))
     plan.video.options = _encoder_options(codec, settings)
     if fmt == "avi":

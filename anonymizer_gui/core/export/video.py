@@ -5,7 +5,8 @@
 Before any work: the project must fit its video (no keyframe past the last frame), and the video
 must be the one the project was made from (same size, frame count, dimensions and SHA-256;
 a mismatch is refused, since masks on another cut of a video would hide the wrong places).
-The output must not be the input, by any path, and its folder must exist and be writable.
+First of all check_export: the output must not be the input, by any path, its folder must exist and
+be writable, and its suffix and encoder settings must be valid.
 
 Fail closed: every frame from a track's first to its last keyframe is masked unless a keyframe
 says `outside` (interpolate.masks_at). The output keeps the exact frame count, every frame's
@@ -38,8 +39,9 @@ from ..media import open_input
 from ..project import ExportSettings, Project
 from ..render import Mask, render_bgr, shape_to_coded
 from ..foundation import file_sha256
-from .report import build_report, default_report_path, report_bytes
-from .safe_output import TempFile, check_output, same_file, write_error
+from .preflight import check_export
+from .report import build_report, report_bytes
+from .safe_output import TempFile, write_error
 
 
 @dataclass
@@ -53,19 +55,21 @@ class ExportResult:
 
 def export_video(project: Project, output: str | os.PathLike, settings: ExportSettings | None = None,
                  progress: ProgressFn | None = None, cancel: CancelFn | None = None,
-                 report_path: str | os.PathLike | None = None) -> ExportResult:
-    """Write `project`'s video with every mask burnt in to `output`, and its audit report."""
+                 report_path: str | os.PathLike | None = None, *, force: bool = True,
+                 reads: list[tuple[str, str | os.PathLike]] = ()) -> ExportResult:
+    """Write `project`'s video with every mask burnt in to `output`, and its audit report.
+
+    check_export runs first, before the video is even probed. `force` (default True: the editor
+    has asked already) lets an existing output and report be replaced, atomically; the CLI passes
+    its --force. `reads`: other files the caller read (the project file), never written over.
+    """
     started = time.monotonic()
     settings = settings or project.export
     project.check_frames()
     media = Path(project.media.path)
+    out, report_at = check_export(media, output, settings, report_path, reads=reads, force=force)
     info = probe(media)
     _check_tracks_fit(project, info)
-    out = check_output(output, [("input video", media)])
-    report_at = check_output(report_path if report_path is not None else default_report_path(out),
-                             [("input video", media)])
-    if same_file(report_at, out):
-        raise ExportError(f"the report path {report_at} is the output video; choose another")
     meter = ProgressMeter("export", info.frame_count, progress, cancel)
     warnings: list[str] = []
     t0 = time.monotonic()
