@@ -49,6 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in SUBCOMMAND_MODULES:
         importlib.import_module(f"anonymizer_gui.cli.{name}").add_parser(sub)
+    parser.subcommands = sub.choices
     return parser
 
 
@@ -57,7 +58,10 @@ def main(argv: list[str] | None = None) -> int:
     if not argv or argv[0] not in _subcommand_names():
         return _run_gui(argv)
     try:
-        args = build_parser().parse_args(argv)
+        parser = build_parser()
+        args, extras = parser.parse_known_args(argv)
+        if extras:  # argparse would blame the top-level parser; the hint belongs to the subcommand
+            parser.subcommands[args.command].error(f"unrecognized arguments: {' '.join(extras)}")
     except SystemExit as stop:  # --help, --version (0) or a usage error (1), already printed
         return stop.code if isinstance(stop.code, int) else USAGE_ERROR
     try:
