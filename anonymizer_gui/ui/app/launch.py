@@ -11,7 +11,6 @@ import argparse
 import ctypes
 import os
 import shutil
-import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -138,27 +137,31 @@ def launch_gui(argv: list[str]) -> int:
     from ..shell.error_dialog import install_excepthook
     from ..shell.main_window import MainWindow
     from . import settings as S
+    from .quit_signals import QuitOnSignals
 
     if args.reset_settings:
         S.app_settings().clear()
     app = create_application([])
     install_excepthook()
     window = MainWindow()
+
+    def quit_cleanly(_signum: int) -> None:
+        window.shutdown()  # no questions: unsaved edits go to the autosave, jobs are cancelled
+        app.quit()
+
+    quit_on_signals = QuitOnSignals(quit_cleanly)
     window.show()
     window.start(file=args.file, demo=args.demo)
-    # Ctrl+C in the terminal closes the window the normal way (asking to save). Python runs its
-    # signal handlers only between bytecodes, so a timer lets it in while Qt's loop waits.
-    signal.signal(signal.SIGINT, lambda *_: window.close())
     from PySide6.QtCore import QTimer
 
-    wake = QTimer()
-    wake.timeout.connect(lambda: None)
-    wake.start(250)
     if args.quit_when_idle:
         idle = QTimer()
         idle.timeout.connect(lambda: _quit_if_idle(window, app))
         idle.start(300)
-    return int(app.exec())
+    try:
+        return int(app.exec())
+    finally:
+        quit_on_signals.restore()
 
 
 def _quit_if_idle(window, app) -> None:

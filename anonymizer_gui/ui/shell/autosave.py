@@ -5,12 +5,21 @@ beside a saved project, or `<data dir>/autosave/<video stem>-<hash>.autosave.jso
 never saved. Every autosave file in use is listed in the settings; a clean close (saved or
 discarded) removes both the file and the entry. An entry whose file is still there at the next
 start therefore means the program did not close cleanly, and the editor offers to restore it.
+
+Each autosave carries a lock beside it (`<autosave>.lock`: host, process id and start time, and a
+token of the window) while its window is open. An autosave whose lock names a live process (or a
+window still open in this process, or another host) is someone's work in progress, never offered
+as a crash leftover; a lock of a dead process, or no lock, is. When the editor is told to quit (SIGTERM,
+SIGINT) with unsaved edits, flush() writes them and releases the lock, so the next start offers them.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
+import secrets
+import socket
 import threading
 import time
 from dataclasses import dataclass
@@ -26,6 +35,8 @@ from ...core.project import load_project, project_to_dict
 
 AUTOSAVE_SUFFIX = ".autosave.json"
 AUTOSAVE_LIST = "autosave/files"  # settings key: autosave files written and not yet cleaned up
+LOCK_SUFFIX = ".lock"
+_OPEN_WINDOWS: set[str] = set()  # tokens of the Autosaves of this process whose window is open
 
 
 @dataclass(frozen=True)
@@ -80,6 +91,8 @@ class Autosave(QObject):
         self._dirty = False  # edits since the last autosave
         self._current: Path | None = None  # the autosave file this session wrote for the open document
         self._writer: threading.Thread | None = None
+        self.token = secrets.token_hex(8)  # this window, in the locks it writes
+        _OPEN_WINDOWS.add(self.token)
         self._written.connect(self._on_written)
         self.timer = QTimer(self)
         self.timer.setObjectName("autosaveTimer")
@@ -124,6 +137,7 @@ class Autosave(QObject):
         self._dirty = False
         self._current = target
         _register(target)
+        self._lock(target)
         self._writer = threading.Thread(target=self._write, args=(target, text), name="autosave", daemon=True)
         self._writer.start()
         return target
@@ -146,6 +160,39 @@ class Autosave(QObject):
         else:
             self.saved.emit(target)
 
+    def _lock(self, target: Path) -> None:
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            write_text_atomic(lock_path(target), json.dumps(
+                {"host": socket.gethostname(), "pid": os.getpid(), "started": process_start(os.getpid()),
+                 "window": self.token}))
+        except OSError as exc:  # the autosave itself may still work; say so once, in the status bar
+            self.failed.emit(f"cannot lock the autosave {target}: {exc.strerror or exc}")
+
+    def flush(self) -> Path | None:
+        """Quit without questions (SIGTERM): write unsaved edits now and release the lock.
+
+        The autosave stays registered, so the next start offers it: nothing is lost. Returns its path,
+        None when there was nothing unsaved (and then no autosave is left behind)."""
+        self.timer.stop()
+        self.wait()
+        if self.doc.project is None or not self.doc.is_modified:
+            self.discard()
+            self.release()
+            return None
+        self._dirty = True
+        if self.save_now() is not None:
+            self.wait()
+        target = self._current
+        self.release()
+        return target
+
+    def release(self) -> None:
+        """The window is gone: its lock no longer claims the autosave (a clean close removed it anyway)."""
+        _OPEN_WINDOWS.discard(self.token)
+        for path in {self._current, self.target()} - {None}:
+            _unlink(lock_path(path))
+
     def wait(self, timeout_s: float = 5.0) -> None:
         if self._writer is not None:
             self._writer.join(timeout_s)
@@ -159,11 +206,53 @@ class Autosave(QObject):
         self._dirty = False
 
     def _forget(self, path: Path) -> None:
-        try:
-            Path(path).unlink(missing_ok=True)
-        except OSError:
-            pass
+        _unlink(Path(path))
+        _unlink(lock_path(path))
         _unregister(path)
+
+
+def _unlink(path: Path) -> None:
+    try:
+        path.unlink(missing_ok=True)
+    except OSError:
+        pass
+
+
+# -- locks: whose autosave is it? ---------------------------------------------------------------
+def lock_path(autosave: Path) -> Path:
+    return Path(str(autosave) + LOCK_SUFFIX)
+
+
+def process_start(pid: int) -> str | None:
+    """When process `pid` started (clock ticks since boot, Linux), so a reused pid is told apart."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return stat.rsplit(")", 1)[-1].split()[19]  # field 22 of proc(5), counted after the name
+
+
+def is_in_use(autosave: Path) -> bool:
+    """True while the window that writes `autosave` is open, in this process or a live other one."""
+    try:
+        lock = json.loads(lock_path(autosave).read_text(encoding="utf-8"))
+        host, pid = lock["host"], int(lock["pid"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return False  # no lock (or a broken one): nobody holds it
+    if host != socket.gethostname():
+        return True  # a window on another machine (a shared home folder): its owner decides
+    if pid == os.getpid():
+        return lock.get("window") in _OPEN_WINDOWS
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass  # alive, another user's
+    except OSError:
+        return False
+    started = lock.get("started")
+    return started is None or process_start(pid) in (None, started)
 
 
 # -- the registry of autosave files in the settings --------------------------------------------
@@ -193,6 +282,8 @@ def pending_recoveries() -> list[Recovery]:
         if not path.is_file():
             _unregister(path)
             continue
+        if is_in_use(path):
+            continue  # another open window's work, not a crash leftover
         project_path = project_path_of(path)
         if project_path is not None and project_path.is_file() and \
                 project_path.stat().st_mtime > path.stat().st_mtime:
@@ -205,17 +296,15 @@ def newer_autosave_of(project_path: Path) -> Path | None:
     """The autosave beside `project_path` when it is newer than the project (a crash after edits)."""
     autosave = autosave_path_for(project_path, None)
     if autosave is not None and autosave.is_file() and Path(project_path).is_file() and \
-            autosave.stat().st_mtime >= Path(project_path).stat().st_mtime:
+            autosave.stat().st_mtime >= Path(project_path).stat().st_mtime and not is_in_use(autosave):
         return autosave
     return None
 
 
 def dismiss(recovery: Recovery) -> None:
     """The user does not want this autosave back: delete it."""
-    try:
-        recovery.autosave.unlink(missing_ok=True)
-    except OSError:
-        pass
+    _unlink(recovery.autosave)
+    _unlink(lock_path(recovery.autosave))
     _unregister(recovery.autosave)
 
 

@@ -1,8 +1,9 @@
 """The export dialog: where to write, in which format and quality, what to keep; then the export job.
 
-The output path is checked while it is typed: never the input (not even through another path to the
-same file), an existing folder that can be written to, a name that fits the format. OK stays
-disabled, with the reason shown, until the path is fine.
+The output path is checked while it is typed, by core's one output check: never the input (not even
+through another path to the same file), an existing folder that can be written to, a name that fits
+the format. OK stays disabled, with the reason shown, until the path is fine; an existing file is
+replaced only after a question.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (QButtonGroup, QComboBox, QDialog, QDialogButtonBox, QFormLayout, QHBoxLayout, QLabel,
                                QLineEdit, QPushButton, QRadioButton, QSlider, QVBoxLayout, QWidget)
 
+from ...core.export import check_export
+from ...core.foundation import AnonymizerError
 from ...core.project import ExportSettings
 from ..document import commands
 from . import prompts
@@ -51,31 +54,29 @@ def default_output(input_path: Path, suffix: str | None = None) -> Path:
     return input_path.with_name(f"{input_path.stem}.redacted{suffix or input_path.suffix}")
 
 
-def output_problem(output: str, input_path: Path, suffix: str, project_path: Path | None = None) -> str | None:
-    """Why `output` cannot be written, in one sentence; None when it can."""
+def output_problem(output: str, input_path: Path, suffix: str, project_path: Path | None = None,
+                   settings: ExportSettings | None = None) -> str | None:
+    """Why `output` cannot be written, in one sentence; None when it can.
+
+    Beyond what the dialog itself asks (a full path, the format's suffix) this is core's one output
+    check (export.check_export): never the input or the project in any spelling, nor the report over
+    either; a writable folder; valid encoder settings. An existing file is allowed here: accept() asks.
+    """
     if not output.strip():
         return "Choose a file to write."
     out = Path(output).expanduser()
     if not out.is_absolute():
         return "Give the full path of the output file."
-    try:
-        same = out.resolve() == Path(input_path).resolve() or (out.exists() and os.path.samefile(out, input_path))
-    except OSError:
-        same = False
-    if same:
-        return "That is the input video: export never writes over its input. Choose another name."
-    if project_path is not None and out.resolve() == Path(project_path).resolve():
-        return "That is the project file. Choose another name."
     if out.suffix.lower() != suffix.lower() and not (suffix.lower() in (".jpg", ".jpeg")
                                                        and out.suffix.lower() in (".jpg", ".jpeg")):
-        return f"The file name must end in {suffix} for this format."
-    if out.is_dir():
-        return f"{out} is a folder; add a file name."
-    folder = out.parent
-    if not folder.is_dir():
-        return f"The folder {folder} does not exist."
-    if not os.access(folder, os.W_OK):
-        return f"Cannot write into the folder {folder} (permission denied)."
+        if not out.is_dir():
+            return f"The file name must end in {suffix} for this format."
+    try:
+        check_export(input_path, out, settings or ExportSettings(), reads=[("project file", project_path)],
+                     force=True)
+    except AnonymizerError as exc:
+        message = str(exc)
+        return message[:1].upper() + message[1:] + ("" if message.endswith(".") else ".")
     if out.exists() and not os.access(out, os.W_OK):
         return f"{out.name} exists and cannot be replaced (permission denied)."
     return None
@@ -204,7 +205,7 @@ class ExportDialog(QDialog):
         return Path(self.path_edit.text().strip()).expanduser()
 
     def problem(self) -> str | None:
-        return output_problem(self.path_edit.text(), self.input_path, self._suffix, self.doc.path)
+        return output_problem(self.path_edit.text(), self.input_path, self._suffix, self.doc.path, self.settings())
 
     # -- live behaviour ---------------------------------------------------------------------------
     def validate(self) -> bool:
@@ -255,11 +256,18 @@ class ExportDialog(QDialog):
                                         f"{fmt.text.split(' (')[0]} (*{suffix});;All files (*)")
         if path:
             self.path_edit.setText(path)
+            self._confirmed = Path(path)  # the file dialog asked about replacing it
 
     # -- go -----------------------------------------------------------------------------------------
     def accept(self) -> None:
         if not self.validate():
             return
+        output = self.output_path()
+        if output.exists() and output != getattr(self, "_confirmed", None):
+            answer = prompts.ask(self, "Replace file?", f"{output.name} already exists in {output.parent}. "
+                                 "Replace it with the export?", ["Replace", "Cancel"], default="Cancel")
+            if answer != "Replace":
+                return
         doc = self.doc
         settings = self.settings()
         style_kind = self.style_combo.currentData()

@@ -28,6 +28,7 @@ from ..jobs.job_bar import JobBar
 from .menus import MainMenus
 from ..media.playback import Playback
 from .project_files import ProjectFiles
+from .recovery_bar import RecoveryBar
 from ..timeline.timeline import TimelineView
 from ..panels.tracks_panel import TracksPanel
 from ..viewer.viewer import VideoViewer
@@ -67,6 +68,8 @@ class MainWindow(QMainWindow):
         self.files.analyseRequested.connect(self.analysis.start)
         self.edit = EditActions(self.doc, self)
         self._follow_workers: list[Worker] = []
+        self._quitting = False  # shutdown() asked no questions; closeEvent must not ask either
+        self.recovery_bar: RecoveryBar | None = None
 
         self.setCentralWidget(self.viewer)
         self._timeline_dock = self._dock("Timeline", "timelineDock", self.timeline,
@@ -230,34 +233,46 @@ class MainWindow(QMainWindow):
 
     # -- start-up -------------------------------------------------------------------------------
     def start(self, file: str | None = None, demo: bool = False) -> None:
-        """After show(): offer to restore a crashed session, then open FILE or the demo."""
+        """After show(): open FILE or the demo first and offer a crashed session's work in a bar beside
+        it; with nothing to open, ask about that work straight away."""
         QTimer.singleShot(0, lambda: self._start(file, demo))
 
     def _start(self, file: str | None, demo: bool) -> None:
-        if self.offer_recovery():
+        if not file and not demo:
+            self.offer_recovery()
             return
         if demo:
             self.open_demo()
-        elif file:
+        else:
             self.files.open_path(file)
+        opening = Path(file).expanduser().resolve() if file else None
+        # The autosave of the project being opened is asked about by open_path itself.
+        recoveries = [r for r in A.pending_recoveries()
+                      if r.project_path is None or opening is None or r.project_path.resolve() != opening]
+        if recoveries:
+            self.recovery_bar = RecoveryBar(recoveries, self.restore, self)
+            self.addToolBar(Qt.ToolBarArea.TopToolBarArea, self.recovery_bar)
 
     def offer_recovery(self) -> bool:
         """Ask to restore the newest autosave a crashed session left; True when one is being restored."""
         for recovery in A.pending_recoveries():
             answer = prompts.ask(self, "Restore unsaved work?",
-                                 f"The program did not close cleanly. Restore {recovery.describe()}?",
+                                 f"An earlier session left unsaved work. Restore {recovery.describe()}?",
                                  ["Restore", "Discard", "Later"], default="Restore",
                                  informative="Discard deletes the autosave; Later keeps it for the next start.")
             if answer == "Restore":
-                target = recovery.project_path or Path(recovery.media_name)
-                self.files.open_path(target, analyse=False, restore_from=recovery.autosave,
-                                     restored_project_path=recovery.project_path)
+                self.restore(recovery)
                 return True
             if answer == "Discard":
                 A.dismiss(recovery)
             else:
                 return False
         return False
+
+    def restore(self, recovery: A.Recovery) -> None:
+        target = recovery.project_path or Path(recovery.media_name)
+        self.files.open_path(target, analyse=False, restore_from=recovery.autosave,
+                             restored_project_path=recovery.project_path)
 
     def open_demo(self) -> Worker:
         from ...demo import build_demo_clip
@@ -286,22 +301,39 @@ class MainWindow(QMainWindow):
 
     # -- closing --------------------------------------------------------------------------------
     def closeEvent(self, event: QCloseEvent) -> None:
-        running = self.job_bar.running() + self.job_bar.queued()
-        if running:
-            names = ", ".join(w.name.lower() for w in running)
-            answer = prompts.ask(self, "Jobs running", f"Stop {names} and quit?", ["Stop and Quit", "Cancel"],
-                                 default="Cancel")
-            if answer != "Stop and Quit":
+        if not self._quitting:
+            running = self.job_bar.running() + self.job_bar.queued()
+            if running:
+                names = ", ".join(w.name.lower() for w in running)
+                answer = prompts.ask(self, "Jobs running", f"Stop {names} and quit?", ["Stop and Quit", "Cancel"],
+                                     default="Cancel")
+                if answer != "Stop and Quit":
+                    event.ignore()
+                    return
+            if not self.files.maybe_save():
                 event.ignore()
                 return
-        if not self.files.maybe_save():
-            event.ignore()
+            self._wind_down(keep_unsaved=False)
+        event.accept()
+
+    def shutdown(self) -> None:
+        """Quit without a question (SIGTERM, SIGINT, logout): jobs cancelled and their temporary files
+        removed, unsaved edits flushed to the autosave (offered at the next start), the lock released."""
+        if self._quitting:
             return
+        self._quitting = True
+        self._wind_down(keep_unsaved=True)
+        self.close()
+
+    def _wind_down(self, keep_unsaved: bool) -> None:
         self.job_bar.cancel_all()
-        self.job_bar.wait_all(10.0)
+        self.job_bar.wait_all(10.0)  # cancelled jobs remove their own temporary files
         self.playback.stop()
-        self.autosave.timer.stop()
-        self.autosave.discard()
+        if keep_unsaved:
+            self.autosave.flush()
+        else:
+            self.autosave.timer.stop()
+            self.autosave.discard()
+            self.autosave.release()
         self.save_layout()
         self.frames.close()
-        event.accept()

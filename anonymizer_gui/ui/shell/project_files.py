@@ -6,6 +6,7 @@ new project into the document in one step. A project whose video has moved asks 
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -14,8 +15,7 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QWidget
 
 from ...core import media
-from ...core.foundation import MediaError
-from ...core.foundation import file_sha256
+from ...core.foundation import AnonymizerError, MediaError, check_output, file_sha256, same_file
 from ...core.project import MediaRef, Project
 from . import autosave as A
 from . import prompts
@@ -185,18 +185,42 @@ class ProjectFiles(QObject):
         return self.write(self.doc.path)
 
     def save_as(self, path: str | Path | None = None) -> bool:
+        """Save under another name. Over an existing file it asks first: Qt's file dialog asks itself;
+        a path given here (or given a .json suffix after the dialog) is asked about with prompts.ask."""
         if self.doc.project is None:
             return False
+        confirmed = False
         if path is None:
             path = prompts.choose_save_file(self.dialog_parent, "Save project as", str(self.suggested_project_path()))
             if not path:
                 return False
+            confirmed = True  # the file dialog has confirmed replacing this very name
         path = Path(path)
         if path.suffix.lower() != ".json":
             path = path.with_name(path.name + ".json")
-        return self.write(path)
+            confirmed = False
+        return self.write(path, confirmed)
 
-    def write(self, path: Path) -> bool:
+    def write(self, path: Path, confirmed: bool = False) -> bool:
+        """Write the project to `path` through the one output check and the atomic writer.
+
+        Never over the project's video (in any spelling); over another existing file only when the
+        user said so (`confirmed`, or the Replace question). Saving to the document's own file never asks.
+        """
+        try:
+            path = check_output(path, "project", reads=[("video", self.doc.project.media.path)],
+                                suffixes=(".json",), force=True)
+        except AnonymizerError as exc:
+            show_exception(self.dialog_parent, exc, "saving the project")
+            return False
+        own = self.doc.path is not None and same_file(path, self.doc.path)
+        if os.path.lexists(path) and not (confirmed or own):
+            answer = prompts.ask(self.dialog_parent, "Replace file?",
+                                 f"{path.name} already exists in {path.parent}. Replace it with this project?",
+                                 ["Replace", "Cancel"], default="Cancel",
+                                 informative="The file there is lost if you replace it.")
+            if answer != "Replace":
+                return False
         try:
             save_project(self.doc.project, path)
         except OSError as exc:
