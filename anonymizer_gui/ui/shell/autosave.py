@@ -108,8 +108,18 @@ class Autosave(QObject):
         self.timer.setInterval(max(100, int(interval_ms)))
 
     def target(self) -> Path | None:
+        """The usual autosave path; while another open window holds that one (the same project or
+        video open twice), a path of this window's own in the data folder, so neither overwrites
+        or deletes the other's."""
         project = self.doc.project
-        return autosave_path_for(self.doc.path, project.media.path if project else None)
+        usual = autosave_path_for(self.doc.path, project.media.path if project else None)
+        if usual is None or not self._held_by_other(usual):
+            return usual
+        digest = hashlib.sha1(str(usual).encode("utf-8")).hexdigest()[:10]
+        return S.data_dir() / "autosave" / f"{usual.name[:-len(AUTOSAVE_SUFFIX)]}-{digest}-{self.token}{AUTOSAVE_SUFFIX}"
+
+    def _held_by_other(self, path: Path) -> bool:
+        return is_in_use(path) and (lock_owner(path) or {}).get("window") != self.token
 
     def mark_dirty(self) -> None:
         """Force the next tick to write, e.g. after a restore that is not yet saved."""
@@ -189,9 +199,10 @@ class Autosave(QObject):
 
     def release(self) -> None:
         """The window is gone: its lock no longer claims the autosave (a clean close removed it anyway)."""
-        _OPEN_WINDOWS.discard(self.token)
         for path in {self._current, self.target()} - {None}:
-            _unlink(lock_path(path))
+            if (lock_owner(path) or {}).get("window") == self.token:
+                _unlink(lock_path(path))
+        _OPEN_WINDOWS.discard(self.token)
 
     def wait(self, timeout_s: float = 5.0) -> None:
         if self._writer is not None:
@@ -206,6 +217,8 @@ class Autosave(QObject):
         self._dirty = False
 
     def _forget(self, path: Path) -> None:
+        if self._held_by_other(Path(path)):
+            return  # another open window's autosave: never this window's to delete
         _unlink(Path(path))
         _unlink(lock_path(path))
         _unregister(path)
@@ -232,13 +245,21 @@ def process_start(pid: int) -> str | None:
     return stat.rsplit(")", 1)[-1].split()[19]  # field 22 of proc(5), counted after the name
 
 
-def is_in_use(autosave: Path) -> bool:
-    """True while the window that writes `autosave` is open, in this process or a live other one."""
+def lock_owner(autosave: Path) -> dict | None:
+    """The lock of `autosave` (host, pid, started, window), None when there is none or it is broken."""
     try:
         lock = json.loads(lock_path(autosave).read_text(encoding="utf-8"))
-        host, pid = lock["host"], int(lock["pid"])
+        return lock if isinstance(lock, dict) and "host" in lock and int(lock["pid"]) > 0 else None
     except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def is_in_use(autosave: Path) -> bool:
+    """True while the window that writes `autosave` is open, in this process or a live other one."""
+    lock = lock_owner(autosave)
+    if lock is None:
         return False  # no lock (or a broken one): nobody holds it
+    host, pid = lock["host"], int(lock["pid"])
     if host != socket.gethostname():
         return True  # a window on another machine (a shared home folder): its owner decides
     if pid == os.getpid():
