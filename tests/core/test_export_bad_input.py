@@ -284,5 +284,6 @@ def test_cli_report_over_the_project_file(clip, tmp_path, capsys):
     before = path.read_bytes()
     code, out, err = run_cli(["export", str(path), "-o", str(tmp_path / "out.mp4"), "--report", str(path)], capsys)
     assert code == 1
-    assert_one_line_error(err, f"the report {path} is the project file; choose another file name")
+    assert_one_line_error(err, f"the report {path} is the project file ({path}); choose another file name, "
+                               "the input is never overwritten")
     assert path.read_bytes() == before and leftovers(tmp_path) == ["in.mp4", "p.json"]

@@ -75,6 +75,8 @@ def window(qtbot, shell_env):
 
 def close_window(win, answers: Answers) -> None:
     answers.default = "Discard"
+    for worker in win.job_bar.running():
+        worker.wait(2.0)  # a job that just delivered its result may still be ending its thread
     if win.isVisible():
         win.close()
     win.job_bar.wait_all(10.0)
