@@ -106,3 +106,9 @@ def test_forced_replacement_is_atomic(tmp_path, monkeypatch):
     write_text_atomic(existing, "new")
     assert existing.read_text() == "new" and existing.stat().st_ino != inode
     assert sorted(p.name for p in tmp_path.iterdir()) == ["p.json"]
+
+
+def test_a_device_is_never_replaced_even_with_force():
+    with pytest.raises(OutputError) as exc:
+        check_output("/dev/null", "output", force=True)
+    assert str(exc.value) == "the output /dev/null is not a regular file; choose another file name"

@@ -174,15 +174,25 @@ def test_an_unknown_class_is_refused_before_any_model_loads(scene, no_work, caps
     assert len(err.splitlines()) == 1 and no_work == [] and snapshot(scene) == before
 
 
-def test_a_case_variant_of_the_input_is_refused_where_the_file_system_ignores_case(scene, no_work, capsys):
-    upper = scene / "CLIP.mp4"
-    if not upper.exists():
-        pytest.skip(f"{scene} is case-sensitive (CLIP.mp4 is another file); see test_output_check for the "
-                    "simulated case-insensitive file system")
-    for argv in (["analyze", str(scene / "clip.mp4"), "-o", str(upper)],
-                 ["redact", str(scene / "clip.mp4"), "-o", str(upper), "--force"]):
+@pytest.mark.parametrize("file_system", ["this one", "simulated case-insensitive"])
+def test_a_case_variant_of_the_input_is_refused_where_the_file_system_ignores_case(scene, no_work, capsys,
+                                                                                   monkeypatch, file_system):
+    upper = scene / "CLIP.MP4"
+    if file_system == "this one" and not upper.exists():
+        pytest.skip(f"{scene} is case-sensitive (CLIP.MP4 is another file); the simulated case covers it")
+    if file_system != "this one":  # what macOS and Windows report: one inode for both spellings
+        real = os.path.samefile
+        monkeypatch.setattr(os.path, "samefile", lambda a, b: os.fspath(a).lower() == os.fspath(b).lower()
+                            or real(a, b))
+    before = snapshot(scene)
+    clip = scene / "clip.mp4"
+    for argv, what in ((["analyze", str(clip), "-o", str(upper)], "project"),
+                       (["redact", str(clip), "-o", str(upper), "--force"], "output"),
+                       (["export", str(scene / "project.json"), "-o", str(upper), "--force"], "output")):
         assert main(argv) == 1
-        assert "is the input video" in capsys.readouterr().err
+        assert capsys.readouterr().err == (f"error: the {what} {upper} is the input video ({clip}); choose another "
+                                           f"file name, {NEVER}\n")
+    assert no_work == [] and snapshot(scene) == before
 
 
 @pytest.mark.parametrize("argv, message", [
@@ -212,6 +222,19 @@ def test_the_process_exits_1_for_the_issues_cases(scene):
         assert done.returncode == 1, done.stderr
         assert done.stderr.startswith("error: ") and "Traceback" not in done.stderr
     assert snapshot(scene) == before
+
+
+def test_an_internal_error_exits_2_with_the_trace(monkeypatch, capsys):
+    import anonymizer_gui.cli.probe as cli_probe
+
+    def broken(path):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(cli_probe, "probe", broken)
+    assert main(["probe", "clip.mp4"]) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" in err and "RuntimeError: a bug" in err
+    assert err.splitlines()[-1] == "internal error: please report this with the trace above"
 
 
 # -- with --force: an existing output is replaced, atomically --------------------------------------

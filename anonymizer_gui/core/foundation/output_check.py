@@ -32,6 +32,7 @@ def check_output(output: str | os.PathLike, what: str = "output", *, reads: Name
     - it is another file the same command writes (`writes`: (what, path) pairs, e.g. the report);
     - its suffix is not one of `suffixes` (compared in lower case; None: any);
     - its folder is missing, not a folder, or not writable;
+    - it exists and is not a regular file (a device such as /dev/null, a pipe), even with `force`;
     - it exists (or is a dangling link) and `force` is False. With `force` the caller replaces it
       through the atomic writer; a file the command reads is refused even with `force`.
     Pairs whose path is None are skipped. Only the file system's metadata is read: call it before
@@ -59,6 +60,8 @@ def check_output(output: str | os.PathLike, what: str = "output", *, reads: Name
         raise error(f"the {what} folder {folder} is not a folder")
     if not os.access(folder, os.W_OK | os.X_OK):
         raise error(f"cannot write into the {what} folder {folder}: permission denied")
+    if out.exists() and not out.is_file():  # a device or a pipe (/dev/null): a rename would replace it
+        raise error(f"the {what} {out} is not a regular file; choose another file name")
     if not force and os.path.lexists(out):
         raise error(f"the {what} {out} already exists; choose another file name, or give --force to "
                     "replace it")
