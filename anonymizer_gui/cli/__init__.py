@@ -56,7 +56,10 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv or argv[0] not in _subcommand_names():
-        return _run_gui(argv)
+        try:
+            return _run_gui(argv)
+        except SystemExit as stop:  # the editor's own --help (0) or a usage error (1), already printed
+            return stop.code if isinstance(stop.code, int) else USAGE_ERROR
     try:
         parser = build_parser()
         args, extras = parser.parse_known_args(argv)

@@ -212,6 +212,13 @@ def test_usage_errors_exit_1_with_one_error_line_and_the_usage_hint(argv, messag
     assert lines[1].startswith(f"usage: anonymizer-gui {argv[0]}") and lines[-1].endswith("--help`)")
 
 
+def test_a_usage_error_of_the_editor_exits_1_too(capsys):
+    assert main(["--bogus"]) == 1  # no subcommand: the editor's own arguments
+    lines = capsys.readouterr().err.splitlines()
+    assert lines[0] == "error: unrecognized arguments: --bogus"
+    assert lines[1].startswith("usage: anonymizer-gui [-h] [--demo]") and lines[-1] == "(see `anonymizer-gui --help`)"
+
+
 def test_the_process_exits_1_for_the_issues_cases(scene):
     """As a user runs it: `analyze clip.mp4 -o clip.mp4` and `--detect-every 0` exit 1, the video intact."""
     before = snapshot(scene)

@@ -42,7 +42,9 @@ XCB_LIBRARIES = {
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
+    from ...cli import ArgumentParser  # usage errors exit 1 with one `error:` line, as the subcommands do
+
+    parser = ArgumentParser(
         prog="anonymizer-gui",
         description="Review-and-redact video editor. Subcommands (probe, analyze, redact, export, models) "
                     "run without a window; see `anonymizer-gui --help`.")
