@@ -25,6 +25,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import psutil
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from ...core.foundation import write_text_atomic
@@ -236,13 +237,12 @@ def lock_path(autosave: Path) -> Path:
     return Path(str(autosave) + LOCK_SUFFIX)
 
 
-def process_start(pid: int) -> str | None:
-    """When process `pid` started (clock ticks since boot, Linux), so a reused pid is told apart."""
+def process_start(pid: int) -> float | None:
+    """When process `pid` started (seconds since the epoch), so a reused pid is told apart; None if gone."""
     try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
+        return round(psutil.Process(pid).create_time(), 2)
+    except (psutil.Error, OSError):
         return None
-    return stat.rsplit(")", 1)[-1].split()[19]  # field 22 of proc(5), counted after the name
 
 
 def lock_owner(autosave: Path) -> dict | None:
@@ -265,15 +265,12 @@ def is_in_use(autosave: Path) -> bool:
     if pid == os.getpid():
         return lock.get("window") in _OPEN_WINDOWS
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        pass  # alive, another user's
-    except OSError:
-        return False
-    started = lock.get("started")
-    return started is None or process_start(pid) in (None, started)
+        started = round(psutil.Process(pid).create_time(), 2)
+    except psutil.NoSuchProcess:  # zombies included
+        return False  # the process is gone: a crash leftover
+    except psutil.AccessDenied:
+        return True  # alive, and not ours to inspect
+    return lock.get("started") is None or abs(started - float(lock["started"])) < 0.05
 
 
 # -- the registry of autosave files in the settings --------------------------------------------
