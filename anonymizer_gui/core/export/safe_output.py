@@ -11,7 +11,6 @@
 from __future__ import annotations
 
 import errno
-import os
 from pathlib import Path
 
 from ..foundation import AtomicFile, ExportError, same_file  # noqa: F401 - export's face re-exports it
