@@ -17,7 +17,7 @@ import pytest
 
 from anonymizer_gui.cli import main
 from anonymizer_gui.core.export import pipeline as export_pipeline
-from anonymizer_gui.core.export import safe_output
+from anonymizer_gui.core.foundation import output_check
 from anonymizer_gui.core.foundation import atomic_file
 from anonymizer_gui.core.foundation.errors import ExportError, MediaError, ProjectFormatError
 from anonymizer_gui.core.export.video import export_video
@@ -109,7 +109,7 @@ def test_output_is_a_folder(clip, tmp_path):
 
 def test_output_folder_not_writable(clip, tmp_path, monkeypatch):
     real_access = os.access
-    monkeypatch.setattr(safe_output.os, "access",
+    monkeypatch.setattr(output_check.os, "access",
                         lambda p, mode: False if mode & os.W_OK else real_access(p, mode))
     with pytest.raises(ExportError) as exc:
         export_video(project_for(clip), tmp_path / "out.mp4", FAST)
