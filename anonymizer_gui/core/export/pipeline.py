@@ -22,6 +22,7 @@ from typing import Callable, Iterator
 import av
 import cv2
 
+from ..audio import RangeProcessor, first_sample, frame_samples, samples_frame
 from ..foundation import ExportError
 from ..media import decoded_key
 from ..render import render_frame
@@ -84,11 +85,13 @@ class Transcoder:
 
     def __init__(self, inp, out, info: MediaInfo, video_out, kept: dict, convert_to: str | None,
                  masks_for: Callable[[int], list[Mask]], meter: ProgressMeter, threaded: bool = True,
-                 pts_offset: int = 0):
+                 pts_offset: int = 0, audio_processors: dict[int, RangeProcessor] | None = None):
         self.inp, self.out, self.info = inp, out, info
         self.video_in = inp.streams[info.video_stream_index]
         self.video_out = video_out
-        self.kept = kept  # input index -> ("copy" | "encode", output stream)
+        self.kept = kept  # input index -> ("copy" | "encode" | "redact", output stream)
+        self.audio_processors = audio_processors or {}  # input index -> the audio ranges to apply
+        self.audio_origin_s = info.start_time  # audio ranges count seconds from the first video frame
         self.convert_to = convert_to
         self.masks_for = masks_for
         self.meter = meter
@@ -126,7 +129,7 @@ class Transcoder:
                     mux_packets(self.out, self.kept[index][1].encode(frame))
         mux_packets(self.out, self.video_out.encode(None))
         for action, stream in self.kept.values():
-            if action == "encode":
+            if action != "copy":
                 mux_packets(self.out, stream.encode(None))
         self.stats.wall_s = time.monotonic() - start
         if self.stats.frames_written != self.info.frame_count:
@@ -167,8 +170,16 @@ class Transcoder:
                 if packet.size and (packet.pts is not None or packet.dts is not None):
                     yield "copy", (index, packet)
             else:
+                processor = self.audio_processors.get(index)
                 for frame in self._decode(packet):
-                    yield "audio", (index, frame)
+                    yield "audio", (index, frame if processor is None else self._redact(processor, frame))
+
+    def _redact(self, processor: RangeProcessor, frame):
+        """The audio frame with its ranges applied; untouched frames go to the encoder as they are."""
+        first = first_sample(frame, self.audio_origin_s)
+        if not processor.touches(first, frame.samples):
+            return frame
+        return samples_frame(processor.process(frame_samples(frame), first), frame)
 
     def _prepare(self, frame):
         """(index, frame with its masks drawn), or None for a frame that is not in the index."""

@@ -38,7 +38,9 @@ from ..media import open_input
 from ..project import ExportSettings, Project
 from ..render import Mask, render_bgr, shape_to_coded
 from ..foundation import file_sha256
-from .report import build_report, default_report_path, report_bytes
+from ..project import audio_edits
+from .audio_streams import AudioEdits
+from .report import audio_entries, build_report, default_report_path, report_bytes
 from .safe_output import TempFile, check_output, same_file, write_error
 
 
@@ -61,6 +63,7 @@ def export_video(project: Project, output: str | os.PathLike, settings: ExportSe
     media = Path(project.media.path)
     info = probe(media)
     _check_tracks_fit(project, info)
+    audio_edits.check_streams(project.audio_ranges, len(info.audio))
     out = check_output(output, [("input video", media)])
     report_at = check_output(report_path if report_path is not None else default_report_path(out),
                              [("input video", media)])
@@ -87,7 +90,7 @@ def export_video(project: Project, output: str | os.PathLike, settings: ExportSe
             output=out, output_info=out_info, output_size=tmp.path.stat().st_size, output_sha256=output_sha,
             settings=settings, encoding=job["encoding"], streams=job["streams"],
             metadata_stripped=job["stripped"], metadata_kept=job["kept"], notices=job["notices"],
-            warnings=warnings, timings=timings)
+            warnings=warnings, timings=timings, audio=audio_entries(project, len(info.audio)))
         with TempFile(report_at) as report_tmp:
             report_tmp.write_bytes(report_bytes(report))
             meter.check_cancel()
@@ -167,13 +170,15 @@ def _export_movie(project: Project, info: MediaInfo, out: Path, settings: Export
                 raise write_error(exc, out) from None
             with container as output:
                 video_out = add_video_stream(output, plan, info, inp.streams[info.video_stream_index])
-                kept = add_other_streams(output, inp, plan, info, settings)
+                audio = AudioEdits(list(project.audio_ranges), project.remove_audio, info.path, info.start_time)
+                kept = add_other_streams(output, inp, plan, info, settings, audio)
                 stripped, kept_keys = apply_metadata(output, inp, info, settings, kept, video_out)
                 t0 = time.monotonic()
                 stats = Transcoder(inp, output, info, video_out, kept,
                                    plan.video.pix_fmt if plan.video.convert_from else None,
                                    _masks_for(project, info, coded=True), meter,
-                                   pts_offset=-info.pts[0] if plan.format_name == "avi" else 0).run()
+                                   pts_offset=-info.pts[0] if plan.format_name == "avi" else 0,
+                                   audio_processors=audio.processors).run()
             timings.update(encode_s=round(time.monotonic() - t0, 3), render_s=round(stats.render_s, 3),
                            render_cpu_s=round(stats.render_cpu_s, 3),
                            fps=round(stats.frames_written / max(stats.wall_s, 1e-9), 2))
