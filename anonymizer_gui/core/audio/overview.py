@@ -98,6 +98,8 @@ def compute_overviews(path: str | os.PathLike, origin_s: float, duration_s: floa
         for packet in container.demux(streams):
             if meter.is_cancelled():
                 raise Cancelled()
+            if packet.stream_index not in number:
+                continue
             st = state[number[packet.stream_index]]
             try:
                 frames = packet.decode()
