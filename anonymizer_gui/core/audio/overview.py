@@ -82,7 +82,7 @@ class _PeakAccumulator:
 def compute_overviews(path: str | os.PathLike, origin_s: float, duration_s: float = 0.0,
                       progress: ProgressFn | None = None, cancel: CancelFn | None = None) -> list[AudioOverview]:
     """Peaks and speech of every audio stream of `path`, in one pass (progress in decoded seconds)."""
-    meter = ProgressMeter("waveform", max(1, int(duration_s * 10)), progress, cancel)
+    meter = ProgressMeter("waveform", max(1, int(duration_s + 0.999)), progress, cancel)  # counts seconds
     with open_input(path) as container:
         streams = list(container.streams.audio)
         if not streams:
@@ -112,7 +112,7 @@ def compute_overviews(path: str | os.PathLike, origin_s: float, duration_s: floa
                     st["vad"] = SpeechDetector(start_s=first / frame.sample_rate)
                 for out in st["resampler"].resample(frame):
                     st["vad"].feed(out.to_ndarray())
-                at = int((first + frame.samples) / frame.sample_rate * 10)
+                at = int((first + frame.samples) / frame.sample_rate)
                 if at > done:
                     meter.advance(min(at, meter.total) - min(done, meter.total))
                     done = at

@@ -18,6 +18,7 @@ from . import autosave as A
 from . import prompts
 from ..app import settings as S
 from ..jobs.analysis_job import AnalysisRunner
+from ..jobs.audio_job import AudioOverviewRunner
 from .autosave import Autosave
 from ..document.document import ProjectDocument
 from .edit_actions import EditActions
@@ -60,6 +61,8 @@ class MainWindow(QMainWindow):
         self.analysis.status.connect(self._show_status)
         self.analysis.failed.connect(lambda message, details: show_error(self, message, details,
                                                                          title="Analysis failed"))
+        self.audio_overviews = AudioOverviewRunner(self.doc, self)
+        self.audio_overviews.failed.connect(lambda message: self._show_status(f"Audio not shown: {message}"))
         self.files = ProjectFiles(self.doc, self.job_bar, self.autosave, self, self.set_document,
                                   self.confirm_discard_document)
         self.files.opened.connect(self.opened)
@@ -298,7 +301,9 @@ class MainWindow(QMainWindow):
             event.ignore()
             return
         self.job_bar.cancel_all()
+        self.audio_overviews.cancel()
         self.job_bar.wait_all(10.0)
+        self.audio_overviews.wait(5.0)
         self.playback.stop()
         self.autosave.timer.stop()
         self.autosave.discard()

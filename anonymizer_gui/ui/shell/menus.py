@@ -136,6 +136,11 @@ class MainMenus:
         m = bar.addMenu("&Playback")
         m.addActions(w.playback.actions())
 
+        audio_actions = getattr(w.timeline, "audio_actions", None)
+        if callable(audio_actions):
+            m = bar.addMenu("A&udio")
+            m.addActions(audio_actions())
+
         m = bar.addMenu("&View")
         if self.preview is not None:
             m.addAction(self.preview)

@@ -19,6 +19,7 @@ from ..document.document import ProjectDocument
 from ..media.frames import FrameSource, bgr_to_pixmap, thumbnail_key
 from ..app.label_colors import label_color
 from ..media.timecode import doc_fps, frame_seconds
+from .audio_lanes import AudioLanes
 from .lanes import Geometry, LaneData, lane_data, paint_lane, paint_ruler
 
 HEADER_W = 130  # lane titles
@@ -39,7 +40,8 @@ class TimelineCanvas(QAbstractScrollArea):
         self.fit_mode = True
         self._lanes: dict[int, LaneData] = {}
         self._thumb_pixmaps: dict = {}
-        self._drag: str | None = None  # "scrub" while a button is held on the ruler or a lane
+        self._drag: str | None = None  # "scrub" on the ruler or a track lane, "audio" on an audio lane
+        self.audio = AudioLanes(self)
         self.painted_thumbnails = 0  # thumbnails on the ruler in the last paint
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.setMouseTracking(True)
@@ -50,6 +52,10 @@ class TimelineCanvas(QAbstractScrollArea):
 
     # -- geometry ---------------------------------------------------------------------------
     def top_height(self) -> int:
+        """Ruler, thumbnails and the audio lanes: the fixed band above the track lanes."""
+        return self.audio_top() + self.audio.height()
+
+    def audio_top(self) -> int:
         return RULER_H + (THUMB_H if self.shows_thumbnails() else 0)
 
     def geometry_(self) -> Geometry:
@@ -139,6 +145,7 @@ class TimelineCanvas(QAbstractScrollArea):
 
     def reset(self) -> None:
         self._thumb_pixmaps.clear()
+        self.audio.reset()
         self.invalidate()
         self.fit_mode = True
         self.set_ppf(self.fit_ppf(), 0)
@@ -196,7 +203,12 @@ class TimelineCanvas(QAbstractScrollArea):
         if self.shows_thumbnails():
             self._paint_thumbnails(p, QRectF(HEADER_W, RULER_H, w - HEADER_W, THUMB_H), geo, pal)
         p.restore()
-        p.fillRect(QRectF(0, 0, HEADER_W, top), pal.color(QPalette.ColorRole.Window))
+        p.fillRect(QRectF(0, 0, HEADER_W, self.audio_top()), pal.color(QPalette.ColorRole.Window))
+        if self.audio.count():
+            p.save()
+            p.setClipRect(QRectF(0, self.audio_top(), w, self.audio.height()))
+            self.audio.paint(p, self.audio_top(), w, geo, pal, HEADER_W)
+            p.restore()
         p.setPen(pal.color(QPalette.ColorRole.Mid))
         p.drawLine(QPointF(HEADER_W - 0.5, 0), QPointF(HEADER_W - 0.5, h))
         p.drawLine(QPointF(0, top - 0.5), QPointF(w, top - 0.5))
@@ -272,6 +284,14 @@ class TimelineCanvas(QAbstractScrollArea):
         if event.button() != Qt.MouseButton.LeftButton or self.doc.project is None:
             return super().mousePressEvent(event)
         pos = event.position()
+        stream = self.audio.lane_at(pos.y(), self.audio_top())
+        if stream is not None:
+            self.audio.stream = stream
+            if pos.x() >= HEADER_W:
+                self._drag = "audio"
+                self.audio.press(stream, pos.x())
+            self.viewport().update()
+            return
         if pos.y() < self.top_height():
             if pos.x() >= HEADER_W:
                 self._drag = "scrub"
@@ -295,6 +315,9 @@ class TimelineCanvas(QAbstractScrollArea):
                 self.doc.set_frame(track.first_frame)
 
     def mouseMoveEvent(self, event) -> None:
+        if self._drag == "audio" and event.buttons() & Qt.MouseButton.LeftButton:
+            self.audio.move(max(float(HEADER_W), event.position().x()))
+            return
         if self._drag == "scrub" and event.buttons() & Qt.MouseButton.LeftButton:
             x = event.position().x()
             self.doc.set_frame(self.frame_at(x))
@@ -302,6 +325,8 @@ class TimelineCanvas(QAbstractScrollArea):
                 self.ensure_frame_visible(self.doc.frame)
 
     def mouseReleaseEvent(self, event) -> None:
+        if self._drag == "audio":
+            self.audio.release(max(float(HEADER_W), event.position().x()), self.geometry_())
         self._drag = None
 
     def mouseDoubleClickEvent(self, event) -> None:
@@ -350,4 +375,4 @@ class TimelineCanvas(QAbstractScrollArea):
             self._update_scrollbars()
 
     def sizeHint(self) -> QSize:
-        return QSize(800, RULER_H + THUMB_H + 5 * LANE_H)
+        return QSize(800, RULER_H + THUMB_H + self.audio.height() + 5 * LANE_H)
