@@ -50,7 +50,7 @@ def test_one_lane_per_audio_stream_with_waveform_and_speech(timeline, talk):
     assert canvas.audio.count() == 2
     assert canvas.top_height() == canvas.audio_top() + 2 * AUDIO_LANE_H  # track lanes start below them
     speech = talk.doc.audio_overviews[0].speech
-    assert len(speech) >= 3  # the vowel bursts at 0.3, 1.4 and 2.5 s
+    assert len(speech) == 2  # the vowel bursts at 0.3-0.9 and 1.4-2.0 s
     image = canvas.viewport().grab().toImage().convertToFormat(QImage.Format.Format_RGB32)
     y = lane_y(timeline, 1)
     # The tone's waveform fills the middle of lane 1: many waveform-coloured pixels along its centre.

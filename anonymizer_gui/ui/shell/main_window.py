@@ -136,7 +136,7 @@ class MainWindow(QMainWindow):
         if screen is not None:
             self.resize(min(1600, screen.width()), min(1000, screen.height()))
         self.resizeDocks([self._tracks_dock], [340], Qt.Orientation.Horizontal)
-        self.resizeDocks([self._timeline_dock], [230], Qt.Orientation.Vertical)
+        self.resizeDocks([self._timeline_dock], [300], Qt.Orientation.Vertical)  # audio lanes sit above the tracks
         self.resizeDocks([self._tracks_dock, self._inspector_dock], [260, 300], Qt.Orientation.Vertical)
 
     def save_layout(self) -> None:

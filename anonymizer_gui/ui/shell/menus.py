@@ -137,8 +137,8 @@ class MainMenus:
         m.addActions(w.playback.actions())
 
         audio_actions = getattr(w.timeline, "audio_actions", None)
-        if callable(audio_actions):
-            m = bar.addMenu("A&udio")
+        if callable(audio_actions):  # speech is found for review like tracks: jump to it, then act
+            m.addSeparator()
             m.addActions(audio_actions())
 
         m = bar.addMenu("&View")

@@ -19,7 +19,7 @@ from ...core.project import AudioRange
 from ..document import commands
 from .lanes import Geometry
 
-AUDIO_LANE_H = 40
+AUDIO_LANE_H = 36
 ACTION_COLORS = {"mute": QColor(214, 58, 58), "bleep": QColor(236, 166, 36), "disguise": QColor(146, 88, 220)}
 SPEECH_COLOR = QColor(70, 190, 110)
 MIN_DRAG_PX = 4  # a shorter drag is a click: select the range under it, or move the playhead
