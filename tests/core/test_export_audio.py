@@ -186,3 +186,18 @@ def test_opus_in_webm_is_redacted_as_opus(clip_factory, tmp_path):
     assert level(decoded(result.output), 0.5, 1.0) <= SILENCE_DBFS
     src, dst = decoded(truth.path), decoded(result.output)
     assert best_lag(span(src, 1.2, 1.8), span(dst, 1.2, 1.8)) == 0
+
+
+@pytest.mark.parametrize("src_name, out_name", [("in.mkv", "out.mkv"), ("in.mov", "out.mov"), ("in.avi", "out.avi"),
+                                                ("in.mp4", "out.mkv")])
+def test_other_containers_stay_silent_where_muted_and_in_sync(clip_factory, tmp_path, src_name, out_name):
+    """MP4/MOV and Matroska record the encoder's priming; AVI cannot, so its samples are dropped
+    before the encoder (MP2: 481). AVI's video clock restarts at 0 in the export: the ranges follow it."""
+    truth = clip_factory(src_name, frames=50, audio=(CHIRP,))
+    project = project_with(truth, [AudioRange(0, 0.5, 0.8, "mute", "")])
+    result = export_video(project, tmp_path / out_name)
+    assert result.warnings == []
+    assert check_muted_ranges(result.output, project) == []
+    src, dst = decoded(truth.path), decoded(result.output)  # both on their audio's own clock
+    assert best_lag(span(src, 1.0, 1.8), span(dst, 1.0, 1.8)) == 0
+    assert snr_db(span(src, 1.0, 1.8), span(dst, 1.0, 1.8)) >= CODEC_SNR_DB

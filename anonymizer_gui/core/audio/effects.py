@@ -51,6 +51,9 @@ class RangeProcessor:
         self.fade = int(round(fade_s * sample_rate))
         self.ranges = [(r, *sample_span(r.start, r.end, sample_rate)) for r in ranges]
         self.disguised = disguised or []
+        # Samples to drop before the encoder, cancelling a priming delay the container cannot record
+        # (set by the export for AVI; MP4, MOV and Matroska record it themselves).
+        self.encoder_lead = 0
 
     def reach(self) -> list[tuple[int, int]]:
         """Sample windows the ranges touch, fades included: what a disguise must be computed on."""

@@ -18,6 +18,9 @@ from ..audio import RangeProcessor, range_processor
 from ..project import AudioRange
 
 REENCODE_AUDIO_CODEC = {"mp4": "aac", "mov": "aac", "matroska": "aac", "webm": "libopus", "avi": "mp2"}
+# Samples of priming an encoder puts before the audio (FFmpeg's initial_padding, which PyAV does
+# not expose). MP4/MOV (edit lists) and Matroska/WebM (CodecDelay) record it; AVI cannot.
+ENCODER_PRIMING = {"mp2": 481, "aac": 1024, "libopus": 312}
 # Decoder name -> encoders that write the same format, best first.
 _ENCODERS = {"opus": ("libopus", "opus"), "vorbis": ("libvorbis", "vorbis"), "mp3": ("libmp3lame",),
              "mp3float": ("libmp3lame",), "aac": ("aac",), "ac3": ("ac3",), "eac3": ("eac3",),
@@ -44,8 +47,11 @@ def add_audio(out, s, number: int, plan, edits: AudioEdits) -> tuple[str, object
     if mine:
         ostream, target = _add_redacted(out, s, codec, plan)
         cc = s.codec_context
-        edits.processors[s.index] = range_processor(edits.input_path, number, edits.origin_s, mine,
-                                                    cc.sample_rate, cc.layout.nb_channels)
+        processor = range_processor(edits.input_path, number, edits.origin_s, mine, cc.sample_rate,
+                                    cc.layout.nb_channels)
+        if plan.format_name == "avi":
+            processor.encoder_lead = ENCODER_PRIMING.get(target, 0)
+        edits.processors[s.index] = processor
         action = "redact"
         detail = f"{len(mine)} audio range{'s' if len(mine) > 1 else ''} applied"
     else:

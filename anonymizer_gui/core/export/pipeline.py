@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import queue
+from fractions import Fraction
 import threading
 import time
 from dataclasses import dataclass
@@ -85,13 +86,15 @@ class Transcoder:
 
     def __init__(self, inp, out, info: MediaInfo, video_out, kept: dict, convert_to: str | None,
                  masks_for: Callable[[int], list[Mask]], meter: ProgressMeter, threaded: bool = True,
-                 pts_offset: int = 0, audio_processors: dict[int, RangeProcessor] | None = None):
+                 pts_offset: int = 0, audio_processors: dict[int, RangeProcessor] | None = None,
+                 audio_origin_s: float | None = None):
         self.inp, self.out, self.info = inp, out, info
         self.video_in = inp.streams[info.video_stream_index]
         self.video_out = video_out
         self.kept = kept  # input index -> ("copy" | "encode" | "redact", output stream)
         self.audio_processors = audio_processors or {}  # input index -> the audio ranges to apply
-        self.audio_origin_s = info.start_time  # audio ranges count seconds from the first video frame
+        # Audio ranges count seconds from the first video frame, on the output's clock.
+        self.audio_origin_s = info.start_time if audio_origin_s is None else audio_origin_s
         self.convert_to = convert_to
         self.masks_for = masks_for
         self.meter = meter
@@ -104,6 +107,7 @@ class Transcoder:
         self.forced_keyframes = {i for i in (info.frame_count - second,) if i > 0}
         self.stats = TranscodeStats()
         self._index_of_key = {k: i for i, k in enumerate(info.pts)}
+        self._first_audio: dict[int, int] = {}  # per redacted stream: timeline sample of its first frame
         self._next_index = 0
         self._stop = threading.Event()
 
@@ -172,14 +176,30 @@ class Transcoder:
             else:
                 processor = self.audio_processors.get(index)
                 for frame in self._decode(packet):
-                    yield "audio", (index, frame if processor is None else self._redact(processor, frame))
+                    if processor is not None:
+                        frame = self._redact(processor, frame)
+                    if frame is not None:
+                        yield "audio", (index, frame)
 
     def _redact(self, processor: RangeProcessor, frame):
-        """The audio frame with its ranges applied; untouched frames go to the encoder as they are."""
+        """The audio frame with its ranges applied (None when nothing of it is left). Every frame of
+        the stream goes to the encoder as planar float, touched or not: its resampler is set up by
+        the first frame it sees."""
         first = first_sample(frame, self.audio_origin_s)
-        if not processor.touches(first, frame.samples):
-            return frame
-        return samples_frame(processor.process(frame_samples(frame), first), frame)
+        samples = processor.process(frame_samples(frame), first)
+        lead = processor.encoder_lead
+        if not lead:
+            return samples_frame(samples, frame)
+        # The encoder will put `lead` samples of priming first, which this container cannot mark:
+        # its first `lead` input samples are dropped, so decoded sample k is source sample k again.
+        cut = max(0, min(samples.shape[1], lead - (first - self._first_audio.setdefault(id(processor), first))))
+        samples, first = samples[:, cut:], first + cut
+        if samples.shape[1] == 0:
+            return None
+        out = samples_frame(samples, frame)
+        out.time_base = Fraction(1, frame.sample_rate)
+        out.pts = first - lead
+        return out
 
     def _prepare(self, frame):
         """(index, frame with its masks drawn), or None for a frame that is not in the index."""

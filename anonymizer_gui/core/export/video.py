@@ -170,15 +170,19 @@ def _export_movie(project: Project, info: MediaInfo, out: Path, settings: Export
                 raise write_error(exc, out) from None
             with container as output:
                 video_out = add_video_stream(output, plan, info, inp.streams[info.video_stream_index])
-                audio = AudioEdits(list(project.audio_ranges), project.remove_audio, info.path, info.start_time)
+                pts_offset = -info.pts[0] if plan.format_name == "avi" else 0
+                # Audio ranges count from the first frame as the OUTPUT shows it: AVI restarts the
+                # video's clock at 0 (pts_offset) while the audio keeps its own.
+                origin = info.start_time + float(pts_offset * info.time_base)
+                audio = AudioEdits(list(project.audio_ranges), project.remove_audio, info.path, origin)
                 kept = add_other_streams(output, inp, plan, info, settings, audio)
                 stripped, kept_keys = apply_metadata(output, inp, info, settings, kept, video_out)
                 t0 = time.monotonic()
                 stats = Transcoder(inp, output, info, video_out, kept,
                                    plan.video.pix_fmt if plan.video.convert_from else None,
                                    _masks_for(project, info, coded=True), meter,
-                                   pts_offset=-info.pts[0] if plan.format_name == "avi" else 0,
-                                   audio_processors=audio.processors).run()
+                                   pts_offset=pts_offset, audio_processors=audio.processors,
+                                   audio_origin_s=origin).run()
             timings.update(encode_s=round(time.monotonic() - t0, 3), render_s=round(stats.render_s, 3),
                            render_cpu_s=round(stats.render_cpu_s, 3),
                            fps=round(stats.frames_written / max(stats.wall_s, 1e-9), 2))
