@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import json
 
+import numpy as np
 import pytest
 
 from anonymizer_gui.core.audio import SILENCE_DBFS, check_muted_ranges
@@ -105,12 +106,14 @@ def test_bleep_sounds_at_its_frequency_and_level_and_mute_wins_where_they_overla
 
 
 def test_fades_keep_the_edges_from_clicking(two_streams, tmp_path):
+    """A click is a step no larger sample-to-sample than the sound itself makes. Measured: with the
+    8 ms fades the output's largest step at an edge equals the chirp's own (0.058 vs 0.059 at 1 s);
+    a hard cut makes 0.215 there."""
     out = export_video(project_with(two_streams, [AudioRange(0, 1.0, 2.0, "mute", "")]), tmp_path / "o.mp4").output
     src, dst = decoded(two_streams.path, 0)[0], decoded(out, 0)[0]
-    jump = abs(dst[48000 - 400:48000 + 400]).max()
-    assert abs(dst[47999]) < 0.02 and abs(dst[96000]) < 0.02  # the level arrives at 0 gradually ...
-    assert abs(dst[48000 - 384]) > 0.1 * abs(src[48000 - 384]) or abs(src[48000 - 384]) < 0.05  # ... from 8 ms out
-    assert jump <= 0.31
+    for edge in (48000, 96000):
+        window = slice(edge - 600, edge + 600)
+        assert np.abs(np.diff(dst[window])).max() <= 1.1 * np.abs(np.diff(src[window])).max(), f"click at {edge}"
 
 
 def test_only_streams_with_ranges_are_re_encoded_with_their_own_format(two_streams, tmp_path):

@@ -153,3 +153,22 @@ def test_ranges_redraw_on_undo_without_view_code(timeline, talk, qtbot):
     qtbot.waitUntil(lambda: colour_at(2.0) != before)
     doc.undo_stack.undo()
     qtbot.waitUntil(lambda: colour_at(2.0) == before)
+
+
+def test_in_and_out_marks_make_a_range_on_the_current_lane(timeline, talk):
+    doc = talk.doc
+    actions = {a.text(): a for a in timeline.audio_actions()}
+    timeline.canvas.audio.stream = 1
+    doc.set_frame(25)
+    actions["Mark In"].trigger()
+    doc.set_frame(49)
+    actions["Mark Out"].trigger()
+    assert (doc.mark_in, doc.mark_out) == (25, 49)
+    actions["Audio Range from Marks"].trigger()
+    r = doc.project.audio_ranges[0]
+    assert (r.stream, r.action, r.start, r.end) == (1, "mute", pytest.approx(1.0), pytest.approx(2.0))
+    doc.set_frame(60)
+    actions["Mark In"].trigger()  # past the out mark: the out mark goes
+    assert (doc.mark_in, doc.mark_out) == (60, None)
+    doc.undo_stack.undo()
+    assert doc.project.audio_ranges == []

@@ -25,6 +25,7 @@ class ProjectDocument(QObject):
     projectFieldsChanged = Signal(str)  # a project-level field ("export", "analysis", "audio_ranges") changed
     audioOverviewsChanged = Signal()  # waveforms and speech of the media's audio streams arrived
     audioSelectionChanged = Signal(object)  # index into project.audio_ranges, or None
+    marksChanged = Signal()  # the in/out marks moved (view state, like the playhead)
 
     def __init__(self, parent: QObject | None = None):
         super().__init__(parent)
@@ -36,6 +37,8 @@ class ProjectDocument(QObject):
         self._selected: list[int] = []
         self.audio_overviews: list = []  # core.audio.AudioOverview per audio stream (view data, not saved)
         self._audio_selected: int | None = None
+        self.mark_in: int | None = None  # frames; an audio range can be made from them
+        self.mark_out: int | None = None
 
     # -- whole project ------------------------------------------------------------------------
     def set_project(self, project: Project | None, media_info=None, path: Path | None = None) -> None:
@@ -48,6 +51,7 @@ class ProjectDocument(QObject):
         self._selected = []
         self.audio_overviews = []
         self._audio_selected = None
+        self.mark_in = self.mark_out = None
         self.projectReset.emit()
         self.pathChanged.emit(self.path)
         self.selectionChanged.emit([])
@@ -85,6 +89,11 @@ class ProjectDocument(QObject):
         if ids != self._selected:
             self._selected = ids
             self.selectionChanged.emit(list(ids))
+
+    def set_marks(self, mark_in: int | None, mark_out: int | None) -> None:
+        if (mark_in, mark_out) != (self.mark_in, self.mark_out):
+            self.mark_in, self.mark_out = mark_in, mark_out
+            self.marksChanged.emit()
 
     @property
     def audio_selected(self) -> int | None:

@@ -144,13 +144,35 @@ class AudioRangeBar(QWidget):
             self.doc, AudioRange(self.lanes.stream, seg[0], seg[1], "mute", "speech found for review")))
         return True
 
+    # -- in/out marks -------------------------------------------------------------------------------
+    def mark(self, which: str) -> None:
+        """Set the in ("in") or out ("out") mark at the playhead; the other one stays if it fits."""
+        f, a, b = self.doc.frame, self.doc.mark_in, self.doc.mark_out
+        if which == "in":
+            self.doc.set_marks(f, b if b is not None and b >= f else None)
+        else:
+            self.doc.set_marks(a if a is not None and a <= f else None, f)
+
+    def range_from_marks(self) -> bool:
+        """A mute range on the current audio lane from the in mark's frame to the end of the out mark's."""
+        a, b = self.doc.mark_in, self.doc.mark_out
+        if a is None or b is None or self.doc.project is None or not self.doc.audio_stream_count:
+            return False
+        tm = self.lanes.time_map()
+        start, end = float(tm.seconds(a)), float(tm.seconds(b + 1))
+        self.doc.undo_stack.push(commands.add_audio_range(self.doc, AudioRange(self.lanes.stream, start, end, "mute")))
+        return True
+
     def actions(self) -> list[QAction]:
-        """Speech navigation with window-wide keys: S, Shift+S, M."""
+        """Speech navigation and ranges with window-wide keys: S, Shift+S, M; marks [ ] and Shift+M."""
         if self._actions is None:
             self._actions = []
             for text, key, slot in (("Next Speech", "S", lambda: self.jump_speech(1)),
                                     ("Previous Speech", "Shift+S", lambda: self.jump_speech(-1)),
                                     ("Mute Speech at Playhead", "M", self.range_from_speech),
+                                    ("Mark In", "[", lambda: self.mark("in")),
+                                    ("Mark Out", "]", lambda: self.mark("out")),
+                                    ("Audio Range from Marks", "Shift+M", self.range_from_marks),
                                     ("Delete Audio Range", "Ctrl+Shift+Delete", self.delete_selected)):
                 a = QAction(text, self)
                 a.setShortcut(QKeySequence(key))

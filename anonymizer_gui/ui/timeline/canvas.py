@@ -28,6 +28,8 @@ THUMB_H = 40
 LANE_H = 22
 MAX_PPF = 48.0
 PLAYHEAD = QColor(235, 64, 52)
+MARK_BAND = QColor(80, 160, 255, 70)
+MARK_EDGE = QColor(80, 160, 255)
 THUMBS_WITHIN_S = 2.0  # show ruler thumbnails when one covers at most this many seconds
 
 
@@ -202,6 +204,7 @@ class TimelineCanvas(QAbstractScrollArea):
                     lambda f: frame_seconds(self.doc.media_info, fps, f), pal)
         if self.shows_thumbnails():
             self._paint_thumbnails(p, QRectF(HEADER_W, RULER_H, w - HEADER_W, THUMB_H), geo, pal)
+        self._paint_marks(p, geo)
         p.restore()
         p.fillRect(QRectF(0, 0, HEADER_W, self.audio_top()), pal.color(QPalette.ColorRole.Window))
         if self.audio.count():
@@ -267,6 +270,19 @@ class TimelineCanvas(QAbstractScrollArea):
             p.drawPixmap(QPointF(x, rect.top()), pix)
             p.restore()
             self.painted_thumbnails += 1
+
+    def _paint_marks(self, p: QPainter, geo: Geometry) -> None:
+        """The in/out marks on the ruler: a band between them, a bracket at each."""
+        a, b = self.doc.mark_in, self.doc.mark_out
+        if a is None and b is None:
+            return
+        xa = geo.x(a) if a is not None else geo.x(0)
+        xb = geo.x(b + 1) if b is not None else geo.x(self.doc.frame_count)
+        p.fillRect(QRectF(xa, 0, max(1.0, xb - xa), RULER_H), MARK_BAND)
+        p.setPen(QPen(MARK_EDGE, 2))
+        for x, known in ((xa, a is not None), (xb, b is not None)):
+            if known:
+                p.drawLine(QPointF(x, 0), QPointF(x, RULER_H))
 
     def _paint_playhead(self, p: QPainter, h: int) -> None:
         x = self.x_of_frame(self.doc.frame)

@@ -56,6 +56,7 @@ class TimelineView(QWidget):
         doc.projectFieldsChanged.connect(self._on_fields)
         doc.audioOverviewsChanged.connect(lambda: self.canvas.invalidate(None))
         doc.audioSelectionChanged.connect(lambda _i: self.canvas.viewport().update())
+        doc.marksChanged.connect(self.canvas.viewport().update)
         self._on_reset()
 
     def _button(self, text: str, tip: str, slot) -> QToolButton:
