@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -82,6 +83,9 @@ def test_muted_ranges_are_silent_and_the_rest_matches_the_source_in_sync(two_str
             if stream == 0:  # a chirp survives AAC almost exactly
                 assert codec >= CODEC_SNR_DB
     assert check_muted_ranges(out, project) == []
+    # Overlaps count once; the range past the end counts as drawn.
+    assert json.loads(Path(str(out) + ".audit.json").read_text())["audio"]["seconds_redacted"] == \
+        {"0": 0.4 + 0.8 + 0.9, "1": 0.7}
 
 
 def test_the_check_finds_sound_in_a_muted_range(two_streams):
@@ -142,6 +146,7 @@ def test_the_report_lists_every_range_with_its_action_and_reason(two_streams, tm
     assert [(r["stream"], r["start"], r["end"], r["action"], r["reason"]) for r in report["audio"]["ranges"]] == \
         [(0, 0.2, 0.4, "mute", "surname"), (0, 1.0, 1.4, "bleep", "phone number"), (1, 2.0, 2.5, "disguise", "witness")]
     assert report["audio"]["ranges"][1]["tone_hz"] == 1000.0
+    assert report["audio"]["seconds_redacted"] == {"0": 0.6, "1": 0.5}
 
 
 def test_disguise_keeps_loudness_and_timing_but_changes_the_voice(two_streams, tmp_path):

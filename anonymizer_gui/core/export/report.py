@@ -79,8 +79,21 @@ def audio_entries(project: Project, stream_count: int) -> dict:
         ranges.append(entry)
     return {"streams": stream_count, "removed": project.remove_audio,
             "ranges": [] if project.remove_audio else ranges,
-            "seconds_redacted": round(sum(r.end - r.start for r in project.audio_ranges), 3)
-            if not project.remove_audio else None}
+            "seconds_redacted": None if project.remove_audio else _union_seconds(project)}
+
+
+def _union_seconds(project: Project) -> dict[str, float]:
+    """Per audio stream, the seconds some range covers (overlaps counted once)."""
+    out: dict[str, float] = {}
+    for stream in sorted({r.stream for r in project.audio_ranges}):
+        total, reach = 0.0, 0.0
+        for r in sorted((r for r in project.audio_ranges if r.stream == stream), key=lambda r: r.start):
+            start = max(r.start, reach)
+            if r.end > start:
+                total += r.end - start
+            reach = max(reach, r.end)
+        out[str(stream)] = round(total, 3)
+    return out
 
 
 def models_used(project: Project) -> list[dict]:

@@ -173,12 +173,15 @@ class AudioLanes:
         p.drawLines([QLineF(x + 0.5, a, x + 0.5, b) for x, a, b in zip(cols.tolist(), y_top.tolist(), y_bot.tolist())])
 
     def _paint_speech(self, p: QPainter, speech, rect: QRectF, geo: Geometry, end_x: float) -> None:
+        if not speech:
+            return
+        # Vectorised: an hour of talk is thousands of segments, and a paint must not loop over them.
+        spans = np.asarray(speech, np.float64).reshape(-1, 2)
+        xs = geo.left + self.time_map().frame_pos(spans) * geo.ppf
+        xs = xs[(xs[:, 1] >= rect.left()) & (xs[:, 0] <= end_x)]
         fill = QColor(SPEECH_COLOR)
         fill.setAlpha(45)
-        for a, b in speech:
-            xa, xb = self.x_of(a, geo), self.x_of(b, geo)
-            if xb < rect.left() or xa > end_x:
-                continue
+        for xa, xb in xs.tolist():
             p.fillRect(QRectF(xa, rect.top(), max(1.0, xb - xa), rect.height()), fill)
             p.fillRect(QRectF(xa, rect.bottom() - 4, max(1.0, xb - xa), 3), SPEECH_COLOR)
 
