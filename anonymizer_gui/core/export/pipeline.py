@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import contextlib
 import queue
-from fractions import Fraction
 import threading
 import time
+from fractions import Fraction
 from dataclasses import dataclass
 from typing import Callable, Iterator
 
@@ -107,7 +107,7 @@ class Transcoder:
         self.forced_keyframes = {i for i in (info.frame_count - second,) if i > 0}
         self.stats = TranscodeStats()
         self._index_of_key = {k: i for i, k in enumerate(info.pts)}
-        self._first_audio: dict[int, int] = {}  # per redacted stream: timeline sample of its first frame
+        self._audio_passed: dict[int, int] = {}  # per redacted stream: samples decoded so far
         self._next_index = 0
         self._stop = threading.Event()
 
@@ -177,11 +177,11 @@ class Transcoder:
                 processor = self.audio_processors.get(index)
                 for frame in self._decode(packet):
                     if processor is not None:
-                        frame = self._redact(processor, frame)
+                        frame = self._redact(index, processor, frame)
                     if frame is not None:
                         yield "audio", (index, frame)
 
-    def _redact(self, processor: RangeProcessor, frame):
+    def _redact(self, index: int, processor: RangeProcessor, frame):
         """The audio frame with its ranges applied (None when nothing of it is left). Every frame of
         the stream goes to the encoder as planar float, touched or not: its resampler is set up by
         the first frame it sees."""
@@ -192,7 +192,9 @@ class Transcoder:
             return samples_frame(samples, frame)
         # The encoder will put `lead` samples of priming first, which this container cannot mark:
         # its first `lead` input samples are dropped, so decoded sample k is source sample k again.
-        cut = max(0, min(samples.shape[1], lead - (first - self._first_audio.setdefault(id(processor), first))))
+        passed = self._audio_passed.get(index, 0)
+        self._audio_passed[index] = passed + samples.shape[1]
+        cut = max(0, min(samples.shape[1], lead - passed))
         samples, first = samples[:, cut:], first + cut
         if samples.shape[1] == 0:
             return None

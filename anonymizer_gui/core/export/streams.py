@@ -12,8 +12,8 @@ Decisions (documented for the user in the audit report and README):
   once, before masks are drawn, to the closest format the encoder takes (notice in the report).
 - Audio: copied packet for packet where the container accepts the codec, else re-encoded
   (AAC; Opus for WebM; MP2 for AVI) with a warning; streams with audio ranges are redacted and
-  re-encoded in their own codec, and `remove_audio` drops them all (audio_streams.py). Subtitles: dropped unless keep_subtitles,
-  then copied where the container accepts them. Data streams, attachments, cover art and
+  re-encoded in their own codec, and `remove_audio` drops them all (audio_streams.py).
+  Subtitles: dropped unless keep_subtitles, then copied where the container accepts them. Data streams, attachments, cover art and
   chapters are dropped: they may carry names, places or times.
 - Metadata: container and stream tags are stripped unless keep_metadata; audio keeps its
   language, which says nothing about the people filmed. FFmpeg writes its own `encoder` tag;
