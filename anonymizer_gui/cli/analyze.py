@@ -37,7 +37,8 @@ def add_parser(subparsers) -> None:
     redact = subparsers.add_parser(
         "redact", help="analyse and export in one step: VIDEO -> redacted video (or image)",
         description="Detect, track and mask faces and licence plates, then write the redacted file, keeping "
-                    "the audio (or none with --remove-audio). For review before export, use `analyze` and the editor instead.")
+                    "the audio (or none with --remove-audio). For review before export, use `analyze` and the "
+                    "editor instead.")
     redact.add_argument("video", metavar="VIDEO", help="video or image file")
     redact.add_argument("-o", "--output", required=True, metavar="OUT",
                         help="redacted file to write (.mp4, .mov, .mkv, .webm; .jpg/.png for an image)")

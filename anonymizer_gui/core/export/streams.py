@@ -13,8 +13,9 @@ Decisions (documented for the user in the audit report and README):
 - Audio: copied packet for packet where the container accepts the codec, else re-encoded
   (AAC; Opus for WebM; MP2 for AVI) with a warning; streams with audio ranges are redacted and
   re-encoded in their own codec, and `remove_audio` drops them all (audio_streams.py).
-  Subtitles: dropped unless keep_subtitles, then copied where the container accepts them. Data streams, attachments, cover art and
-  chapters are dropped: they may carry names, places or times.
+  Subtitles: dropped unless keep_subtitles, then copied where the container accepts them.
+  Data streams, attachments, cover art and chapters are dropped: they may carry names, places
+  or times.
 - Metadata: container and stream tags are stripped unless keep_metadata; audio keeps its
   language, which says nothing about the people filmed. FFmpeg writes its own `encoder` tag;
   the source's `encoder` is never copied, since this file was not made by the source's encoder.
@@ -227,8 +228,9 @@ def add_other_streams(out, inp, plan: OutputPlan, info: MediaInfo, settings: Exp
         if kind == "video":
             kind = "attachment" if s.disposition & av.stream.Disposition.attached_pic else "video"
         if kind == "audio" and audio.remove_audio:
-            plan.streams.append(StreamDecision(s.index, kind, codec, "drop", reason="the project removes all audio"))
-            plan.notices.append(f"audio stream #{s.index} ({codec or 'unknown'}) dropped: the project removes all audio")
+            why = "the project removes all audio"
+            plan.streams.append(StreamDecision(s.index, kind, codec, "drop", reason=why))
+            plan.notices.append(f"audio stream #{s.index} ({codec or 'unknown'}) dropped: {why}")
             continue
         if kind == "audio":
             action, ostream, target, detail = add_audio(out, s, audio_numbers[s.index], plan, audio)

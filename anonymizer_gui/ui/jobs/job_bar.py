@@ -14,7 +14,8 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QV
 from ...core.foundation import Progress
 from .worker import Worker
 
-UNITS = {"hash": "MB", "open": "MB", "fetch": "MB", "waveform": "s"}  # Progress.stage -> what `done` counts; default frames
+# Progress.stage -> what `done` counts; default frames
+UNITS = {"hash": "MB", "open": "MB", "fetch": "MB", "waveform": "s"}
 
 
 def format_duration(seconds: float) -> str:
