@@ -172,3 +172,34 @@ def test_in_and_out_marks_make_a_range_on_the_current_lane(timeline, talk):
     assert (doc.mark_in, doc.mark_out) == (60, None)
     doc.undo_stack.undo()
     assert doc.project.audio_ranges == []
+
+
+def test_a_bleep_range_sets_its_tone_and_level_in_the_bar(timeline, talk):
+    doc, bar = talk.doc, timeline.audio_bar
+    doc.undo_stack.push(commands.add_audio_range(doc, AudioRange(0, 0.5, 1.0, "mute")))
+    assert bar.tone_box.isHidden()
+    doc.undo_stack.push(commands.set_audio_range_fields(doc, 0, "bleep", action="bleep"))
+    assert not bar.tone_box.isHidden() and bar.tone_box.value() == 1000 and bar.level_box.value() == -18
+    bar.tone_box.setValue(1500)
+    bar.tone_box.editingFinished.emit()
+    bar.level_box.setValue(-12)
+    bar.level_box.editingFinished.emit()
+    r = doc.project.audio_ranges[0]
+    assert (r.tone_hz, r.level_dbfs) == (1500.0, -12.0)
+    doc.undo_stack.undo()
+    assert doc.project.audio_ranges[0].level_dbfs == -18.0 and bar.level_box.value() == -18
+
+
+def test_dragging_a_range_edge_moves_it_in_one_undo_step(timeline, talk):
+    doc, vp = talk.doc, timeline.canvas.viewport()
+    doc.undo_stack.push(commands.add_audio_range(doc, AudioRange(0, 1.0, 2.0, "bleep", "a name")))
+    y = lane_y(timeline, 0)
+    drag(vp, QPoint(x_at(timeline, 2.0), y), QPoint(x_at(timeline, 2.5), y))
+    r = doc.project.audio_ranges[0]
+    assert r.start == 1.0 and r.end == pytest.approx(2.5, abs=0.03) and (r.action, r.reason) == ("bleep", "a name")
+    drag(vp, QPoint(x_at(timeline, 1.0), y), QPoint(x_at(timeline, 0.6), y))
+    assert doc.project.audio_ranges[0].start == pytest.approx(0.6, abs=0.03)
+    assert len(doc.project.audio_ranges) == 1 and doc.undo_stack.count() == 3
+    doc.undo_stack.undo()
+    doc.undo_stack.undo()
+    assert (doc.project.audio_ranges[0].start, doc.project.audio_ranges[0].end) == (1.0, 2.0)

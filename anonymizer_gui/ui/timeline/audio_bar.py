@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QLineEdit, QToolButton, QWidget
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QHBoxLayout, QLabel, QLineEdit, QToolButton,
+                               QWidget)
 
 from ...core.project import AUDIO_ACTIONS, AudioRange
 from ..document import commands
@@ -31,6 +32,8 @@ class AudioRangeBar(QWidget):
         self.reason_edit = QLineEdit()
         self.reason_edit.setPlaceholderText("reason (for the audit report)")
         self.reason_edit.setAccessibleName("Audio range reason")
+        self.tone_box = self._spin(" Hz", 20, 20000, 50, "Bleep tone frequency")
+        self.level_box = self._spin(" dBFS", -60, 0, 1, "Bleep tone peak level")
         self.delete_button = QToolButton()
         self.delete_button.setText("Delete")
         self.delete_button.setToolTip("Delete the selected audio range")
@@ -40,6 +43,8 @@ class AudioRangeBar(QWidget):
         for w in (self.title, self.action_box):
             row.addWidget(w)
         row.addWidget(self.reason_edit, 1)
+        row.addWidget(self.tone_box)
+        row.addWidget(self.level_box)
         row.addWidget(self.delete_button)
         self.speech_buttons = []
         for text, tip, slot in (("\u25c0 speech", "Previous speech (Shift+S)", lambda: self.jump_speech(-1)),
@@ -57,6 +62,8 @@ class AudioRangeBar(QWidget):
 
         self.action_box.activated.connect(self._on_action)
         self.reason_edit.editingFinished.connect(self._on_reason)
+        self.tone_box.editingFinished.connect(lambda: self._on_tone("tone_hz", self.tone_box.value()))
+        self.level_box.editingFinished.connect(lambda: self._on_tone("level_dbfs", self.level_box.value()))
         self.delete_button.clicked.connect(self.delete_selected)
         self.remove_all.toggled.connect(self._on_remove_all)
         doc.audioSelectionChanged.connect(lambda _i: self.refresh())
@@ -64,6 +71,17 @@ class AudioRangeBar(QWidget):
         doc.projectReset.connect(self.refresh)
         doc.audioOverviewsChanged.connect(self.refresh)
         self.refresh()
+
+    def _spin(self, suffix: str, lo: float, hi: float, step: float, name: str) -> QDoubleSpinBox:
+        box = QDoubleSpinBox()
+        box.setRange(lo, hi)
+        box.setSingleStep(step)
+        box.setDecimals(0)
+        box.setSuffix(suffix)
+        box.setKeyboardTracking(False)
+        box.setAccessibleName(name)
+        box.setToolTip(name)
+        return box
 
     # -- mirror the document ----------------------------------------------------------------------
     def selected(self) -> AudioRange | None:
@@ -74,13 +92,20 @@ class AudioRangeBar(QWidget):
         project = self.doc.project
         self.setVisible(project is not None and self.doc.audio_stream_count > 0)
         r = self.selected()
-        for w in (self.action_box, self.reason_edit, self.delete_button):
+        editors = (self.action_box, self.reason_edit, self.delete_button, self.tone_box, self.level_box)
+        for w in editors:
             w.blockSignals(True)
             w.setEnabled(r is not None)
         self.action_box.setCurrentText(r.action if r else AUDIO_ACTIONS[0])
+        bleep = r is not None and r.action == "bleep"
+        self.tone_box.setVisible(bleep)
+        self.level_box.setVisible(bleep)
+        if bleep:
+            self.tone_box.setValue(r.tone_hz)
+            self.level_box.setValue(r.level_dbfs)
         if not self.reason_edit.hasFocus() or r is None:
             self.reason_edit.setText(r.reason if r else "")
-        for w in (self.action_box, self.reason_edit, self.delete_button):
+        for w in editors:
             w.blockSignals(False)
         self.remove_all.blockSignals(True)
         self.remove_all.setChecked(bool(project and project.remove_audio))
@@ -103,6 +128,12 @@ class AudioRangeBar(QWidget):
         if r is not None and text != r.reason:
             self.doc.undo_stack.push(commands.set_audio_range_fields(self.doc, i, "Edit audio range reason",
                                                                      reason=text))
+
+    def _on_tone(self, field: str, value: float) -> None:
+        i, r = self.doc.audio_selected, self.selected()
+        if r is not None and r.action == "bleep" and abs(getattr(r, field) - value) > 1e-9:
+            text = "Change bleep tone" if field == "tone_hz" else "Change bleep level"
+            self.doc.undo_stack.push(commands.set_audio_range_fields(self.doc, i, text, **{field: float(value)}))
 
     def delete_selected(self) -> None:
         if self.selected() is not None:

@@ -23,6 +23,7 @@ AUDIO_LANE_H = 36
 ACTION_COLORS = {"mute": QColor(214, 58, 58), "bleep": QColor(236, 166, 36), "disguise": QColor(146, 88, 220)}
 SPEECH_COLOR = QColor(70, 190, 110)
 MIN_DRAG_PX = 4  # a shorter drag is a click: select the range under it, or move the playhead
+EDGE_PX = 4  # a press this close to a range's edge moves that edge
 
 
 class TimeMap:
@@ -54,6 +55,7 @@ class AudioLanes:
         self.doc = canvas.doc
         self._time_map: TimeMap | None = None
         self._drag: tuple[int, float, float] | None = None  # stream, anchor x, current x
+        self._edge: tuple[int, str, float] | None = None  # range index, "start" | "end", current x
         self.stream = 0  # the lane speech navigation works on (the last one clicked)
 
     # -- geometry -----------------------------------------------------------------------------
@@ -72,7 +74,7 @@ class AudioLanes:
 
     def reset(self) -> None:
         self._time_map = None
-        self._drag = None
+        self._drag = self._edge = None
         self.stream = 0
 
     def x_of(self, seconds: float, geo: Geometry) -> float:
@@ -84,6 +86,18 @@ class AudioLanes:
     def lane_at(self, y: float, top: float) -> int | None:
         k = int((y - top) // AUDIO_LANE_H)
         return k if y >= top and 0 <= k < self.count() else None
+
+    def edge_at(self, stream: int, x: float, geo: Geometry) -> tuple[int, str] | None:
+        """(range index, "start" | "end") whose edge is within EDGE_PX of x, nearest first."""
+        best = None
+        for i, r in enumerate(self.doc.project.audio_ranges):
+            if r.stream != stream:
+                continue
+            for which, t in (("start", r.start), ("end", r.end)):
+                d = abs(self.x_of(t, geo) - x)
+                if d <= EDGE_PX and (best is None or d < best[0]):
+                    best = (d, i, which)
+        return None if best is None else (best[1], best[2])
 
     def range_at(self, stream: int, x: float, geo: Geometry) -> int | None:
         hits = [(r.end - r.start, i) for i, r in enumerate(self.doc.project.audio_ranges)
@@ -189,6 +203,8 @@ class AudioLanes:
         selected = self.doc.audio_selected
         for i, r in enumerate(self.doc.project.audio_ranges):
             if r.stream == stream:
+                if self._edge is not None and self._edge[0] == i:  # live preview of a moved edge
+                    r = self._moved(r, self._edge[1], self._edge[2], geo) or r
                 self._paint_range(p, r, rect, geo, pal, i == selected)
         if self._drag is not None and self._drag[0] == stream:
             _, xa, xb = self._drag
@@ -213,20 +229,44 @@ class AudioLanes:
             p.drawText(box.adjusted(4, 1, -2, 0), Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft,
                        p.fontMetrics().elidedText(label, Qt.TextElideMode.ElideRight, int(box.width() - 6)))
 
+    def _moved(self, r: AudioRange, which: str, x: float, geo: Geometry) -> AudioRange | None:
+        t = self.seconds_at(x, geo)
+        start, end = (t, r.end) if which == "start" else (r.start, t)
+        if end - start < 0.01:
+            return None
+        return AudioRange(r.stream, start, end, r.action, r.reason, r.tone_hz, r.level_dbfs)
+
     # -- mouse ------------------------------------------------------------------------------------
     def press(self, stream: int, x: float) -> None:
         self.stream = stream
-        self._drag = (stream, x, x)
+        edge = self.edge_at(stream, x, self.canvas.geometry_())
+        if edge is not None:
+            self._edge = (*edge, x)
+            self.doc.select_audio_range(edge[0])
+        else:
+            self._drag = (stream, x, x)
         self.canvas.viewport().update()
 
     def move(self, x: float) -> None:
-        if self._drag is not None:
+        if self._edge is not None:
+            self._edge = (self._edge[0], self._edge[1], x)
+        elif self._drag is not None:
             self._drag = (self._drag[0], self._drag[1], x)
-            self.canvas.viewport().update()
+        self.canvas.viewport().update()
 
     def release(self, x: float, geo: Geometry) -> None:
-        """A drag adds a mute range (one undo step); a click selects the range under it or moves
-        the playhead there."""
+        """A drag adds a mute range, a dragged edge moves (each one undo step); a click selects
+        the range under it or moves the playhead there."""
+        if self._edge is not None:
+            index, which, _ = self._edge
+            self._edge = None
+            old = self.doc.project.audio_ranges[index]
+            new = self._moved(old, which, x, geo)
+            if new is not None and (new.start, new.end) != (old.start, old.end):
+                self.doc.undo_stack.push(commands.set_audio_range_fields(
+                    self.doc, index, f"Move audio range {which}", start=new.start, end=new.end))
+            self.canvas.viewport().update()
+            return
         if self._drag is None:
             return
         stream, anchor, _ = self._drag
@@ -244,4 +284,4 @@ class AudioLanes:
 
     @property
     def dragging(self) -> bool:
-        return self._drag is not None
+        return self._drag is not None or self._edge is not None

@@ -339,6 +339,10 @@ class TimelineCanvas(QAbstractScrollArea):
             self.doc.set_frame(self.frame_at(x))
             if x > self.viewport().width() - 10 or x < HEADER_W + 10:  # drag past the edge: scroll along
                 self.ensure_frame_visible(self.doc.frame)
+        elif not event.buttons() and self.doc.project is not None:  # hover: show where an edge can move
+            stream = self.audio.lane_at(event.position().y(), self.audio_top())
+            edge = None if stream is None else self.audio.edge_at(stream, event.position().x(), self.geometry_())
+            self.viewport().setCursor(Qt.CursorShape.SizeHorCursor if edge else Qt.CursorShape.ArrowCursor)
 
     def mouseReleaseEvent(self, event) -> None:
         if self._drag == "audio":
