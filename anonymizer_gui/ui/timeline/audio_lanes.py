@@ -224,7 +224,7 @@ class AudioLanes:
         p.setBrush(Qt.BrushStyle.NoBrush)
         p.drawRect(box.adjusted(0.5, 0.5, -0.5, -0.5))
         if box.width() > 36:
-            p.setPen(pal.color(QPalette.ColorRole.BrightText) if selected else QColor(255, 255, 255))
+            p.setPen(QColor(255, 255, 255))  # on the action's colour, in either theme
             label = r.action + (f": {r.reason}" if r.reason else "")
             p.drawText(box.adjusted(4, 1, -2, 0), Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft,
                        p.fontMetrics().elidedText(label, Qt.TextElideMode.ElideRight, int(box.width() - 6)))
