@@ -66,12 +66,14 @@ class MovingBox:
 
 @dataclass(frozen=True)
 class Tone:
-    """A sine tone on every channel of one audio stream."""
+    """A signal on every channel of one audio stream: a sine tone at `freq` (the default), a
+    "chirp" (200 Hz to 4 kHz over the clip) or "speech" (vowel bursts, tests/audio_signals.py)."""
 
     freq: float = 440.0
     channels: int = 1
     sample_rate: int = 48000
     language: str | None = "eng"
+    wave: str = "sine"
 
 
 @dataclass(frozen=True)
@@ -354,9 +356,10 @@ def _mux_raw(out, stream, payload: bytes, seconds: float) -> None:
 
 
 def _write_tone(out, stream, tone: Tone, seconds: float) -> None:
+    from tests.audio_signals import signal_for
+
     n = int(round(seconds * tone.sample_rate))
-    t = np.arange(n, dtype=np.float64) / tone.sample_rate
-    wave = (0.3 * np.sin(2 * np.pi * tone.freq * t)).astype(np.float32)
+    wave = signal_for(tone.wave, n, tone.sample_rate, tone.freq).astype(np.float32)
     chunk = 1024
     for start in range(0, n, chunk):
         part = np.repeat(wave[None, start:start + chunk], tone.channels, axis=0)

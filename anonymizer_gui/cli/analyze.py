@@ -42,11 +42,14 @@ def add_parser(subparsers) -> None:
     redact = subparsers.add_parser(
         "redact", help="analyse and export in one step: VIDEO -> redacted video (or image)",
         description="Detect, track and mask faces and licence plates, then write the redacted file, keeping "
-                    "the audio. For review before export, use `analyze` and the editor instead.")
+                    "the audio (or none with --remove-audio). For review before export, use `analyze` and the "
+                    "editor instead.")
     redact.add_argument("video", metavar="VIDEO", help="video or image file")
     redact.add_argument("-o", "--output", required=True, metavar="OUT",
                         help="redacted file to write (.mp4, .mov, .mkv, .webm; .jpg/.png for an image)")
     redact.add_argument("--style", choices=STYLE_KINDS, default="blur", help="how masks look (default: blur)")
+    redact.add_argument("--remove-audio", action="store_true",
+                        help="drop every audio stream from the output (the report says so)")
     redact.add_argument("--project", metavar="PROJECT.json",
                         help="also save the analysed project here (refused if the file exists, unless --force)")
     _add_analysis_options(redact)
@@ -153,6 +156,7 @@ def run_redact(args: argparse.Namespace) -> int:
     check_export(video, args.output, export_settings, writes=[("project", project_path)], force=args.force)
     project = _analyse(args, settings, keep_partial_in=None)
     project.default_style = MaskStyle(kind=args.style)
+    project.remove_audio = bool(args.remove_audio)
     if project_path is not None:
         save_project(project, project_path)
     print(_summary(project) + (f"; project saved to {project_path}" if project_path else ""))

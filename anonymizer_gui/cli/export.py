@@ -28,6 +28,8 @@ def add_parser(subparsers) -> None:
                    help="keep container and stream tags (location, device, creation time ...)")
     p.add_argument("--keep-subtitles", action="store_true", default=None,
                    help="copy subtitle streams where the container can hold them")
+    p.add_argument("--remove-audio", action="store_true",
+                   help="drop every audio stream, whatever the project's audio ranges say")
     p.add_argument("--report", metavar="PATH", help="where to write the audit report (default OUT.audit.json)")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
     add_force(p)
@@ -38,6 +40,8 @@ def run(args: argparse.Namespace) -> int:
     from ..core.export import export_video  # checks every path and setting before any work
 
     project = load_project(args.project)
+    if args.remove_audio:
+        project.remove_audio = True
     overrides = {"codec": args.codec, "crf": args.crf, "preset": args.preset,
                  "keep_metadata": args.keep_metadata, "keep_subtitles": args.keep_subtitles}
     settings = dataclasses.replace(project.export, **{k: v for k, v in overrides.items() if v is not None})
@@ -51,5 +55,11 @@ def run(args: argparse.Namespace) -> int:
         print(f"note: {line}", file=sys.stderr)
     frames = result.report["frames"]
     print(f"wrote {result.output} ({frames['total']} frames, {frames['with_mask']} with masks)")
+    audio = result.report["audio"]
+    if audio["removed"]:
+        print("audio: every audio stream removed")
+    elif audio["ranges"]:
+        print(f"audio: {len(audio['ranges'])} range{'' if len(audio['ranges']) == 1 else 's'} muted, bleeped or "
+              "disguised")
     print(f"audit report: {result.report_path}")
     return 0

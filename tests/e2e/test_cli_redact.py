@@ -121,6 +121,17 @@ def test_redact_removes_the_face_in_every_frame_and_keeps_audio_and_frames(pan_c
     assert project["analysis"]["models"][0]["sha256"]
 
 
+def test_redact_remove_audio_drops_the_audio(pan_clip, tmp_path):
+    out = tmp_path / "silent.mp4"
+    done = run_cli("redact", str(pan_clip), "-o", str(out), "--classes", "face", "--device", "cpu",
+                   "--remove-audio", "--quiet")
+    assert done.returncode == 0, f"redact failed ({done.returncode}):\n{done.stderr}"
+    assert probe(out).audio == () and probe(out).frame_count == FRAMES
+    report = json.loads((tmp_path / "silent.mp4.audit.json").read_text())
+    assert report["audio"]["removed"] is True
+    assert [s["action"] for s in report["streams"] if s["kind"] == "audio"] == ["drop"]
+
+
 def test_analyze_writes_a_project_whose_track_follows_the_face(pan_clip, tmp_path):
     project_file = tmp_path / "p.json"
     done = run_cli("analyze", str(pan_clip), "-o", str(project_file), "--classes", "face,plate",

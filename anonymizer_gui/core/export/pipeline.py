@@ -16,12 +16,14 @@ import contextlib
 import queue
 import threading
 import time
+from fractions import Fraction
 from dataclasses import dataclass
 from typing import Callable, Iterator
 
 import av
 import cv2
 
+from ..audio import RangeProcessor, first_sample, frame_samples, samples_frame
 from ..foundation import ExportError
 from ..media import decoded_key
 from ..render import render_frame
@@ -84,11 +86,15 @@ class Transcoder:
 
     def __init__(self, inp, out, info: MediaInfo, video_out, kept: dict, convert_to: str | None,
                  masks_for: Callable[[int], list[Mask]], meter: ProgressMeter, threaded: bool = True,
-                 pts_offset: int = 0):
+                 pts_offset: int = 0, audio_processors: dict[int, RangeProcessor] | None = None,
+                 audio_origin_s: float | None = None):
         self.inp, self.out, self.info = inp, out, info
         self.video_in = inp.streams[info.video_stream_index]
         self.video_out = video_out
-        self.kept = kept  # input index -> ("copy" | "encode", output stream)
+        self.kept = kept  # input index -> ("copy" | "encode" | "redact", output stream)
+        self.audio_processors = audio_processors or {}  # input index -> the audio ranges to apply
+        # Audio ranges count seconds from the first video frame, on the output's clock.
+        self.audio_origin_s = info.start_time if audio_origin_s is None else audio_origin_s
         self.convert_to = convert_to
         self.masks_for = masks_for
         self.meter = meter
@@ -101,6 +107,7 @@ class Transcoder:
         self.forced_keyframes = {i for i in (info.frame_count - second,) if i > 0}
         self.stats = TranscodeStats()
         self._index_of_key = {k: i for i, k in enumerate(info.pts)}
+        self._audio_passed: dict[int, int] = {}  # per redacted stream: samples decoded so far
         self._next_index = 0
         self._stop = threading.Event()
 
@@ -126,7 +133,7 @@ class Transcoder:
                     mux_packets(self.out, self.kept[index][1].encode(frame))
         mux_packets(self.out, self.video_out.encode(None))
         for action, stream in self.kept.values():
-            if action == "encode":
+            if action != "copy":
                 mux_packets(self.out, stream.encode(None))
         self.stats.wall_s = time.monotonic() - start
         if self.stats.frames_written != self.info.frame_count:
@@ -167,8 +174,34 @@ class Transcoder:
                 if packet.size and (packet.pts is not None or packet.dts is not None):
                     yield "copy", (index, packet)
             else:
+                processor = self.audio_processors.get(index)
                 for frame in self._decode(packet):
-                    yield "audio", (index, frame)
+                    if processor is not None:
+                        frame = self._redact(index, processor, frame)
+                    if frame is not None:
+                        yield "audio", (index, frame)
+
+    def _redact(self, index: int, processor: RangeProcessor, frame):
+        """The audio frame with its ranges applied (None when nothing of it is left). Every frame of
+        the stream goes to the encoder as planar float, touched or not: its resampler is set up by
+        the first frame it sees."""
+        first = first_sample(frame, self.audio_origin_s)
+        samples = processor.process(frame_samples(frame), first)
+        lead = processor.encoder_lead
+        if not lead:
+            return samples_frame(samples, frame)
+        # The encoder will put `lead` samples of priming first, which this container cannot mark:
+        # its first `lead` input samples are dropped, so decoded sample k is source sample k again.
+        passed = self._audio_passed.get(index, 0)
+        self._audio_passed[index] = passed + samples.shape[1]
+        cut = max(0, min(samples.shape[1], lead - passed))
+        samples, first = samples[:, cut:], first + cut
+        if samples.shape[1] == 0:
+            return None
+        out = samples_frame(samples, frame)
+        out.time_base = Fraction(1, frame.sample_rate)
+        out.pts = first - lead
+        return out
 
     def _prepare(self, frame):
         """(index, frame with its masks drawn), or None for a frame that is not in the index."""

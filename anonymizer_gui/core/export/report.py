@@ -68,6 +68,34 @@ def masked_frames(project: Project, frame_count: int) -> dict:
     return {"total": frame_count, "with_mask": sum(b - a + 1 for a, b in merged), "ranges": merged}
 
 
+def audio_entries(project: Project, stream_count: int) -> dict:
+    """Every audio range with its action and reason (seconds from the first frame), or the removal."""
+    ranges = []
+    for r in project.audio_ranges:
+        entry = {"stream": r.stream, "start": round(r.start, 6), "end": round(r.end, 6), "action": r.action,
+                 "reason": r.reason}
+        if r.action == "bleep":
+            entry.update(tone_hz=r.tone_hz, level_dbfs=r.level_dbfs)
+        ranges.append(entry)
+    return {"streams": stream_count, "removed": project.remove_audio,
+            "ranges": [] if project.remove_audio else ranges,
+            "seconds_redacted": None if project.remove_audio else _union_seconds(project)}
+
+
+def _union_seconds(project: Project) -> dict[str, float]:
+    """Per audio stream, the seconds some range covers (overlaps counted once)."""
+    out: dict[str, float] = {}
+    for stream in sorted({r.stream for r in project.audio_ranges}):
+        total, reach = 0.0, 0.0
+        for r in sorted((r for r in project.audio_ranges if r.stream == stream), key=lambda r: r.start):
+            start = max(r.start, reach)
+            if r.end > start:
+                total += r.end - start
+            reach = max(reach, r.end)
+        out[str(stream)] = round(total, 3)
+    return out
+
+
 def models_used(project: Project) -> list[dict]:
     out = []
     for m in project.analysis.get("models", []) or []:
@@ -80,7 +108,7 @@ def build_report(*, project: Project, input_info: MediaInfo, input_size: int, in
                  output: Path, output_info: MediaInfo | None, output_size: int, output_sha256: str,
                  settings: ExportSettings, encoding: dict, streams: list[dict],
                  metadata_stripped: list[str], metadata_kept: list[str], notices: list[str],
-                 warnings: list[str], timings: dict) -> dict:
+                 warnings: list[str], timings: dict, audio: dict | None = None) -> dict:
     from ... import __version__
 
     n = input_info.frame_count
@@ -103,6 +131,7 @@ def build_report(*, project: Project, input_info: MediaInfo, input_size: int, in
         "metadata": {"kept": settings.keep_metadata, "stripped": sorted(metadata_stripped),
                      "kept_keys": sorted(metadata_kept)},
         "streams": streams,
+        "audio": audio if audio is not None else audio_entries(project, len(input_info.audio)),
         "notices": list(notices),
         "warnings": list(warnings),
         "timings": timings,

@@ -11,9 +11,11 @@ Decisions (documented for the user in the audit report and README):
   on it (yuv420p, yuvj420p, yuv422p, yuv444p, 10-bit ...); otherwise every frame is converted
   once, before masks are drawn, to the closest format the encoder takes (notice in the report).
 - Audio: copied packet for packet where the container accepts the codec, else re-encoded
-  (AAC; Opus for WebM; MP2 for AVI) with a warning. Subtitles: dropped unless keep_subtitles,
-  then copied where the container accepts them. Data streams, attachments, cover art and
-  chapters are dropped: they may carry names, places or times.
+  (AAC; Opus for WebM; MP2 for AVI) with a warning; streams with audio ranges are redacted and
+  re-encoded in their own codec, and `remove_audio` drops them all (audio_streams.py).
+  Subtitles: dropped unless keep_subtitles, then copied where the container accepts them.
+  Data streams, attachments, cover art and chapters are dropped: they may carry names, places
+  or times.
 - Metadata: container and stream tags are stripped unless keep_metadata; audio keeps its
   language, which says nothing about the people filmed. FFmpeg writes its own `encoder` tag;
   the source's `encoder` is never copied, since this file was not made by the source's encoder.
@@ -32,12 +34,12 @@ from ..render import is_renderable
 from ..media import MediaInfo
 from ..media import set_display_rotation
 from ..project import ExportSettings
+from .audio_streams import AudioEdits, add_audio
 
 FORMAT_BY_SUFFIX = {".mp4": "mp4", ".m4v": "mp4", ".mov": "mov", ".mkv": "matroska", ".webm": "webm",
                     ".avi": "avi"}
 DEFAULT_VIDEO_CODEC = {"mp4": "libx264", "mov": "libx264", "matroska": "libx264", "webm": "libvpx-vp9",
                        "avi": "mpeg4"}
-REENCODE_AUDIO_CODEC = {"mp4": "aac", "mov": "aac", "matroska": "aac", "webm": "libopus", "avi": "mp2"}
 # Muxer-generated descriptors, not facts about the recording: never reported, never copied.
 # Compared in lower case: Matroska spells them DURATION, ENCODER.
 FORMAT_TAGS = {"major_brand", "minor_version", "compatible_brands", "handler_name", "vendor_id", "duration"}
@@ -225,9 +227,12 @@ def add_video_stream(out, plan: OutputPlan, info: MediaInfo, in_stream):
     return stream
 
 
-def add_other_streams(out, inp, plan: OutputPlan, info: MediaInfo, settings: ExportSettings) -> dict:
+def add_other_streams(out, inp, plan: OutputPlan, info: MediaInfo, settings: ExportSettings,
+                      audio: AudioEdits | None = None) -> dict:
     """Map input stream index -> (action, output stream) for every stream that is kept."""
     kept: dict[int, tuple[str, object]] = {}
+    audio = audio or AudioEdits()
+    audio_numbers = {s.index: n for n, s in enumerate(inp.streams.audio)}
     for s in inp.streams:
         if s.index == info.video_stream_index:
             continue
@@ -235,8 +240,18 @@ def add_other_streams(out, inp, plan: OutputPlan, info: MediaInfo, settings: Exp
         kind = s.type
         if kind == "video":
             kind = "attachment" if s.disposition & av.stream.Disposition.attached_pic else "video"
+        if kind == "audio" and audio.remove_audio:
+            why = "the project removes all audio"
+            plan.streams.append(StreamDecision(s.index, kind, codec, "drop", reason=why))
+            plan.notices.append(f"audio stream #{s.index} ({codec or 'unknown'}) dropped: {why}")
+            continue
         if kind == "audio":
-            kept[s.index] = _add_audio(out, s, codec, plan, settings)
+            action, ostream, target, detail = add_audio(out, s, audio_numbers[s.index], plan, audio)
+            _copy_language(s, ostream)
+            if settings.keep_metadata:
+                _copy_tags(s.metadata, ostream.metadata)
+            plan.streams.append(StreamDecision(s.index, kind, codec, action, target_codec=target, reason=detail))
+            kept[s.index] = (action, ostream)
             continue
         if kind == "subtitle" and settings.keep_subtitles:
             try:
@@ -260,29 +275,6 @@ def add_other_streams(out, inp, plan: OutputPlan, info: MediaInfo, settings: Exp
         plan.streams.append(StreamDecision(s.index, kind, codec, "drop", reason=reason))
         plan.notices.append(f"{kind} stream #{s.index} ({codec or 'unknown'}) dropped: {reason}")
     return kept
-
-
-def _add_audio(out, s, codec: str | None, plan: OutputPlan, settings: ExportSettings):
-    try:
-        ostream = out.add_stream_from_template(s)
-        action, target = "copy", None
-    except (ValueError, av.FFmpegError):
-        target = REENCODE_AUDIO_CODEC[plan.format_name]
-        cc = s.codec_context
-        rate = 48000 if target == "libopus" else (cc.sample_rate or 48000)
-        ostream = out.add_stream(target, rate=rate)
-        try:
-            ostream.layout = cc.layout.name if cc.layout.nb_channels <= 2 else "5.1"
-        except (AttributeError, ValueError):
-            ostream.layout = "stereo"
-        action = "encode"
-        plan.warnings.append(f"audio stream #{s.index} ({codec}) cannot be copied into {plan.format_name}; "
-                             f"re-encoded as {target}")
-    _copy_language(s, ostream)
-    if settings.keep_metadata:
-        _copy_tags(s.metadata, ostream.metadata)
-    plan.streams.append(StreamDecision(s.index, "audio", codec, action, target_codec=target))
-    return action, ostream
 
 
 def _codec_name(s) -> str | None:

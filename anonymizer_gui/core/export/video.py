@@ -39,8 +39,10 @@ from ..media import open_input
 from ..project import ExportSettings, Project
 from ..render import Mask, render_bgr, shape_to_coded
 from ..foundation import file_sha256
+from ..project import audio_edits
+from .audio_streams import AudioEdits
 from .preflight import check_export
-from .report import build_report, report_bytes
+from .report import audio_entries, build_report, report_bytes
 from .safe_output import TempFile, write_error
 
 
@@ -70,6 +72,7 @@ def export_video(project: Project, output: str | os.PathLike, settings: ExportSe
     out, report_at = check_export(media, output, settings, report_path, reads=reads, force=force)
     info = probe(media)
     _check_tracks_fit(project, info)
+    audio_edits.check_streams(project.audio_ranges, len(info.audio))
     meter = ProgressMeter("export", info.frame_count, progress, cancel)
     warnings: list[str] = []
     t0 = time.monotonic()
@@ -91,7 +94,7 @@ def export_video(project: Project, output: str | os.PathLike, settings: ExportSe
             output=out, output_info=out_info, output_size=tmp.path.stat().st_size, output_sha256=output_sha,
             settings=settings, encoding=job["encoding"], streams=job["streams"],
             metadata_stripped=job["stripped"], metadata_kept=job["kept"], notices=job["notices"],
-            warnings=warnings, timings=timings)
+            warnings=warnings, timings=timings, audio=audio_entries(project, len(info.audio)))
         with TempFile(report_at) as report_tmp:
             report_tmp.write_bytes(report_bytes(report))
             meter.check_cancel()
@@ -171,13 +174,19 @@ def _export_movie(project: Project, info: MediaInfo, out: Path, settings: Export
                 raise write_error(exc, out) from None
             with container as output:
                 video_out = add_video_stream(output, plan, info, inp.streams[info.video_stream_index])
-                kept = add_other_streams(output, inp, plan, info, settings)
+                pts_offset = -info.pts[0] if plan.format_name == "avi" else 0
+                # Audio ranges count from the first frame as the OUTPUT shows it: AVI restarts the
+                # video's clock at 0 (pts_offset) while the audio keeps its own.
+                origin = info.start_time + float(pts_offset * info.time_base)
+                audio = AudioEdits(list(project.audio_ranges), project.remove_audio, info.path, origin)
+                kept = add_other_streams(output, inp, plan, info, settings, audio)
                 stripped, kept_keys = apply_metadata(output, inp, info, settings, kept, video_out)
                 t0 = time.monotonic()
                 stats = Transcoder(inp, output, info, video_out, kept,
                                    plan.video.pix_fmt if plan.video.convert_from else None,
                                    _masks_for(project, info, coded=True), meter,
-                                   pts_offset=-info.pts[0] if plan.format_name == "avi" else 0).run()
+                                   pts_offset=pts_offset, audio_processors=audio.processors,
+                                   audio_origin_s=origin).run()
             timings.update(encode_s=round(time.monotonic() - t0, 3), render_s=round(stats.render_s, 3),
                            render_cpu_s=round(stats.render_cpu_s, 3),
                            fps=round(stats.frames_written / max(stats.wall_s, 1e-9), 2))

@@ -1,14 +1,16 @@
 """The Project: the one source of truth (plain dataclasses), its JSON files, interpolation between
 keyframes (CVAT's rules, fail closed) and every track edit as a pure function."""
 
-from . import track_edits
+from . import audio_edits, track_edits
 from .interpolate import masked_ranges, masks_at, shape_at
 from .json_io import load_project, project_from_dict, project_to_dict, save_project
-from .model import (REVIEW_MIN_FRAMES, REVIEW_MIN_MEAN_SCORE, SCHEMA_VERSION, SHAPE_KINDS, SOURCES,
-                    STYLE_KINDS, ExportSettings, Keyframe, MaskStyle, MediaRef, Project, Shape, Track)
+from .model import (AUDIO_ACTIONS, DEFAULT_LEVEL_DBFS, DEFAULT_TONE_HZ, REVIEW_MIN_FRAMES, REVIEW_MIN_MEAN_SCORE,
+                    SCHEMA_VERSION, SHAPE_KINDS, SOURCES, STYLE_KINDS, AudioRange, ExportSettings, Keyframe,
+                    MaskStyle, MediaRef, Project, Shape, Track)
 
 __all__ = [
-    "track_edits", "masked_ranges", "masks_at", "shape_at", "load_project", "project_from_dict",
+    "audio_edits", "AUDIO_ACTIONS", "DEFAULT_LEVEL_DBFS", "DEFAULT_TONE_HZ", "AudioRange", "track_edits",
+    "masked_ranges", "masks_at", "shape_at", "load_project", "project_from_dict",
     "project_to_dict", "save_project", "REVIEW_MIN_FRAMES", "REVIEW_MIN_MEAN_SCORE", "SCHEMA_VERSION",
     "SHAPE_KINDS", "SOURCES", "STYLE_KINDS", "ExportSettings", "Keyframe", "MaskStyle", "MediaRef", "Project",
     "Shape", "Track",

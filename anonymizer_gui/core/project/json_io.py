@@ -9,8 +9,9 @@ from pathlib import Path
 from typing import Any
 
 from ..foundation import ProjectFormatError, write_text_atomic
-from .model import (SCHEMA_VERSION, SHAPE_KINDS, SOURCES, STYLE_KINDS, ExportSettings, Keyframe,
-                      MaskStyle, MediaRef, Project, Shape, Track)
+from .model import (AUDIO_ACTIONS, DEFAULT_LEVEL_DBFS, DEFAULT_TONE_HZ, SCHEMA_VERSION, SHAPE_KINDS,
+                    SOURCES, STYLE_KINDS, AudioRange, ExportSettings, Keyframe, MaskStyle, MediaRef, Project,
+                    Shape, Track)
 
 
 # -- writing ------------------------------------------------------------------------------------
@@ -31,9 +32,17 @@ def _track_to_dict(t: Track) -> dict:
     }
 
 
+def _audio_range_to_dict(r: AudioRange) -> dict:
+    out = {"stream": r.stream, "start": round(r.start, 6), "end": round(r.end, 6), "action": r.action,
+           "reason": r.reason}
+    if r.action == "bleep":
+        out.update(tone_hz=r.tone_hz, level_dbfs=r.level_dbfs)
+    return out
+
+
 def project_to_dict(p: Project) -> dict:
     m = p.media
-    return {
+    out = {
         "schema_version": SCHEMA_VERSION,
         "media": {"path": m.path, "size": m.size, "sha256": m.sha256, "width": m.width, "height": m.height,
                   "frame_count": m.frame_count, "fps": m.fps, "probe": m.probe},
@@ -43,6 +52,12 @@ def project_to_dict(p: Project) -> dict:
         "analysis": p.analysis,
         "tracks": [_track_to_dict(t) for t in p.tracks],
     }
+    # Optional fields, written only when used, so schema-1 readers of plain projects see no change.
+    if p.audio_ranges:
+        out["audio_ranges"] = [_audio_range_to_dict(r) for r in p.audio_ranges]
+    if p.remove_audio:
+        out["remove_audio"] = True
+    return out
 
 
 # -- reading ------------------------------------------------------------------------------------
@@ -162,6 +177,25 @@ def _track(r: _Reader) -> Track:
         keyframes=keyframes, scores=scores, reason=r.get("reason", str, ""))
 
 
+def _audio_range(r: _Reader) -> AudioRange:
+    stream = r.get("stream", int)
+    if stream < 0:
+        raise ProjectFormatError(f"{r._path('stream')}: must not be negative (audio streams count from 0)")
+    start, end = float(r.get("start", NUM)), float(r.get("end", NUM))
+    if start < 0:
+        raise ProjectFormatError(f"{r._path('start')}: must not be negative, got {start}")
+    if end <= start:
+        raise ProjectFormatError(f"{r._path('end')}: must be greater than start ({start}), got {end}")
+    action = r.choice("action", AUDIO_ACTIONS)
+    tone_hz = float(r.get("tone_hz", NUM, DEFAULT_TONE_HZ))
+    if not 20.0 <= tone_hz <= 20000.0:
+        raise ProjectFormatError(f"{r._path('tone_hz')}: must lie between 20 and 20000 Hz, got {tone_hz}")
+    level = float(r.get("level_dbfs", NUM, DEFAULT_LEVEL_DBFS))
+    if not -60.0 <= level <= 0.0:
+        raise ProjectFormatError(f"{r._path('level_dbfs')}: must lie between -60 and 0 dBFS, got {level}")
+    return AudioRange(stream, start, end, action, r.get("reason", str, ""), tone_hz, level)
+
+
 def project_from_dict(data: Any) -> Project:
     root = _Reader(data, "")
     version = root.get("schema_version", int)
@@ -188,8 +222,12 @@ def project_from_dict(data: Any) -> Project:
         ids.add(t.id)
         tracks.append(t)
     default_style = _style(root.child("default_style")) if "default_style" in data else MaskStyle()
+    audio_ranges = [_audio_range(_Reader(raw, f"audio_ranges[{i}]"))
+                    for i, raw in enumerate(root.get("audio_ranges", list, []))]
     return Project(media=media, tracks=tracks, default_style=default_style, export=export,
-                   analysis=root.get("analysis", dict, {}), schema_version=SCHEMA_VERSION)
+                   analysis=root.get("analysis", dict, {}), schema_version=SCHEMA_VERSION,
+                   audio_ranges=sorted(audio_ranges, key=lambda r: (r.stream, r.start, r.end)),
+                   remove_audio=root.get("remove_audio", bool, False))
 
 
 # -- files --------------------------------------------------------------------------------------

@@ -20,6 +20,9 @@ StyleKind = Literal["blur", "pixelate", "solid"]
 SHAPE_KINDS = ("rect", "ellipse", "polygon")
 STYLE_KINDS = ("blur", "pixelate", "solid")
 SOURCES = ("auto", "manual")
+AUDIO_ACTIONS = ("mute", "bleep", "disguise")
+DEFAULT_TONE_HZ = 1000.0
+DEFAULT_LEVEL_DBFS = -18.0  # peak level of the bleep tone: clearly heard, never clipping
 
 # A track is flagged for review when it is this short or its detections are this weak.
 REVIEW_MIN_FRAMES = 8
@@ -107,6 +110,24 @@ class Track:
 
 
 @dataclass
+class AudioRange:
+    """An audio redaction: [start, end) seconds from the first video frame on one audio stream
+    (`stream` counts the file's audio streams from 0). Bleep ranges carry their tone."""
+
+    stream: int
+    start: float
+    end: float
+    action: Literal["mute", "bleep", "disguise"] = "mute"
+    reason: str = ""
+    tone_hz: float = DEFAULT_TONE_HZ  # bleep only
+    level_dbfs: float = DEFAULT_LEVEL_DBFS  # bleep only: the tone's peak level
+
+    @property
+    def duration(self) -> float:
+        return self.end - self.start
+
+
+@dataclass
 class MediaRef:
     path: str
     size: int = 0
@@ -134,6 +155,8 @@ class Project:
     default_style: MaskStyle = field(default_factory=MaskStyle)
     export: ExportSettings = field(default_factory=ExportSettings)
     analysis: dict = field(default_factory=dict)  # models, settings and provider used by the analysis
+    audio_ranges: list[AudioRange] = field(default_factory=list)  # sorted by (stream, start)
+    remove_audio: bool = False  # export drops every audio stream (a subject-access habit)
     schema_version: int = SCHEMA_VERSION
 
     def track(self, track_id: int) -> Track:

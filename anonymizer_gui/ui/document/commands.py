@@ -8,11 +8,13 @@ the document's signals redraw the views, so no command needs view code.
 from __future__ import annotations
 
 import copy
+import dataclasses
 
 from PySide6.QtGui import QUndoCommand
 
+from ...core.project import audio_edits
 from ...core.project import track_edits as trackops
-from ...core.project import ExportSettings, MaskStyle, Shape, Track
+from ...core.project import AudioRange, ExportSettings, MaskStyle, Shape, Track
 from .document import ProjectDocument
 
 
@@ -188,3 +190,49 @@ class AnalysisTracks(TracksEdit):
     def undo(self) -> None:
         super().undo()
         self.doc._set_field("analysis", copy.deepcopy(self.old_analysis))
+
+
+# -- audio: every edit swaps the whole (small) list of ranges, built by core.project.audio_edits ------
+class SetAudioRanges(SetProjectField):
+    """project.audio_ranges old -> new; selects `select` (an index into the new list) after redo."""
+
+    def __init__(self, doc: ProjectDocument, ranges: list[AudioRange], text: str, select: int | None = None):
+        super().__init__(doc, "audio_ranges", ranges, text)
+        self.select_new = select
+        self.select_old = doc.audio_selected
+
+    def redo(self) -> None:
+        super().redo()
+        self.doc.select_audio_range(self.select_new)
+
+    def undo(self) -> None:
+        super().undo()
+        self.doc.select_audio_range(self.select_old)
+
+
+def add_audio_range(doc: ProjectDocument, new: AudioRange) -> SetAudioRanges:
+    ranges = audio_edits.with_range(doc.project.audio_ranges, new)
+    added = audio_edits.normalized(new)
+    index = next(i for i, r in enumerate(ranges) if r == added)
+    return SetAudioRanges(doc, ranges, f"Add {added.action} range ({_seconds(added)})", select=index)
+
+
+def delete_audio_range(doc: ProjectDocument, index: int) -> SetAudioRanges:
+    old = doc.project.audio_ranges[index]
+    return SetAudioRanges(doc, audio_edits.without_range(doc.project.audio_ranges, index),
+                          f"Delete {old.action} range ({_seconds(old)})")
+
+
+def set_audio_range_fields(doc: ProjectDocument, index: int, text: str, **fields) -> SetAudioRanges:
+    """Change action, reason, start/end or tone of one range in one undo step."""
+    ranges = audio_edits.replaced(doc.project.audio_ranges, index, **fields)
+    changed = audio_edits.normalized(dataclasses.replace(doc.project.audio_ranges[index], **fields))
+    return SetAudioRanges(doc, ranges, text, select=next(i for i, r in enumerate(ranges) if r == changed))
+
+
+def set_remove_audio(doc: ProjectDocument, remove: bool) -> SetProjectField:
+    return SetProjectField(doc, "remove_audio", bool(remove), "Remove all audio" if remove else "Keep the audio")
+
+
+def _seconds(r: AudioRange) -> str:
+    return f"stream {r.stream}, {r.start:.2f}-{r.end:.2f} s"

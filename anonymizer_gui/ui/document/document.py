@@ -22,7 +22,10 @@ class ProjectDocument(QObject):
     frameChanged = Signal(int)  # the playhead moved
     selectionChanged = Signal(list)  # ids of the selected tracks
     pathChanged = Signal(object)  # Path | None of the project file
-    projectFieldsChanged = Signal(str)  # a project-level field ("export", "analysis") changed
+    projectFieldsChanged = Signal(str)  # a project-level field ("export", "analysis", "audio_ranges") changed
+    audioOverviewsChanged = Signal()  # waveforms and speech of the media's audio streams arrived
+    audioSelectionChanged = Signal(object)  # index into project.audio_ranges, or None
+    marksChanged = Signal()  # the in/out marks moved (view state, like the playhead)
 
     def __init__(self, parent: QObject | None = None):
         super().__init__(parent)
@@ -32,6 +35,10 @@ class ProjectDocument(QObject):
         self.path: Path | None = None
         self._frame = 0
         self._selected: list[int] = []
+        self.audio_overviews: list = []  # core.audio.AudioOverview per audio stream (view data, not saved)
+        self._audio_selected: int | None = None
+        self.mark_in: int | None = None  # frames; an audio range can be made from them
+        self.mark_out: int | None = None
 
     # -- whole project ------------------------------------------------------------------------
     def set_project(self, project: Project | None, media_info=None, path: Path | None = None) -> None:
@@ -42,6 +49,9 @@ class ProjectDocument(QObject):
         self.undo_stack.setClean()
         self._frame = 0
         self._selected = []
+        self.audio_overviews = []
+        self._audio_selected = None
+        self.mark_in = self.mark_out = None
         self.projectReset.emit()
         self.pathChanged.emit(self.path)
         self.selectionChanged.emit([])
@@ -79,6 +89,33 @@ class ProjectDocument(QObject):
         if ids != self._selected:
             self._selected = ids
             self.selectionChanged.emit(list(ids))
+
+    def set_marks(self, mark_in: int | None, mark_out: int | None) -> None:
+        if (mark_in, mark_out) != (self.mark_in, self.mark_out):
+            self.mark_in, self.mark_out = mark_in, mark_out
+            self.marksChanged.emit()
+
+    @property
+    def audio_selected(self) -> int | None:
+        return self._audio_selected
+
+    def select_audio_range(self, index: int | None) -> None:
+        ranges = self.project.audio_ranges if self.project else []
+        index = index if index is not None and 0 <= index < len(ranges) else None
+        if index != self._audio_selected:
+            self._audio_selected = index
+            self.audioSelectionChanged.emit(index)
+
+    def set_audio_overviews(self, overviews: list) -> None:
+        """What the audio lanes draw (from a background job); not part of the project."""
+        self.audio_overviews = list(overviews)
+        self.audioOverviewsChanged.emit()
+
+    @property
+    def audio_stream_count(self) -> int:
+        """Audio streams of the media: probed facts when known, else what the overviews found."""
+        info = self.media_info
+        return len(info.audio) if info is not None else len(self.audio_overviews)
 
     # -- queries ------------------------------------------------------------------------------
     def has_track(self, track_id: int) -> bool:
@@ -120,4 +157,7 @@ class ProjectDocument(QObject):
     def _set_field(self, name: str, value) -> None:
         """Set a project-level field (export settings, analysis facts); for commands only."""
         setattr(self.project, name, value)
+        if name == "audio_ranges" and self._audio_selected is not None and self._audio_selected >= len(value):
+            self._audio_selected = None
+            self.audioSelectionChanged.emit(None)
         self.projectFieldsChanged.emit(name)

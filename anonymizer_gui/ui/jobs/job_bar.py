@@ -14,7 +14,8 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QV
 from ...core.foundation import Progress
 from .worker import Worker
 
-UNITS = {"hash": "MB", "open": "MB", "fetch": "MB"}  # Progress.stage -> what `done` counts; default frames
+# Progress.stage -> what `done` counts; default frames
+UNITS = {"hash": "MB", "open": "MB", "fetch": "MB", "waveform": "s"}
 
 
 def format_duration(seconds: float) -> str:
@@ -33,7 +34,7 @@ def format_progress(p: Progress) -> str:
         rate = f"{p.fps / 1e6:.1f} MB/s"
     else:
         count = f"{p.done}/{p.total} {unit}" if p.total else f"{p.done} {unit}"
-        rate = f"{p.fps:.1f} fps"
+        rate = f"{p.fps:.1f} fps" if unit == "frames" else f"{p.fps:.0f}\u00d7 real time"
     parts = [count, rate]
     if p.eta_s is not None:
         parts.append(f"{format_duration(p.eta_s)} left")

@@ -18,6 +18,7 @@ from . import autosave as A
 from . import prompts
 from ..app import settings as S
 from ..jobs.analysis_job import AnalysisRunner
+from ..jobs.audio_job import AudioOverviewRunner
 from .autosave import Autosave
 from ..document.document import ProjectDocument
 from .edit_actions import EditActions
@@ -61,6 +62,8 @@ class MainWindow(QMainWindow):
         self.analysis.status.connect(self._show_status)
         self.analysis.failed.connect(lambda message, details: show_error(self, message, details,
                                                                          title="Analysis failed"))
+        self.audio_overviews = AudioOverviewRunner(self.doc, self)
+        self.audio_overviews.failed.connect(lambda message: self._show_status(f"Audio not shown: {message}"))
         self.files = ProjectFiles(self.doc, self.job_bar, self.autosave, self, self.set_document,
                                   self.confirm_discard_document)
         self.files.opened.connect(self.opened)
@@ -136,7 +139,7 @@ class MainWindow(QMainWindow):
         if screen is not None:
             self.resize(min(1600, screen.width()), min(1000, screen.height()))
         self.resizeDocks([self._tracks_dock], [340], Qt.Orientation.Horizontal)
-        self.resizeDocks([self._timeline_dock], [230], Qt.Orientation.Vertical)
+        self.resizeDocks([self._timeline_dock], [300], Qt.Orientation.Vertical)  # audio lanes sit above the tracks
         self.resizeDocks([self._tracks_dock, self._inspector_dock], [260, 300], Qt.Orientation.Vertical)
 
     def save_layout(self) -> None:
@@ -327,7 +330,9 @@ class MainWindow(QMainWindow):
 
     def _wind_down(self, keep_unsaved: bool) -> None:
         self.job_bar.cancel_all()
+        self.audio_overviews.cancel()
         self.job_bar.wait_all(10.0)  # cancelled jobs remove their own temporary files
+        self.audio_overviews.wait(5.0)
         self.playback.stop()
         if keep_unsaved:
             self.autosave.flush()

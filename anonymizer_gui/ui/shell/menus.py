@@ -136,6 +136,11 @@ class MainMenus:
         m = bar.addMenu("&Playback")
         m.addActions(w.playback.actions())
 
+        audio_actions = getattr(w.timeline, "audio_actions", None)
+        if callable(audio_actions):  # speech is found for review like tracks: jump to it, then act
+            m.addSeparator()
+            m.addActions(audio_actions())
+
         m = bar.addMenu("&View")
         if self.preview is not None:
             m.addAction(self.preview)

@@ -19,6 +19,7 @@ from ..document.document import ProjectDocument
 from ..media.frames import FrameSource, bgr_to_pixmap, thumbnail_key
 from ..app.label_colors import label_color
 from ..media.timecode import doc_fps, frame_seconds
+from .audio_lanes import AudioLanes
 from .lanes import Geometry, LaneData, lane_data, paint_lane, paint_ruler
 
 HEADER_W = 130  # lane titles
@@ -27,6 +28,8 @@ THUMB_H = 40
 LANE_H = 22
 MAX_PPF = 48.0
 PLAYHEAD = QColor(235, 64, 52)
+MARK_BAND = QColor(80, 160, 255, 70)
+MARK_EDGE = QColor(80, 160, 255)
 THUMBS_WITHIN_S = 2.0  # show ruler thumbnails when one covers at most this many seconds
 
 
@@ -39,7 +42,8 @@ class TimelineCanvas(QAbstractScrollArea):
         self.fit_mode = True
         self._lanes: dict[int, LaneData] = {}
         self._thumb_pixmaps: dict = {}
-        self._drag: str | None = None  # "scrub" while a button is held on the ruler or a lane
+        self._drag: str | None = None  # "scrub" on the ruler or a track lane, "audio" on an audio lane
+        self.audio = AudioLanes(self)
         self.painted_thumbnails = 0  # thumbnails on the ruler in the last paint
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.setMouseTracking(True)
@@ -50,6 +54,10 @@ class TimelineCanvas(QAbstractScrollArea):
 
     # -- geometry ---------------------------------------------------------------------------
     def top_height(self) -> int:
+        """Ruler, thumbnails and the audio lanes: the fixed band above the track lanes."""
+        return self.audio_top() + self.audio.height()
+
+    def audio_top(self) -> int:
         return RULER_H + (THUMB_H if self.shows_thumbnails() else 0)
 
     def geometry_(self) -> Geometry:
@@ -139,6 +147,7 @@ class TimelineCanvas(QAbstractScrollArea):
 
     def reset(self) -> None:
         self._thumb_pixmaps.clear()
+        self.audio.reset()
         self.invalidate()
         self.fit_mode = True
         self.set_ppf(self.fit_ppf(), 0)
@@ -195,8 +204,14 @@ class TimelineCanvas(QAbstractScrollArea):
                     lambda f: frame_seconds(self.doc.media_info, fps, f), pal)
         if self.shows_thumbnails():
             self._paint_thumbnails(p, QRectF(HEADER_W, RULER_H, w - HEADER_W, THUMB_H), geo, pal)
+        self._paint_marks(p, geo)
         p.restore()
-        p.fillRect(QRectF(0, 0, HEADER_W, top), pal.color(QPalette.ColorRole.Window))
+        p.fillRect(QRectF(0, 0, HEADER_W, self.audio_top()), pal.color(QPalette.ColorRole.Window))
+        if self.audio.count():
+            p.save()
+            p.setClipRect(QRectF(0, self.audio_top(), w, self.audio.height()))
+            self.audio.paint(p, self.audio_top(), w, geo, pal, HEADER_W)
+            p.restore()
         p.setPen(pal.color(QPalette.ColorRole.Mid))
         p.drawLine(QPointF(HEADER_W - 0.5, 0), QPointF(HEADER_W - 0.5, h))
         p.drawLine(QPointF(0, top - 0.5), QPointF(w, top - 0.5))
@@ -256,6 +271,19 @@ class TimelineCanvas(QAbstractScrollArea):
             p.restore()
             self.painted_thumbnails += 1
 
+    def _paint_marks(self, p: QPainter, geo: Geometry) -> None:
+        """The in/out marks on the ruler: a band between them, a bracket at each."""
+        a, b = self.doc.mark_in, self.doc.mark_out
+        if a is None and b is None:
+            return
+        xa = geo.x(a) if a is not None else geo.x(0)
+        xb = geo.x(b + 1) if b is not None else geo.x(self.doc.frame_count)
+        p.fillRect(QRectF(xa, 0, max(1.0, xb - xa), RULER_H), MARK_BAND)
+        p.setPen(QPen(MARK_EDGE, 2))
+        for x, known in ((xa, a is not None), (xb, b is not None)):
+            if known:
+                p.drawLine(QPointF(x, 0), QPointF(x, RULER_H))
+
     def _paint_playhead(self, p: QPainter, h: int) -> None:
         x = self.x_of_frame(self.doc.frame)
         if x < HEADER_W:
@@ -272,6 +300,14 @@ class TimelineCanvas(QAbstractScrollArea):
         if event.button() != Qt.MouseButton.LeftButton or self.doc.project is None:
             return super().mousePressEvent(event)
         pos = event.position()
+        stream = self.audio.lane_at(pos.y(), self.audio_top())
+        if stream is not None:
+            self.audio.stream = stream
+            if pos.x() >= HEADER_W:
+                self._drag = "audio"
+                self.audio.press(stream, pos.x())
+            self.viewport().update()
+            return
         if pos.y() < self.top_height():
             if pos.x() >= HEADER_W:
                 self._drag = "scrub"
@@ -295,13 +331,22 @@ class TimelineCanvas(QAbstractScrollArea):
                 self.doc.set_frame(track.first_frame)
 
     def mouseMoveEvent(self, event) -> None:
+        if self._drag == "audio" and event.buttons() & Qt.MouseButton.LeftButton:
+            self.audio.move(max(float(HEADER_W), event.position().x()))
+            return
         if self._drag == "scrub" and event.buttons() & Qt.MouseButton.LeftButton:
             x = event.position().x()
             self.doc.set_frame(self.frame_at(x))
             if x > self.viewport().width() - 10 or x < HEADER_W + 10:  # drag past the edge: scroll along
                 self.ensure_frame_visible(self.doc.frame)
+        elif not event.buttons() and self.doc.project is not None:  # hover: show where an edge can move
+            stream = self.audio.lane_at(event.position().y(), self.audio_top())
+            edge = None if stream is None else self.audio.edge_at(stream, event.position().x(), self.geometry_())
+            self.viewport().setCursor(Qt.CursorShape.SizeHorCursor if edge else Qt.CursorShape.ArrowCursor)
 
     def mouseReleaseEvent(self, event) -> None:
+        if self._drag == "audio":
+            self.audio.release(max(float(HEADER_W), event.position().x()), self.geometry_())
         self._drag = None
 
     def mouseDoubleClickEvent(self, event) -> None:
@@ -350,4 +395,4 @@ class TimelineCanvas(QAbstractScrollArea):
             self._update_scrollbars()
 
     def sizeHint(self) -> QSize:
-        return QSize(800, RULER_H + THUMB_H + 5 * LANE_H)
+        return QSize(800, RULER_H + THUMB_H + self.audio.height() + 5 * LANE_H)

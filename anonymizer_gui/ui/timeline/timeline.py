@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QToolButton, QVBoxLayout, QWi
 from ..document.document import ProjectDocument
 from ..media.frames import FrameSource
 from ..media.timecode import doc_timecode
+from .audio_bar import AudioRangeBar
 from .canvas import HEADER_W, LANE_H, MAX_PPF, RULER_H, THUMB_H, TimelineCanvas
 
 __all__ = ["TimelineView", "TimelineCanvas", "HEADER_W", "LANE_H", "MAX_PPF", "RULER_H", "THUMB_H"]
@@ -42,6 +43,8 @@ class TimelineView(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
         layout.addLayout(bar)
+        self.audio_bar = AudioRangeBar(doc, self.canvas.audio, self)
+        layout.addWidget(self.audio_bar)
         layout.addWidget(self.canvas, 1)
         self.setFocusProxy(self.canvas)
 
@@ -50,6 +53,10 @@ class TimelineView(QWidget):
         doc.trackChanged.connect(self.canvas.invalidate)
         doc.trackListChanged.connect(lambda: self.canvas.invalidate(None))
         doc.selectionChanged.connect(self._on_selection)
+        doc.projectFieldsChanged.connect(self._on_fields)
+        doc.audioOverviewsChanged.connect(lambda: self.canvas.invalidate(None))
+        doc.audioSelectionChanged.connect(lambda _i: self.canvas.viewport().update())
+        doc.marksChanged.connect(self.canvas.viewport().update)
         self._on_reset()
 
     def _button(self, text: str, tip: str, slot) -> QToolButton:
@@ -90,6 +97,10 @@ class TimelineView(QWidget):
                 self._actions.append(a)
         return list(self._actions)
 
+    def audio_actions(self) -> list[QAction]:
+        """Speech navigation and audio-range keys, for the Audio menu."""
+        return self.audio_bar.actions()
+
     def pixels_per_frame(self) -> float:
         return self.canvas.ppf
 
@@ -122,6 +133,10 @@ class TimelineView(QWidget):
         self.position_label.setText(f"{doc_timecode(self.doc, frame)}   {frame} / {n}" if n else "")
         self.canvas.ensure_frame_visible(frame)
         self.canvas.viewport().update()
+
+    def _on_fields(self, name: str) -> None:
+        if name in ("audio_ranges", "remove_audio"):
+            self.canvas.viewport().update()
 
     def _on_selection(self, ids: list) -> None:
         if ids and self.doc.project is not None:
