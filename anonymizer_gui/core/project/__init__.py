@@ -1,14 +1,17 @@
 """The Project: the one source of truth (plain dataclasses), its JSON files, interpolation between
-keyframes (CVAT's rules, fail closed) and every track edit as a pure function."""
+keyframes (CVAT's rules, fail closed), every track edit as a pure function, and tracks in CVAT
+and MOT files."""
 
 from . import track_edits
+from .cvat import tracks_from_cvat_xml, tracks_to_cvat_xml
 from .interpolate import masked_ranges, masks_at, shape_at
 from .json_io import load_project, project_from_dict, project_to_dict, save_project
+from .mot import tracks_from_mot_csv, tracks_to_mot_csv
 from .model import (REVIEW_MIN_FRAMES, REVIEW_MIN_MEAN_SCORE, SCHEMA_VERSION, SHAPE_KINDS, SOURCES,
                     STYLE_KINDS, ExportSettings, Keyframe, MaskStyle, MediaRef, Project, Shape, Track)
 
 __all__ = [
-    "track_edits", "masked_ranges", "masks_at", "shape_at", "load_project", "project_from_dict",
+    "track_edits", "tracks_from_cvat_xml", "tracks_to_cvat_xml", "tracks_from_mot_csv", "tracks_to_mot_csv", "masked_ranges", "masks_at", "shape_at", "load_project", "project_from_dict",
     "project_to_dict", "save_project", "REVIEW_MIN_FRAMES", "REVIEW_MIN_MEAN_SCORE", "SCHEMA_VERSION",
     "SHAPE_KINDS", "SOURCES", "STYLE_KINDS", "ExportSettings", "Keyframe", "MaskStyle", "MediaRef", "Project",
     "Shape", "Track",

@@ -1,0 +1,90 @@
+"""`anonymizer-gui tracks export|import`: a project's tracks to and from CVAT (video 1.1 XML) and
+MOTChallenge CSV, so boxes can be corrected in CVAT and brought back."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from ..core.foundation import AnonymizerError, ProjectFormatError, write_bytes_atomic
+from ..core.project import (Project, load_project, save_project, tracks_from_cvat_xml, tracks_from_mot_csv,
+                            tracks_to_cvat_xml, tracks_to_mot_csv)
+
+FORMATS = ("cvat", "mot")
+MAX_IMPORT_BYTES = 512 * 1024 * 1024
+
+
+def add_parser(subparsers) -> None:
+    p = subparsers.add_parser("tracks", help="export or import a project's tracks (CVAT XML, MOT CSV)",
+                              description="Exchange tracks with CVAT (CVAT for video 1.1 XML) and MOT tools.")
+    sub = p.add_subparsers(dest="tracks_command", metavar="ACTION", required=True)
+    ex = sub.add_parser("export", help="write the project's tracks to a CVAT or MOT file",
+                        description="Write every track as per-frame boxes: CVAT for video 1.1 XML (with "
+                                    "keyframe, outside and occluded flags) or MOTChallenge CSV.")
+    ex.add_argument("project", metavar="PROJECT.json")
+    ex.add_argument("-f", "--format", choices=FORMATS, required=True, help="cvat (XML) or mot (CSV)")
+    ex.add_argument("-o", "--output", required=True, metavar="FILE", help="file to write")
+    ex.set_defaults(func=run_export)
+    im = sub.add_parser("import", help="replace the project's tracks with those of a CVAT or MOT file",
+                        description="Replace the project's tracks with those in FILE (a CVAT for video 1.1 "
+                                    "XML or a MOTChallenge CSV). Imported tracks are enabled and use the "
+                                    "project's default style. The project file is rewritten atomically.")
+    im.add_argument("project", metavar="PROJECT.json")
+    im.add_argument("file", metavar="FILE", help="CVAT .xml or MOT .txt/.csv")
+    im.add_argument("-f", "--format", choices=FORMATS, default=None, help="default: from the file's content")
+    im.add_argument("--label", default="face", help="label for MOT tracks, which carry none (default face)")
+    im.add_argument("-o", "--output", metavar="OUT.json", help="write the result here instead of PROJECT.json")
+    im.set_defaults(func=run_import)
+
+
+def export_bytes(project: Project, fmt: str) -> bytes:
+    return tracks_to_cvat_xml(project, Path(project.media.path).name) if fmt == "cvat" else tracks_to_mot_csv(project)
+
+
+def import_tracks(project: Project, data: bytes, fmt: str | None, label: str = "face") -> Project:
+    """`project` with its tracks replaced by those in `data` (the format sniffed when fmt is None)."""
+    fmt = fmt or ("cvat" if data.lstrip()[:1] == b"<" else "mot")
+    tracks = tracks_from_cvat_xml(data, project) if fmt == "cvat" else tracks_from_mot_csv(data, project, label)
+    project.tracks = tracks
+    project.check_frames()
+    return project
+
+
+def run_export(args: argparse.Namespace) -> int:
+    project = load_project(args.project)
+    out = Path(args.output)
+    _refuse_inputs(out, project, args.project)
+    data = export_bytes(project, args.format)
+    write_bytes_atomic(out, data)
+    keyframes = sum(len(t.keyframes) for t in project.tracks)
+    print(f"wrote {len(project.tracks)} tracks ({keyframes} keyframes) to {out}")
+    return 0
+
+
+def run_import(args: argparse.Namespace) -> int:
+    project = load_project(args.project)
+    source = Path(args.file)
+    if not source.is_file():
+        raise AnonymizerError(f"{source} does not exist" if not source.exists() else f"{source} is not a file")
+    if source.stat().st_size > MAX_IMPORT_BYTES:
+        raise ProjectFormatError(f"{source.name} is larger than {MAX_IMPORT_BYTES >> 20} MiB")
+    out = Path(args.output or args.project)
+    if args.output:
+        _refuse_inputs(out, project, None)
+    import_tracks(project, source.read_bytes(), args.format, args.label)
+    save_project(project, out)
+    keyframes = sum(len(t.keyframes) for t in project.tracks)
+    print(f"imported {len(project.tracks)} tracks ({keyframes} keyframes) from {source.name}; wrote {out}")
+    return 0
+
+
+def _refuse_inputs(out: Path, project: Project, project_file: str | None) -> None:
+    from ..core.export import same_file
+
+    if out.is_dir():
+        raise AnonymizerError(f"{out} is a folder; name a file")
+    if not out.resolve().parent.is_dir():
+        raise AnonymizerError(f"cannot write {out}: the folder {out.resolve().parent} does not exist")
+    for what, path in (("the project's video", project.media.path), ("the project file", project_file)):
+        if path and same_file(out, Path(path)):
+            raise AnonymizerError(f"{out} is {what}; choose another file name")
