@@ -3,14 +3,14 @@ pool of workers (processes, or Ray tasks) with a resumable, reproducible manifes
 
 from .manifest import JOURNAL_NAME, MANIFEST_NAME, read_manifest
 from .params import RedactParams
-from .plan import MEDIA_SUFFIXES, BatchItem, plan_batch
+from .plan import MEDIA_SUFFIXES, BatchItem, output_rel, plan_batch
 from .pool import InlineBackend, ProcessBackend, default_workers
 from .redact import Redaction, redact_file
 from .runner import BatchEvents, BatchSummary, model_records, run_batch
 from .worker import process_one
 
 __all__ = [
-    "JOURNAL_NAME", "MANIFEST_NAME", "read_manifest", "RedactParams", "MEDIA_SUFFIXES", "BatchItem", "plan_batch",
+    "JOURNAL_NAME", "MANIFEST_NAME", "read_manifest", "RedactParams", "MEDIA_SUFFIXES", "BatchItem", "output_rel", "plan_batch",
     "InlineBackend", "ProcessBackend", "default_workers", "Redaction", "redact_file", "BatchEvents",
     "BatchSummary", "model_records", "run_batch", "process_one",
 ]
