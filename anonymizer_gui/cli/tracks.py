@@ -7,10 +7,9 @@ import argparse
 from pathlib import Path
 
 from ..core.foundation import AnonymizerError, ProjectFormatError, write_bytes_atomic
-from ..core.project import (Project, load_project, save_project, tracks_from_cvat_xml, tracks_from_mot_csv,
-                            tracks_to_cvat_xml, tracks_to_mot_csv)
+from ..core.project import TRACK_FORMATS as FORMATS
+from ..core.project import Project, load_project, read_tracks, save_project, write_tracks
 
-FORMATS = ("cvat", "mot")
 MAX_IMPORT_BYTES = 512 * 1024 * 1024
 
 
@@ -37,24 +36,11 @@ def add_parser(subparsers) -> None:
     im.set_defaults(func=run_import)
 
 
-def export_bytes(project: Project, fmt: str) -> bytes:
-    return tracks_to_cvat_xml(project, Path(project.media.path).name) if fmt == "cvat" else tracks_to_mot_csv(project)
-
-
-def import_tracks(project: Project, data: bytes, fmt: str | None, label: str = "face") -> Project:
-    """`project` with its tracks replaced by those in `data` (the format sniffed when fmt is None)."""
-    fmt = fmt or ("cvat" if data.lstrip()[:1] == b"<" else "mot")
-    tracks = tracks_from_cvat_xml(data, project) if fmt == "cvat" else tracks_from_mot_csv(data, project, label)
-    project.tracks = tracks
-    project.check_frames()
-    return project
-
-
 def run_export(args: argparse.Namespace) -> int:
     project = load_project(args.project)
     out = Path(args.output)
     _refuse_inputs(out, project, args.project)
-    data = export_bytes(project, args.format)
+    data = write_tracks(project, args.format)
     write_bytes_atomic(out, data)
     keyframes = sum(len(t.keyframes) for t in project.tracks)
     print(f"wrote {len(project.tracks)} tracks ({keyframes} keyframes) to {out}")
@@ -71,7 +57,7 @@ def run_import(args: argparse.Namespace) -> int:
     out = Path(args.output or args.project)
     if args.output:
         _refuse_inputs(out, project, None)
-    import_tracks(project, source.read_bytes(), args.format, args.label)
+    project.tracks = read_tracks(source.read_bytes(), project, args.format, args.label)
     save_project(project, out)
     keyframes = sum(len(t.keyframes) for t in project.tracks)
     print(f"imported {len(project.tracks)} tracks ({keyframes} keyframes) from {source.name}; wrote {out}")

@@ -4,6 +4,7 @@ and MOT files."""
 
 from . import track_edits
 from .cvat import tracks_from_cvat_xml, tracks_to_cvat_xml
+from .interchange import TRACK_FORMATS, format_of, read_tracks, write_tracks
 from .interpolate import masked_ranges, masks_at, shape_at
 from .json_io import load_project, project_from_dict, project_to_dict, save_project
 from .mot import tracks_from_mot_csv, tracks_to_mot_csv
@@ -11,7 +12,8 @@ from .model import (REVIEW_MIN_FRAMES, REVIEW_MIN_MEAN_SCORE, SCHEMA_VERSION, SH
                     STYLE_KINDS, ExportSettings, Keyframe, MaskStyle, MediaRef, Project, Shape, Track)
 
 __all__ = [
-    "track_edits", "tracks_from_cvat_xml", "tracks_to_cvat_xml", "tracks_from_mot_csv", "tracks_to_mot_csv", "masked_ranges", "masks_at", "shape_at", "load_project", "project_from_dict",
+    "track_edits", "tracks_from_cvat_xml", "tracks_to_cvat_xml", "tracks_from_mot_csv", "tracks_to_mot_csv", "TRACK_FORMATS",
+    "format_of", "read_tracks", "write_tracks", "masked_ranges", "masks_at", "shape_at", "load_project", "project_from_dict",
     "project_to_dict", "save_project", "REVIEW_MIN_FRAMES", "REVIEW_MIN_MEAN_SCORE", "SCHEMA_VERSION",
     "SHAPE_KINDS", "SOURCES", "STYLE_KINDS", "ExportSettings", "Keyframe", "MaskStyle", "MediaRef", "Project",
     "Shape", "Track",
