@@ -2,8 +2,8 @@
 
     .venv/bin/python -m benchmarks.batch_speed [--repeat 7] [--clips 8] [--seconds 2] [--workers N]
 
-1. An HD still (1920x1080 JPEG: the astronaut photograph on a textured background) is redacted
-   with redact_file, faces and plates, on the CPU, detectors loaded once and one warm-up run
+1. An HD still (1280x720, and 1920x1080; JPEG: the astronaut photograph on a textured background)
+   is redacted with redact_file, faces only and faces + plates, on the CPU, detectors loaded once and one warm-up run
    first; prints the median wall and CPU milliseconds per image (analysis, mask, JPEG encode,
    the input and output checks and the report).
 2. A folder of short clips (640x360, 25 fps, moving textured boxes) goes through run_batch on the
@@ -33,24 +33,25 @@ from anonymizer_gui.core.batch import ProcessBackend, RedactParams, redact_file,
 from tests.clips import make_clip  # noqa: E402
 
 
-def hd_still(path: Path) -> Path:
+def hd_still(path: Path, width: int, height: int) -> Path:
     from skimage import data
 
     rng = np.random.default_rng(0)
-    canvas = rng.integers(60, 200, size=(1080, 1920, 3), dtype=np.uint8)
+    canvas = rng.integers(60, 200, size=(height, width, 3), dtype=np.uint8)
     photo = cv2.cvtColor(data.astronaut(), cv2.COLOR_RGB2BGR)
-    canvas[300:812, 700:1212] = photo
+    y, x = (height - 512) // 2, (width - 512) // 2
+    canvas[y:y + 512, x:x + 512] = photo
     cv2.imwrite(str(path), canvas, [cv2.IMWRITE_JPEG_QUALITY, 92])
     return path
 
 
-def time_still(folder: Path, repeat: int) -> None:
-    params = RedactParams(AnalysisSettings(device="cpu"))
+def time_still(folder: Path, repeat: int, width: int, height: int, classes: tuple[str, ...]) -> None:
+    params = RedactParams(AnalysisSettings(classes=classes, device="cpu"))
     detectors = load_detectors(params.analysis.classes, params.analysis)
-    src = hd_still(folder / "hd.jpg")
+    src = hd_still(folder / f"still_{width}.jpg", width, height)
     walls, cpus = [], []
     for i in range(repeat + 1):
-        out = folder / f"hd_out_{i}.jpg"
+        out = folder / f"out_{width}_{'_'.join(classes)}_{i}.jpg"
         w0, c0 = time.perf_counter(), time.process_time()
         done = redact_file(src, out, params, detectors=detectors)
         wall, cpu = time.perf_counter() - w0, time.process_time() - c0
@@ -58,7 +59,7 @@ def time_still(folder: Path, repeat: int) -> None:
             walls.append(wall * 1000)
             cpus.append(cpu * 1000)
     masks = done.export.report["settings"]["masks_drawn"]
-    print(f"HD still 1920x1080, faces+plates, CPU: median {statistics.median(walls):.0f} ms wall, "
+    print(f"still {width}x{height}, {'+'.join(classes)}, CPU: median {statistics.median(walls):.0f} ms wall, "
           f"{statistics.median(cpus):.0f} ms CPU (all threads), {masks} masks, {repeat} runs")
 
 
@@ -87,7 +88,9 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=None)
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        time_still(Path(tmp), args.repeat)
+        for width, height in ((1280, 720), (1920, 1080)):
+            for classes in (("face",), ("face", "plate")):
+                time_still(Path(tmp), args.repeat, width, height, classes)
         time_folder(Path(tmp), args.clips, args.seconds, args.workers)
 
 

@@ -74,7 +74,7 @@ def run(args: argparse.Namespace) -> int:
     else:
         token, path, created = load_or_create_token()
         print(f"token: {'created in' if created else 'read from'} {path}", file=sys.stderr)
-    state = Path(args.state_dir) if args.state_dir else user_dir("data") / "service"
+    state = Path(args.state_dir) if args.state_dir else user_dir("data", "ANONYMIZER_GUI_DATA_DIR") / "service"
     store = JobStore(state, workers=args.workers)
     app = create_app(store, token, allow, device=args.device)
     print(f"serving on http://{args.host}:{args.port}/jobs (jobs kept in {state}); Ctrl-C stops", file=sys.stderr)

@@ -135,6 +135,9 @@ def create_app(store: JobStore, token: str, allow_dirs: list[Path], device: str 
             params = body.options.params(device)
             return store.add(job_id, source.name, source, _output_suffix(suffix), params.to_json()).public()
         if kind.startswith("multipart/form-data"):
+            declared = request.headers.get("content-length", "")
+            if declared.isdigit() and int(declared) > max_upload_bytes + UPLOAD_CHUNK:
+                raise HTTPException(413, f"the upload is larger than {max_upload_bytes >> 20} MiB")
             form = await request.form(max_files=1, max_fields=4)
             upload = form.get("file")
             if upload is None or isinstance(upload, str):

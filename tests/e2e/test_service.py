@@ -49,7 +49,8 @@ class Service:
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             self.port = s.getsockname()[1]
-        config = uvicorn.Config(create_app(self.store, TOKEN, [allowed]), host="127.0.0.1", port=self.port,
+        app = create_app(self.store, TOKEN, [allowed], max_upload_bytes=1 << 20)
+        config = uvicorn.Config(app, host="127.0.0.1", port=self.port,
                                 log_level="warning", ws="websockets-sansio")
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
@@ -106,6 +107,8 @@ def test_paths_outside_the_allowed_folders_are_refused(service, media):
     assert r.status_code == 422 and r.json()["detail"].startswith("options.style")
     assert service.http.get("/jobs/nope").status_code == 404
     assert service.http.post("/jobs", content=b"x", headers={"content-type": "text/plain"}).status_code == 415
+    big = service.http.post("/jobs", files={"file": ("big.mp4", b"\0" * (3 << 20), "video/mp4")})
+    assert big.status_code == 413 and "larger than 1 MiB" in big.json()["detail"]
     assert service.http.get("/jobs").json() == {"jobs": []}
 
 
