@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Mapping
 
 from ..analysis import analyze
-from ..export import export_video
+from ..export import ExportResult, export_video
 from ..foundation import CancelFn, MediaError, ProgressFn
 from ..project import Project, save_project
 from .params import RedactParams
@@ -18,7 +18,7 @@ from .params import RedactParams
 @dataclass
 class Redaction:
     project: Project
-    export: "object"  # export.ExportResult
+    export: ExportResult
 
 
 def redact_file(source: str | os.PathLike, output: str | os.PathLike, params: RedactParams, *,

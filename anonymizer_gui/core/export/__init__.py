@@ -5,6 +5,7 @@ from .preflight import check_export
 from .report import REPORT_SUFFIX, default_report_path
 from .safe_output import same_file
 from .streams import FORMAT_BY_SUFFIX
-from .video import export_video
+from .video import ExportResult, export_video
 
-__all__ = ["check_export", "REPORT_SUFFIX", "default_report_path", "same_file", "FORMAT_BY_SUFFIX", "export_video"]
+__all__ = ["check_export", "REPORT_SUFFIX", "default_report_path", "same_file", "FORMAT_BY_SUFFIX", "ExportResult",
+           "export_video"]
