@@ -37,6 +37,8 @@ def add_parser(subparsers) -> None:
     _add_analysis_options(p)
     p.add_argument("--workers", type=_positive_int, metavar="N",
                    help="worker processes (default: one per two cores, at most 8)")
+    p.add_argument("--force", action="store_true",
+                   help="replace outputs that exist but were not written by a batch into OUTPUT_DIR")
     p.add_argument("--manifest", metavar="OLD.json", help="re-run with exactly the parameters of this manifest")
     p.add_argument("--ray", nargs="?", const="local", default=None, metavar="ADDRESS",
                    help="run one Ray task per file: on a local Ray started for the run, or on the cluster "
@@ -77,7 +79,8 @@ def run(args: argparse.Namespace) -> int:
         raise AnonymizerError("name the INPUT_DIR to redact")
     backend = backend_from(args)
     with BatchProgress(enabled=not args.quiet) as bar, _ctrl_c_cancels() as cancelled:
-        summary = run_batch(source, args.output, params, backend=backend, events=bar, cancel=cancelled.is_set)
+        summary = run_batch(source, args.output, params, backend=backend, events=bar, cancel=cancelled.is_set,
+                            force=args.force)
     parts = [f"{len(summary.done)} redacted"]
     if summary.skipped:
         parts.append(f"{len(summary.skipped)} already done")

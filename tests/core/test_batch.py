@@ -123,3 +123,19 @@ def test_files_finished_before_a_crash_are_kept_through_the_journal(folder, tmp_
     monkeypatch.undo()
     summary = run_batch(root, out, PARAMS, backend=backend, models=[])
     assert sorted(summary.skipped) == ["a.mp4", "deep/er/b.mkv"] and not summary.done
+
+
+def test_an_output_that_no_batch_wrote_is_refused_unless_forced(folder, tmp_path):
+    root, clip = folder
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "a.mp4").write_bytes(b"someone else's video")
+    backend = InlineBackend({"face": KnownBoxesDetector(clip, dropout=0.0)})
+    summary = run_batch(root, out, PARAMS, backend=backend, models=[])
+    assert "was not written by a batch" in summary.failed["a.mp4"] and summary.done == ["deep/er/b.mkv"]
+    assert (out / "a.mp4").read_bytes() == b"someone else's video"
+    other = RedactParams(PARAMS.analysis, MaskStyle("solid"), PARAMS.export)
+    summary = run_batch(root, out, other, backend=backend, models=[])  # its own outputs are redone
+    assert summary.done == ["deep/er/b.mkv"] and "a.mp4" in summary.failed
+    summary = run_batch(root, out, PARAMS, backend=backend, models=[], force=True)
+    assert "a.mp4" in summary.done and (out / "a.mp4").read_bytes() != b"someone else's video"

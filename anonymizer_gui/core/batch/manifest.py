@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -62,20 +63,28 @@ def read_manifest(path: Path) -> dict:
     return data
 
 
-def load_previous(output_dir: Path, params: RedactParams) -> tuple[dict[str, dict], bool]:
-    """The file entries of an earlier run into `output_dir`, and whether it used the same parameters.
+@dataclass
+class Previous:
+    """What earlier runs into an output folder left: entries usable now, and the outputs they own."""
 
-    Entries come from its manifest and from its journal (files finished after the last rewrite).
-    """
+    entries: dict[str, dict]  # same parameters: input path -> entry
+    same_params: bool
+    owned: set[str]  # input paths whose outputs an earlier batch wrote here (any parameters)
+
+
+def load_previous(output_dir: Path, params: RedactParams) -> Previous:
+    """Entries of earlier runs into `output_dir`, from its manifest and its journal (files finished
+    after the last rewrite); only those made with the same parameters can be skipped."""
     path = output_dir / MANIFEST_NAME
     key = params_key(params)
-    entries: dict[str, dict] = {}
-    same = True
+    found = Previous({}, True, set())
     if path.exists():
         old = read_manifest(path)
-        same = params_key(RedactParams.from_json(old["parameters"])) == key
-        if same:
-            entries.update(old.get("files", {}))
+        files = old.get("files", {})
+        found.owned.update(rel for rel, e in files.items() if isinstance(e, dict) and e.get("status") == "done")
+        found.same_params = params_key(RedactParams.from_json(old["parameters"])) == key
+        if found.same_params:
+            found.entries.update(files)
     journal = output_dir / JOURNAL_NAME
     if journal.exists():
         for line in journal.read_text(encoding="utf-8", errors="replace").splitlines():
@@ -83,9 +92,14 @@ def load_previous(output_dir: Path, params: RedactParams) -> tuple[dict[str, dic
                 record = json.loads(line)
             except json.JSONDecodeError:
                 continue  # a line cut short by the interruption
-            if isinstance(record, dict) and record.get("params") == key and isinstance(record.get("entry"), dict):
-                entries[str(record.get("rel"))] = record["entry"]
-    return entries, same
+            if not isinstance(record, dict) or not isinstance(record.get("entry"), dict):
+                continue
+            rel = str(record.get("rel"))
+            if record["entry"].get("status") == "done":
+                found.owned.add(rel)
+            if record.get("params") == key:
+                found.entries[rel] = record["entry"]
+    return found
 
 
 def still_matches(entry: Any, source: Path, output: Path, report: Path) -> bool:

@@ -54,7 +54,12 @@ def model_records(params: RedactParams) -> list[dict]:
 
 def run_batch(input_dir: str | Path, output_dir: str | Path, params: RedactParams, *, backend,
               events: BatchEvents | None = None, cancel: CancelFn | None = None,
-              models: list[dict] | None = None) -> BatchSummary:
+              models: list[dict] | None = None, force: bool = False) -> BatchSummary:
+    """Redact every media file under `input_dir` into `output_dir`; see the module notes.
+
+    An output (or report) that exists but was not written by a batch into this folder is refused
+    for that file, unless `force`.
+    """
     started = time.monotonic()
     input_dir, output_dir = Path(input_dir).resolve(), Path(output_dir).resolve()
     items, ignored = plan_batch(input_dir, output_dir)
@@ -63,12 +68,12 @@ def run_batch(input_dir: str | Path, output_dir: str | Path, params: RedactParam
     except OSError as exc:
         raise OutputError(f"cannot create the output folder {output_dir}: {exc.strerror}") from None
     models = model_records(params) if models is None else models
-    previous, same_params = load_previous(output_dir, params)
+    previous = load_previous(output_dir, params)
     manifest = new_manifest(input_dir, params, models)
     summary = BatchSummary(output_dir, output_dir / "manifest.json", ignored=ignored)
     todo: list[BatchItem] = []
     for item in items:
-        entry = previous.get(item.rel)
+        entry = previous.entries.get(item.rel)
         if still_matches(entry, item.source, item.output, item.report):
             manifest["files"][item.rel] = entry
             summary.skipped.append(item.rel)
@@ -76,17 +81,22 @@ def run_batch(input_dir: str | Path, output_dir: str | Path, params: RedactParam
             todo.append(item)
     writer = ManifestWriter(output_dir, manifest, params)
     writer.start()
-    frames_of, jobs, unreadable = {}, [], {}
+    frames_of, jobs, refused = {}, [], {}
     for item in todo:
+        foreign = next((p for p in (item.output, item.report) if p.exists()), None)
+        if foreign is not None and item.rel not in previous.owned and not force:
+            refused[item.rel] = (f"{foreign} exists and was not written by a batch into this folder; move it "
+                                    "away or use --force")
+            continue
         try:
             frames_of[item.rel] = 1 if item.is_still else probe(item.source).frame_count
         except MediaError as exc:  # isolated: reported with the others, the rest go on
-            unreadable[item.rel] = str(exc)
+            refused[item.rel] = str(exc)
             continue
         jobs.append({**item.to_job(), "output_rel": item.output_rel})
     if events is not None:
-        events.planned(len(items), sum(frames_of.values()), len(summary.skipped), ignored, same_params)
-    for rel, reason in unreadable.items():
+        events.planned(len(items), sum(frames_of.values()), len(summary.skipped), ignored, previous.same_params)
+    for rel, reason in refused.items():
         _finish(writer, summary, events, rel, {"status": "failed", "error": reason, "seconds": 0.0})
     progress: dict[str, float] = {}
 
