@@ -27,6 +27,7 @@ from starlette.websockets import WebSocketDisconnect
 
 from ..core.analysis import AnalysisSettings
 from ..core.batch import MEDIA_SUFFIXES, RedactParams, output_rel
+from ..core.foundation import AnonymizerError
 from ..core.project import ExportSettings, MaskStyle
 from .jobs import TERMINAL, JobStore
 from .token import token_matches
@@ -47,8 +48,18 @@ class Options(BaseModel):
     crf: int = Field(18, ge=0, le=51)
 
     def params(self, device: str) -> RedactParams:
-        analysis = AnalysisSettings(classes=tuple(self.classes), thresholds=dict(self.thresholds), device=device,
-                                    detect_every=self.detect_every)
+        from ..core.detect import resolve_spec
+
+        for label in self.classes:
+            try:
+                resolve_spec(label)  # the manifest only: no model is loaded here
+            except AnonymizerError as exc:
+                raise HTTPException(422, f"options.classes: {exc}") from None
+        try:
+            analysis = AnalysisSettings(classes=tuple(self.classes), thresholds=dict(self.thresholds),
+                                        device=device, detect_every=self.detect_every)
+        except AnonymizerError as exc:
+            raise HTTPException(422, f"options: {exc}") from None
         return RedactParams(analysis, MaskStyle(kind=self.style), ExportSettings(crf=self.crf))
 
 

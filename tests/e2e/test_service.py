@@ -105,6 +105,11 @@ def test_paths_outside_the_allowed_folders_are_refused(service, media):
         assert "\n" not in r.json()["detail"]
     r = service.http.post("/jobs", json={"path": str(allowed / "clip.mp4"), "options": {"style": "paint"}})
     assert r.status_code == 422 and r.json()["detail"].startswith("options.style")
+    r = service.http.post("/jobs", json={"path": str(allowed / "clip.mp4"), "options": {"classes": ["car"]}})
+    assert r.status_code == 422 and r.json()["detail"].startswith("options.classes")
+    r = service.http.post("/jobs", json={"path": str(allowed / "clip.mp4"),
+                                         "options": {"classes": ["face"], "thresholds": {"face": 3}}})
+    assert r.status_code == 422 and "threshold" in r.json()["detail"]
     assert service.http.get("/jobs/nope").status_code == 404
     assert service.http.post("/jobs", content=b"x", headers={"content-type": "text/plain"}).status_code == 415
     big = service.http.post("/jobs", files={"file": ("big.mp4", b"\0" * (3 << 20), "video/mp4")})
