@@ -6,9 +6,10 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ..core.foundation import AnonymizerError, ProjectFormatError, write_bytes_atomic
+from . import add_force
+from ..core.foundation import AnonymizerError, ProjectFormatError, check_output, write_bytes_atomic
 from ..core.project import TRACK_FORMATS as FORMATS
-from ..core.project import Project, load_project, read_tracks, save_project, write_tracks
+from ..core.project import load_project, read_tracks, save_project, write_tracks
 
 MAX_IMPORT_BYTES = 512 * 1024 * 1024
 
@@ -23,6 +24,7 @@ def add_parser(subparsers) -> None:
     ex.add_argument("project", metavar="PROJECT.json")
     ex.add_argument("-f", "--format", choices=FORMATS, required=True, help="cvat (XML) or mot (CSV)")
     ex.add_argument("-o", "--output", required=True, metavar="FILE", help="file to write")
+    add_force(ex)
     ex.set_defaults(func=run_export)
     im = sub.add_parser("import", help="replace the project's tracks with those of a CVAT or MOT file",
                         description="Replace the project's tracks with those in FILE (a CVAT for video 1.1 "
@@ -33,15 +35,15 @@ def add_parser(subparsers) -> None:
     im.add_argument("-f", "--format", choices=FORMATS, default=None, help="default: from the file's content")
     im.add_argument("--label", default="face", help="label for MOT tracks, which carry none (default face)")
     im.add_argument("-o", "--output", metavar="OUT.json", help="write the result here instead of PROJECT.json")
+    add_force(im)
     im.set_defaults(func=run_import)
 
 
 def run_export(args: argparse.Namespace) -> int:
     project = load_project(args.project)
-    out = Path(args.output)
-    _refuse_inputs(out, project, args.project)
-    data = write_tracks(project, args.format)
-    write_bytes_atomic(out, data)
+    out = check_output(args.output, "track file", force=args.force,
+                       reads=[("project file", args.project), ("project's video", project.media.path)])
+    write_bytes_atomic(out, write_tracks(project, args.format))
     keyframes = sum(len(t.keyframes) for t in project.tracks)
     print(f"wrote {len(project.tracks)} tracks ({keyframes} keyframes) to {out}")
     return 0
@@ -54,23 +56,12 @@ def run_import(args: argparse.Namespace) -> int:
         raise AnonymizerError(f"{source} does not exist" if not source.exists() else f"{source} is not a file")
     if source.stat().st_size > MAX_IMPORT_BYTES:
         raise ProjectFormatError(f"{source.name} is larger than {MAX_IMPORT_BYTES >> 20} MiB")
-    out = Path(args.output or args.project)
+    out = Path(args.project)  # rewritten in place (atomically) unless -o names another file
     if args.output:
-        _refuse_inputs(out, project, None)
+        out = check_output(args.output, "project", suffixes=(".json",), force=args.force,
+                           reads=[("track file", source), ("project's video", project.media.path)])
     project.tracks = read_tracks(source.read_bytes(), project, args.format, args.label)
     save_project(project, out)
     keyframes = sum(len(t.keyframes) for t in project.tracks)
     print(f"imported {len(project.tracks)} tracks ({keyframes} keyframes) from {source.name}; wrote {out}")
     return 0
-
-
-def _refuse_inputs(out: Path, project: Project, project_file: str | None) -> None:
-    from ..core.export import same_file
-
-    if out.is_dir():
-        raise AnonymizerError(f"{out} is a folder; name a file")
-    if not out.resolve().parent.is_dir():
-        raise AnonymizerError(f"cannot write {out}: the folder {out.resolve().parent} does not exist")
-    for what, path in (("the project's video", project.media.path), ("the project file", project_file)):
-        if path and same_file(out, Path(path)):
-            raise AnonymizerError(f"{out} is {what}; choose another file name")

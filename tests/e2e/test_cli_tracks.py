@@ -48,4 +48,10 @@ def test_import_rewrites_the_project_in_place_and_errors_are_one_line(tmp_path, 
     assert main(["tracks", "import", str(path), str(mot), "--label", "plate"]) == 0
     tracks = json.loads(path.read_text())["tracks"]
     assert [(t["id"], t["label"], len(t["keyframes"])) for t in tracks] == [(7, "plate", 2)]
-    assert main(["tracks", "export", str(path), "-f", "mot", "-o", str(path)]) == 1  # never over the project
+    assert main(["tracks", "export", str(path), "-f", "mot", "-o", str(path), "--force"]) == 1  # never the project
+    assert "is the project file" in capsys.readouterr().err
+    out = tmp_path / "t.xml"
+    assert main(["tracks", "export", str(path), "-f", "cvat", "-o", str(out)]) == 0
+    assert main(["tracks", "export", str(path), "-f", "cvat", "-o", str(out)]) == 1  # exists: only with --force
+    assert "--force" in capsys.readouterr().err
+    assert main(["tracks", "export", str(path), "-f", "cvat", "-o", str(out), "--force"]) == 0
