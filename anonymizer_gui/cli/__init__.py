@@ -21,7 +21,7 @@ import traceback
 from .. import __version__
 from ..core.foundation import AnonymizerError, Cancelled
 
-SUBCOMMAND_MODULES = ("probe", "export", "analyze", "models")
+SUBCOMMAND_MODULES = ("probe", "export", "analyze", "models", "tracks", "batch", "serve")
 USAGE_ERROR = 1
 FORCE_HELP = "replace an existing output file (atomically; an input is never replaced)"
 
@@ -88,7 +88,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _subcommand_names() -> set[str]:
-    return {"probe", "export", "analyze", "redact", "models", "-h", "--help", "--version"}
+    return {"probe", "export", "analyze", "redact", "models", "tracks", "batch", "serve", "-h", "--help", "--version"}
 
 
 def _run_gui(argv: list[str]) -> int:

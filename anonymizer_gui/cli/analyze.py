@@ -21,7 +21,7 @@ from ..core.analysis import AnalysisCancelled, AnalysisSettings, analyze, load_d
 from . import add_force
 from ..core.detect import resolve_spec
 from ..core.foundation import AnonymizerError, MediaError, check_output
-from ..core.project import STYLE_KINDS, ExportSettings, MaskStyle, Project
+from ..core.project import STYLE_KINDS, MaskStyle, Project
 from ..core.project import save_project
 
 DEVICES = ("auto", "cpu", "cuda")
@@ -144,7 +144,8 @@ def run_analyze(args: argparse.Namespace) -> int:
 
 
 def run_redact(args: argparse.Namespace) -> int:
-    from ..core.export import check_export, export_video  # the encoder side loads only when needed
+    from ..core.batch import RedactParams, redact_file  # the encoder side loads only when needed
+    from ..core.export import check_export
 
     settings = settings_from(args)
     video = check_input(args.video)
@@ -152,27 +153,29 @@ def run_redact(args: argparse.Namespace) -> int:
     if args.project:
         project_path = check_output(args.project, "project", reads=[("input video", video)],
                                     suffixes=PROJECT_SUFFIXES, force=args.force)
-    export_settings = ExportSettings()
-    check_export(video, args.output, export_settings, writes=[("project", project_path)], force=args.force)
-    project = _analyse(args, settings, keep_partial_in=None)
-    project.default_style = MaskStyle(kind=args.style)
-    project.remove_audio = bool(args.remove_audio)
-    if project_path is not None:
-        save_project(project, project_path)
-    print(_summary(project) + (f"; project saved to {project_path}" if project_path else ""))
+    params = RedactParams(analysis=settings, style=MaskStyle(kind=args.style),
+                          remove_audio=bool(args.remove_audio))
+    check_export(video, args.output, params.export, writes=[("project", project_path)], force=args.force)
+    detectors = _load_detectors(settings)
     with TerminalProgress(enabled=not args.quiet) as bar, _ctrl_c_cancels() as cancelled:
-        result = export_video(project, args.output, export_settings, progress=bar, cancel=cancelled.is_set,
-                              force=args.force)
-    for warning in result.warnings:
+        done = redact_file(video, args.output, params, detectors=detectors, progress=bar, cancel=cancelled.is_set,
+                           project_path=project_path, force=args.force)
+    print(_summary(done.project) + (f"; project saved to {project_path}" if project_path else ""))
+    for warning in done.export.warnings:
         print(f"warning: {warning}", file=sys.stderr)
-    print(f"wrote {result.output} and its report {result.report_path}")
+    print(f"wrote {done.export.output} and its report {done.export.report_path}")
     return 0
 
 
-def _analyse(args: argparse.Namespace, settings: AnalysisSettings, keep_partial_in: Path | None) -> Project:
+def _load_detectors(settings: AnalysisSettings) -> dict:
     detectors = load_detectors(settings.classes, settings)
     for label, det in detectors.items():
         print(f"{label}: {det.name} on {det.provider.reason}", file=sys.stderr)
+    return detectors
+
+
+def _analyse(args: argparse.Namespace, settings: AnalysisSettings, keep_partial_in: Path | None) -> Project:
+    detectors = _load_detectors(settings)
     with TerminalProgress(enabled=not args.quiet) as bar, _ctrl_c_cancels() as cancelled:
         try:
             return analyze(args.video, settings=settings, progress=bar, cancel=cancelled.is_set,

@@ -212,7 +212,9 @@ def _export_still(project: Project, info: MediaInfo, out: Path, meter: ProgressM
     t0 = time.monotonic()
     with FrameReader(info.path, info) as reader:
         image = render_bgr(reader.read(0), _masks_for(project, info, coded=False)(0))
-    params = [cv2.IMWRITE_JPEG_QUALITY, 95] if suffix in (".jpg", ".jpeg") else []
+    # Fixed encoder settings: the same masks on the same image give the same bytes (batch re-runs).
+    params = {".jpg": [cv2.IMWRITE_JPEG_QUALITY, 95], ".jpeg": [cv2.IMWRITE_JPEG_QUALITY, 95],
+              ".webp": [cv2.IMWRITE_WEBP_QUALITY, 95]}.get(suffix, [])
     ok, data = cv2.imencode(suffix, image, params)
     if not ok:
         raise ExportError(f"cannot encode {out.name}")
@@ -224,7 +226,7 @@ def _export_still(project: Project, info: MediaInfo, out: Path, meter: ProgressM
         raise
     meter.advance()
     timings["encode_s"] = round(time.monotonic() - t0, 3)
-    encoding = {"codec": "mjpeg" if suffix != ".png" else "png", "container": suffix[1:],
+    encoding = {"codec": {".png": "png", ".webp": "webp"}.get(suffix, "mjpeg"), "container": suffix[1:],
                 "pix_fmt": "bgr24", "converted_from": None, "encoder_options": {},
                 "frames_masked": 1 if masks_at(project, 0) else 0, "masks_drawn": len(masks_at(project, 0))}
     # A re-encoded image carries no EXIF: orientation is applied, location and device are gone.

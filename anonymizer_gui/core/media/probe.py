@@ -16,7 +16,8 @@ from .frame_index import Deadline, FrameIndex, build_frame_index, decode_frames,
 from .info import AudioStreamInfo, MediaInfo, StreamInfo
 from .rotation import display_size, rotate_to_display, rotation_of_frame
 
-STILL_SUFFIXES = (".jpg", ".jpeg", ".png")
+STILL_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp")
+_STILL_CODECS = {".jpg": "mjpeg", ".jpeg": "mjpeg", ".png": "png", ".webp": "webp"}
 # FFmpeg opens almost anything: a .txt file becomes ANSI art through the "tty" demuxer.
 _NOT_VIDEO_FORMATS = {"tty"}
 _NOT_VIDEO_CODECS = {"ansi", "bintext", "xbin", "idf"}
@@ -210,7 +211,7 @@ def read_still(path: Path, name: str) -> tuple[np.ndarray, np.ndarray]:
         raise MediaError(f"Cannot read {name}: {exc.strerror}.") from None
     shown = cv2.imdecode(data, cv2.IMREAD_COLOR)
     if shown is None:
-        raise MediaError(f"{name} is not an image that can be read (damaged or not a JPEG/PNG).")
+        raise MediaError(f"{name} is not an image that can be read (damaged or not a JPEG, PNG or WebP).")
     stored = cv2.imdecode(data, cv2.IMREAD_COLOR | cv2.IMREAD_IGNORE_ORIENTATION)
     return shown, stored
 
@@ -221,9 +222,9 @@ def _probe_still(p: Path, name: str) -> MediaInfo:
                      if np.array_equal(rotate_to_display(stored, r), shown)), 0)
     h, w = shown.shape[:2]
     sh, sw = stored.shape[:2]
+    codec = _STILL_CODECS[p.suffix.lower()]
     return MediaInfo(
-        path=str(p), container="jpeg" if p.suffix.lower() in (".jpg", ".jpeg") else "png",
-        video_codec="mjpeg" if p.suffix.lower() in (".jpg", ".jpeg") else "png", pix_fmt="bgr24",
+        path=str(p), container="jpeg" if codec == "mjpeg" else codec, video_codec=codec, pix_fmt="bgr24",
         width=w, height=h, coded_width=sw, coded_height=sh, rotation=rotation, fps=1.0,
         time_base=Fraction(1, 1), frame_count=1, duration=1.0, vfr=False, pts=(0,),
         video_stream_index=0, tags={}, is_still=True)

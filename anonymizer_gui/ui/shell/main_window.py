@@ -30,6 +30,7 @@ from .menus import MainMenus
 from ..media.playback import Playback
 from .project_files import ProjectFiles
 from .recovery_bar import RecoveryBar
+from .track_files import TrackFiles
 from ..timeline.timeline import TimelineView
 from ..panels.tracks_panel import TracksPanel
 from ..viewer.viewer import VideoViewer
@@ -69,6 +70,8 @@ class MainWindow(QMainWindow):
         self.files.opened.connect(self.opened)
         self.files.status.connect(self._show_status)
         self.files.analyseRequested.connect(self.analysis.start)
+        self.track_files = TrackFiles(self.doc, self)
+        self.track_files.status.connect(self._show_status)
         self.edit = EditActions(self.doc, self)
         self._follow_workers: list[Worker] = []
         self._quitting = False  # shutdown() asked no questions; closeEvent must not ask either

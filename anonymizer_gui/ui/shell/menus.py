@@ -54,6 +54,10 @@ class MainMenus:
                                    "file_save_as", "Save the project under a new name")
         self.export = make_action(w, "&Export…", w.show_export_dialog, "Ctrl+E", "file_export",
                                   "Write the redacted video")
+        self.export_tracks = make_action(w, "Export &Tracks…", w.track_files.export_dialog, None, "file_export_tracks",
+                                         "Write the tracks as CVAT for video 1.1 XML or MOTChallenge CSV")
+        self.import_tracks = make_action(w, "&Import Tracks…", w.track_files.import_dialog, None, "file_import_tracks",
+                                         "Replace the tracks with those of a CVAT XML or MOT CSV file (undoable)")
         self.close = make_action(w, "&Close", w.close_document, QKeySequence.StandardKey.Close, "file_close",
                                  "Close the project")
         self.quit = make_action(w, "&Quit", w.close, QKeySequence.StandardKey.Quit, "file_quit")
@@ -106,6 +110,7 @@ class MainMenus:
         m.addActions([self.save, self.save_as])
         m.addSeparator()
         m.addAction(self.export)
+        m.addActions([self.export_tracks, self.import_tracks])
         m.addSeparator()
         m.addActions([self.close, self.quit])
 
@@ -210,7 +215,7 @@ class MainMenus:
         w = self.w
         has_project = w.doc.project is not None
         running = w.analysis.is_running()
-        for a in (self.save, self.save_as, self.export, self.close):
+        for a in (self.save, self.save_as, self.export, self.export_tracks, self.import_tracks, self.close):
             a.setEnabled(has_project)
         # Tools, preview, zoom and transport have nothing to act on without a project: grey them out.
         for a in self.view_actions():

@@ -1,0 +1,153 @@
+"""Tracks <-> CVAT for video 1.1 XML and MOTChallenge CSV: round trips keep every keyframe."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+
+import pytest
+
+from anonymizer_gui.core.foundation import ProjectFormatError
+from anonymizer_gui.core.project import (Keyframe, MediaRef, Project, Shape, Track, masks_at, project_from_dict,
+                                         project_to_dict, tracks_from_cvat_xml, tracks_from_mot_csv,
+                                         tracks_to_cvat_xml, tracks_to_mot_csv)
+
+FRAMES = 60
+
+
+def kf(frame, x1, y1, x2, y2, outside=False, kind="rect"):
+    return Keyframe(frame, Shape(kind, [x1, y1, x2, y2]), outside)
+
+
+def box_tracks() -> list[Track]:
+    return [
+        # bends, a hidden stretch (outside keyframe) and a return
+        Track(1, "face", keyframes=[kf(0, 10, 10, 50, 60), kf(7, 30.5, 12.25, 70.5, 61), kf(15, 31, 40, 80, 90.125),
+                                    kf(20, 31, 40, 80, 90.125, outside=True), kf(26, 100, 100, 140, 150),
+                                    kf(33, 120.333, 90, 170, 141)]),
+        # a track that reaches the last frame, with a score per frame
+        Track(2, "plate", keyframes=[kf(40, 200, 150, 260, 180), kf(FRAMES - 1, 220, 160, 280, 190)],
+              scores={f: 0.8 for f in range(40, FRAMES)}),
+        Track(3, "face", keyframes=[kf(5, 1, 1, 9, 9)]),  # a single frame
+    ]
+
+
+def shaped_tracks() -> list[Track]:
+    return [
+        Track(4, "face", source="manual", keyframes=[kf(2, 10, 10, 40, 50, kind="ellipse"),
+                                                     kf(9, 20, 15, 50, 55, kind="ellipse")]),
+        Track(5, "plate", source="manual", keyframes=[
+            Keyframe(3, Shape("polygon", [0, 0, 10, 0, 5, 8])), Keyframe(8, Shape("polygon", [4, 0, 14, 2, 9, 8])),
+            Keyframe(12, Shape("polygon", [4, 0, 14, 2, 9, 8]), outside=True)]),  # hidden until the end
+        Track(6, "face", keyframes=[kf(0, 5, 5, 9, 9, outside=True), kf(4, 5, 5, 9, 9)]),  # starts hidden (a split tail)
+    ]
+
+
+def project(tracks) -> Project:
+    return Project(MediaRef("/v/a.mp4", 1, "", 320, 240, FRAMES, 25.0), tracks)
+
+
+def keyframes_of(tracks):
+    """Per track: (frame, outside, kind, points) of every keyframe, points as the project file rounds them."""
+    data = project_to_dict(project(tracks))["tracks"]
+    return [[(k["frame"], k["outside"], k["shape"], k["points"]) for k in t["keyframes"]] for t in data]
+
+
+def visible_masks(p: Project):
+    return [[[round(v, 3) for v in s.points] for _, s, _ in masks_at(p, f)] for f in range(FRAMES)]
+
+
+def test_cvat_round_trip_keeps_every_keyframe():
+    original = project(box_tracks() + shaped_tracks())
+    back = tracks_from_cvat_xml(tracks_to_cvat_xml(original), original)
+    assert keyframes_of(back) == keyframes_of(original.tracks)
+    assert [t.label for t in back] == [t.label for t in original.tracks]
+    assert [t.source for t in back] == [t.source for t in original.tracks]
+    assert visible_masks(project(back)) == visible_masks(original)
+
+
+def test_cvat_export_writes_per_frame_shapes_with_flags_like_cvat():
+    root = ET.fromstring(tracks_to_cvat_xml(project(box_tracks())))
+    assert root.findtext("version") == "1.1"
+    assert root.findtext("meta/task/original_size/width") == "320"
+    first = root.find("track")
+    assert first.get("label") == "face"
+    boxes = {int(b.get("frame")): b for b in first.findall("box")}
+    assert boxes[0].get("keyframe") == "1" and boxes[3].get("keyframe") == "0"  # interpolated frame
+    assert float(boxes[3].get("xtl")) == pytest.approx(10 + 20.5 * 3 / 7, abs=1e-3)
+    assert boxes[20].get("outside") == "1" and 21 not in boxes  # nothing inside the hidden stretch
+    assert boxes[34].get("outside") == "1" and boxes[34].get("keyframe") == "1"  # CVAT's end of track
+    assert all(b.get("occluded") == "0" for b in boxes.values())
+    last = root.findall("track")[1]  # ends on the last frame: no end marker past the video
+    assert max(int(b.get("frame")) for b in last) == FRAMES - 1
+
+
+def test_cvat_import_follows_cvat_rules_fail_closed():
+    xml = b"""<annotations><version>1.1</version>
+      <track id="0" label="face" source="semi-auto">
+        <box frame="10" keyframe="1" outside="0" occluded="1" xtl="1" ytl="2" xbr="11" ybr="12"/>
+        <box frame="11" keyframe="0" outside="0" occluded="0" xtl="1" ytl="2" xbr="11" ybr="12"/>
+      </track>
+      <track id="1" label="plate"><box frame="0" keyframe="1" outside="0" occluded="0" xtl="10" ytl="10"
+        xbr="30" ybr="20" rotation="90"/><box frame="1" keyframe="1" outside="1" occluded="0" xtl="10" ytl="10"
+        xbr="30" ybr="20"/></track>
+    </annotations>"""
+    face, plate = tracks_from_cvat_xml(xml, project([]))
+    # a visible last keyframe stays visible to the end of the video in CVAT; occluded is still masked
+    assert [(k.frame, k.outside) for k in face.keyframes] == [(10, False), (FRAMES - 1, False)]
+    assert face.source == "manual" and face.enabled
+    assert plate.keyframes[0].shape.kind == "polygon"  # a rotated box becomes the polygon it covers
+    x1, y1, x2, y2 = plate.keyframes[0].shape.bbox()
+    assert (round(x1, 6), round(y1, 6), round(x2, 6), round(y2, 6)) == (15, 5, 25, 25)
+    assert len(plate.keyframes) == 1  # the outside marker right after it only ends the track
+
+
+@pytest.mark.parametrize("xml, message", [
+    (b"<annotations><image id='0'/></annotations>", "CVAT for images"),
+    (b"<annotations><track id='0' label='face'><points frame='0' points='1,2'/></track></annotations>",
+     "cannot be masked"),
+    (b"<annotations><track id='0' label='face'><box frame='0' xtl='a' ytl='0' xbr='1' ybr='1'/></track>"
+     b"</annotations>", "expected a number"),
+    (b"<annotations><meta><task><original_size><width>640</width><height>480</height></original_size></task>"
+     b"</meta></annotations>", "640x480"),
+    (b"<not xml", "not a CVAT XML file"),
+])
+def test_cvat_import_refuses_what_it_cannot_mask(xml, message):
+    with pytest.raises(ProjectFormatError, match=message):
+        tracks_from_cvat_xml(xml, project([]))
+
+
+def test_mot_round_trip_keeps_every_keyframe_of_box_tracks():
+    original = project(box_tracks())
+    back = tracks_from_mot_csv(tracks_to_mot_csv(original), original)
+    assert [t.id for t in back] == [1, 2, 3]
+    # the outside keyframe's shape is not stored in MOT (it shows nothing), so compare frame and flag there
+    strip = [[(f, o, k, None if o else p) for f, o, k, p in t] for t in keyframes_of(back)]
+    assert strip == [[(f, o, k, None if o else p) for f, o, k, p in t] for t in keyframes_of(original.tracks)]
+    assert visible_masks(project(back)) == visible_masks(original)
+    assert back[1].scores[45] == pytest.approx(0.8) and not back[0].scores  # conf 1: marked by a person
+
+
+def test_mot_export_rows_and_ellipses_as_their_boxes():
+    text = tracks_to_mot_csv(project(shaped_tracks())).decode()
+    first = text.splitlines()[0].split(",")
+    assert first[:2] == ["3", "4"] and len(first) == 10  # frames count from 1
+    assert [float(v) for v in first[2:6]] == [10, 10, 30, 40]
+
+
+@pytest.mark.parametrize("csv, message", [
+    (b"0,1,1,1,5,5,1\n", "count from 1"),
+    (b"1,1,1,1,0,5,1\n", "no area"),
+    (b"1,1,1,1\n", "expected frame,id"),
+    (b"1,1,1,1,5,5,1\n1,1,2,2,5,5,1\n", "second box"),
+    (b"1,-1,1,1,5,5,0.9\n", "raw detections"),
+    (b"99,1,1,1,5,5,1\n", "frame 99"),
+])
+def test_mot_import_refuses_bad_rows(csv, message):
+    with pytest.raises(ProjectFormatError, match=message):
+        tracks_from_mot_csv(csv, project([]))
+
+
+def test_imported_tracks_are_valid_project_tracks():
+    original = project(box_tracks() + shaped_tracks())
+    p = project(tracks_from_cvat_xml(tracks_to_cvat_xml(original), original))
+    assert project_from_dict(project_to_dict(p)).tracks == p.tracks

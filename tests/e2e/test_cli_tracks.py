@@ -1,0 +1,57 @@
+"""`anonymizer-gui tracks export|import` end to end: a project through CVAT XML and MOT CSV and back."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from anonymizer_gui.cli import main
+from anonymizer_gui.core.project import Project, save_project
+from tests.core.test_interchange import box_tracks, project, shaped_tracks
+
+
+def write_project(path, tracks) -> None:
+    p: Project = project(tracks)
+    save_project(p, path)
+
+
+@pytest.mark.parametrize("fmt, tracks", [("cvat", box_tracks() + shaped_tracks()), ("mot", box_tracks())])
+def test_export_then_import_keeps_every_keyframe(tmp_path, capsys, fmt, tracks):
+    path = tmp_path / "p.json"
+    write_project(path, tracks)
+    before = json.loads(path.read_text())["tracks"]
+    out = tmp_path / f"tracks.{'xml' if fmt == 'cvat' else 'txt'}"
+    assert main(["tracks", "export", str(path), "-f", fmt, "-o", str(out)]) == 0
+    assert "keyframes" in capsys.readouterr().out
+    result = tmp_path / "back.json"
+    assert main(["tracks", "import", str(path), str(out), "-o", str(result)]) == 0
+    after = json.loads(result.read_text())["tracks"]
+
+    def frames(ts):
+        return [[(k["frame"], k["outside"]) + (() if k["outside"] else (k["shape"], k["points"]))
+                 for k in t["keyframes"]] for t in ts]
+
+    assert frames(after) == frames(before)
+    assert json.loads(path.read_text())["tracks"] == before  # -o: the original project is untouched
+
+
+def test_import_rewrites_the_project_in_place_and_errors_are_one_line(tmp_path, capsys):
+    path = tmp_path / "p.json"
+    write_project(path, box_tracks())
+    bad = tmp_path / "bad.xml"
+    bad.write_text("<annotations><image id='0'/></annotations>")
+    assert main(["tracks", "import", str(path), str(bad)]) == 1
+    assert "CVAT for images" in capsys.readouterr().err
+    mot = tmp_path / "gt.txt"
+    mot.write_text("1,7,10,10,20,20,1,-1,-1,-1\n2,7,12,10,20,20,1,-1,-1,-1\n")
+    assert main(["tracks", "import", str(path), str(mot), "--label", "plate"]) == 0
+    tracks = json.loads(path.read_text())["tracks"]
+    assert [(t["id"], t["label"], len(t["keyframes"])) for t in tracks] == [(7, "plate", 2)]
+    assert main(["tracks", "export", str(path), "-f", "mot", "-o", str(path), "--force"]) == 1  # never the project
+    assert "is the project file" in capsys.readouterr().err
+    out = tmp_path / "t.xml"
+    assert main(["tracks", "export", str(path), "-f", "cvat", "-o", str(out)]) == 0
+    assert main(["tracks", "export", str(path), "-f", "cvat", "-o", str(out)]) == 1  # exists: only with --force
+    assert "--force" in capsys.readouterr().err
+    assert main(["tracks", "export", str(path), "-f", "cvat", "-o", str(out), "--force"]) == 0
