@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (QButtonGroup, QComboBox, QDialog, QDialogButtonBo
 
 from ...core.export import check_export
 from ...core.foundation import AnonymizerError
+from ...core.media import STILL_SUFFIXES
 from ...core.project import ExportSettings
 from ..document import commands
 from . import prompts
@@ -29,7 +30,6 @@ from ..jobs.worker import Worker
 StartExport = Callable[[Path, ExportSettings], Worker]
 
 PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow")
-STILL_SUFFIXES = (".jpg", ".jpeg", ".png")
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ _STANDARD = {
 }
 
 VIDEO_FILTER = ("Videos, pictures and projects (*.mp4 *.mov *.m4v *.mkv *.webm *.avi *.mts *.m2ts *.jpg "
-                "*.jpeg *.png *.json);;Projects (*.json);;All files (*)")
+                "*.jpeg *.png *.webp *.json);;Projects (*.json);;All files (*)")
 PROJECT_FILTER = "Projects (*.json);;All files (*)"
 
 
