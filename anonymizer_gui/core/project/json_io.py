@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from ..foundation import ProjectFormatError, write_text_atomic
-from .model import (AUDIO_ACTIONS, DEFAULT_LEVEL_DBFS, DEFAULT_TONE_HZ, SCHEMA_VERSION, SHAPE_KINDS,
+from .model import (MIN_STRENGTH, AUDIO_ACTIONS, DEFAULT_LEVEL_DBFS, DEFAULT_TONE_HZ, SCHEMA_VERSION, SHAPE_KINDS,
                     SOURCES, STYLE_KINDS, AudioRange, ExportSettings, Keyframe, MaskStyle, MediaRef, Project,
                     Shape, Track)
 
@@ -126,6 +126,7 @@ def _style(r: _Reader) -> MaskStyle:
     strength = float(r.get("strength", NUM, 1.0))
     if strength <= 0:
         raise ProjectFormatError(f"{r._path('strength')}: must be greater than 0")
+    strength = max(strength, MIN_STRENGTH)  # fail closed: a weaker style than the floor is never kept
     margin = float(r.get("margin", NUM, 0.15))
     feather = float(r.get("feather", NUM, 0.1))
     for key, v in (("margin", margin), ("feather", feather)):

@@ -28,6 +28,11 @@ DEFAULT_LEVEL_DBFS = -18.0  # peak level of the bleep tone: clearly heard, never
 REVIEW_MIN_FRAMES = 8
 REVIEW_MIN_MEAN_SCORE = 0.5
 
+# The irreversibility floor: blur and pixelate never get finer than strength 1.0 (about five cells
+# across the object for pixelate, six blurred blobs for blur; render/floor.py). Weaker values in a
+# project file are raised to it on loading, and the renderer raises them again whatever it is given.
+MIN_STRENGTH = 1.0
+
 
 @dataclass
 class Shape:
@@ -60,7 +65,7 @@ class Keyframe:
 @dataclass
 class MaskStyle:
     kind: StyleKind = "blur"
-    strength: float = 1.0  # multiplies the size-scaled default; 1.0 is already irreversible in practice
+    strength: float = 1.0  # multiplies the size-scaled cell; MIN_STRENGTH (the irreversible floor) and up
     color: tuple[int, int, int] = (0, 0, 0)  # RGB, for solid
     margin: float = 0.15  # grow the shape by this share of its size on each side
     feather: float = 0.1  # soft edge width as a share of the shape size

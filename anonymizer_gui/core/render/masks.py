@@ -22,8 +22,9 @@ side is a share of the shape's larger side, so what survives does not depend on 
 size in pixels: at most PIXELATE_CELLS blocks across the shape for pixelate and about
 BLUR_CELLS smooth blobs for blur (the blocks are then spread with a Gaussian). A 40 px and a
 400 px face both come out as a handful of numbers; no deconvolution can bring back what was
-averaged away. `MaskStyle.strength` multiplies the cell side (2.0 = half as many cells).
-The grid is anchored at the shape's centre so that a quarter turn of the picture (rotated video
+averaged away. `MaskStyle.strength` multiplies the cell side (2.0 = half as many cells); it is
+never taken below the floor (floor.floored), whatever the project says.
+The grid is centred on the shape's centre so that a quarter turn of the picture (rotated video
 rendered in coded orientation) maps blocks onto blocks.
 """
 
@@ -36,10 +37,11 @@ from typing import Literal, Sequence
 import numpy as np
 
 from ..project import MaskStyle, Shape
+from .floor import floored
 from .region import RegionGeometry, opaque_reach, render_region
 
 BLUR_CELLS = 6.0  # block means across the shape's larger side for "blur"
-PIXELATE_CELLS = 8.0  # blocks across the shape's larger side for "pixelate"
+PIXELATE_CELLS = 5.0  # blocks across the shape's larger side for "pixelate"; 8 left faces recognisable
 MIN_CELL_PX = 2.0  # a cell never shrinks below this many frame pixels (tiny shapes)
 ELLIPSE_VERTICES = 96  # outline resolution of an ellipse; enough for a 2000 px ellipse to stay within 1 px
 
@@ -112,14 +114,18 @@ def render_planes(planes: Sequence[np.ndarray], layout: PlaneLayout, masks: Sequ
     for i, scale in enumerate(layout.scales):
         groups.setdefault(scale, []).append(i)
     for shape, style in masks:
+        style = floored(style)
         geometry = _MaskGeometry.of(shape, style)
         fills = layout.solid_values(style.color) if style.kind == "solid" else [None] * len(planes)
         for (sx, sy), members in groups.items():
             s = (sx + sy) / 2.0
+            cell = geometry.cell(style)
+            # A cell is centred on the shape's centre (the grid corner half a cell before it), so
+            # PIXELATE_CELLS cells span the shape exactly and a quarter turn maps blocks onto blocks.
             region = RegionGeometry(outline=geometry.outline * (sx, sy), feather=geometry.feather * s,
                                     reach=opaque_reach(geometry.feather) * s,
-                                    anchor=(geometry.centre[0] * sx, geometry.centre[1] * sy),
-                                    cell=(geometry.cell(style) * sx, geometry.cell(style) * sy))
+                                    anchor=((geometry.centre[0] - cell / 2) * sx, (geometry.centre[1] - cell / 2) * sy),
+                                    cell=(cell * sx, cell * sy))
             render_region([planes[i] for i in members], region, style.kind, [fills[i] for i in members],
                           layout.max_value)
 
@@ -178,6 +184,7 @@ class _MaskGeometry:
         return _MaskGeometry(pts, (cx, cy), size, max(0.0, style.feather) * size)
 
     def cell(self, style: MaskStyle) -> float:
+        style = floored(style)
         cells = PIXELATE_CELLS if style.kind == "pixelate" else BLUR_CELLS
         return max(MIN_CELL_PX, self.size / cells * style.strength)
 
