@@ -103,8 +103,11 @@ class AnalysisSettings:
         )
 
     def shape_settings(self, fps: float) -> TrackShapeSettings:
+        # detect-every-K: a face may show up to K - 1 frames before its first detection (and
+        # after its last); the extension grows with K (TrackShapeSettings.unseen_frames).
         return TrackShapeSettings(extend_frames=round(self.extend_s * fps), smoothing=self.smoothing,
-                                  motion_growth=self.motion_growth, keyframe_tolerance=self.keyframe_tolerance)
+                                  motion_growth=self.motion_growth, keyframe_tolerance=self.keyframe_tolerance,
+                                  unseen_frames=self.detect_every - 1)
 
 
 class AnalysisCancelled(Cancelled):

@@ -29,10 +29,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.ndimage import maximum_filter1d
 
 from .kalman import BoxMotionModel, cxcywh_to_boxes, rts_smooth
 from ..project import REVIEW_MIN_FRAMES, Keyframe, Shape, Track
-from .keyframes import reduce_to_keyframes, share_of_size, widen
+from .keyframes import outward_excess, reduce_to_keyframes, share_of_size, widen
 from .tracker import Tracklet
 
 # Offline smoothing model: less position noise than the online tracker's, so that the velocity
@@ -40,6 +41,9 @@ from .tracker import Tracklet
 # follow a head that turns within a few frames.
 SMOOTHING_MODEL = BoxMotionModel(pos_noise=1 / 100, vel_noise=1 / 40, meas_noise=1 / 20,
                                  init_vel_noise=1.0)  # no prior on speed: a zero-speed prior lags at the start
+
+
+COVER_HOLD = 6  # frames each way that a detection's overshoot keeps the mask widened
 
 
 @dataclass(frozen=True)
@@ -51,26 +55,32 @@ class TrackShapeSettings:
     smoothing: scales how little a single detection is trusted; 0 follows every detection exactly
         (jitter shows as wobbling masks), 1 is the tuned default, 2-3 smooth harder and round off
         sudden turns more.
-    detection_slack: share of a detected box's size that smoothing may leave uncovered. Larger hides
-        more jitter; smaller keeps the mask nearer to every raw detection but adds keyframes. The
-        default stays inside the style's default margin (MaskStyle.margin, 0.15), so the rendered
-        mask still covers every detection.
+    detection_slack: share of a detected box's size that smoothing may leave uncovered. 0 (the
+        default, fail closed): the mask contains every detection whatever the style's margin, which
+        may be 0; a jittery detector then widens the mask where it jumps out. Larger hides more
+        jitter but leans on the margin to cover the detection.
     motion_growth: share of the per-frame displacement added on each side.
     gap_growth, max_growth: growth per frame away from the nearest detection (see module text),
         and the cap of all growth; shares of the box size.
     keyframe_tolerance, min_tolerance_px: how far interpolated keyframes may exceed the mask.
+    unseen_frames: frames between two detector runs (detect-every-K: K - 1). A face can enter or
+        leave that many frames before its first or after its last detection, so the extension is
+        never shorter, confirmed tracklet or not.
     """
 
     extend_frames: int = 8
     smoothing: float = 1.0
-    detection_slack: float = 0.1
+    detection_slack: float = 0.0
     motion_growth: float = 0.5
     gap_growth: float = 0.01
     max_growth: float = 0.5
     keyframe_tolerance: float = 0.04
     min_tolerance_px: float = 1.0
+    unseen_frames: int = 0
 
     def __post_init__(self):
+        if self.unseen_frames < 0:
+            raise ValueError("unseen_frames must not be negative")
         if self.extend_frames < 0 or self.smoothing < 0 or self.keyframe_tolerance < 0:
             raise ValueError("extend_frames, smoothing and keyframe_tolerance must not be negative")
 
@@ -89,7 +99,7 @@ class BoxPath:
         return np.arange(self.start, self.start + len(self.boxes))
 
 
-def smooth_path(tracklet: Tracklet, smoothing: float = 1.0, detection_slack: float = 0.1) -> BoxPath:
+def smooth_path(tracklet: Tracklet, smoothing: float = 1.0, detection_slack: float = 0.0) -> BoxPath:
     """Bridged and smoothed boxes on every frame from the first to the last detection."""
     frames = np.asarray(tracklet.frames)
     start = int(frames[0])
@@ -100,7 +110,14 @@ def smooth_path(tracklet: Tracklet, smoothing: float = 1.0, detection_slack: flo
     mean, _ = rts_smooth(observed, SMOOTHING_MODEL, meas_scale=smoothing)
     boxes = cxcywh_to_boxes(mean[:, :, 0])
     rows = frames - start
-    boxes[rows] = union(boxes[rows], widen(detected, -share_of_size(detected, detection_slack)))
+    # Where a detection sticks out of the smoothed box, widen that side by the overshoot, held as
+    # the largest over COVER_HOLD frames each way: every detection is covered, but a jittery
+    # detector widens the mask in steps rather than making it wobble (few keyframes).
+    cover = widen(detected, -share_of_size(detected, detection_slack))
+    overshoot = np.zeros((span, 4))
+    overshoot[rows] = np.maximum(outward_excess(cover, boxes[rows]), 0.0)
+    overshoot = maximum_filter1d(overshoot, size=2 * COVER_HOLD + 1, axis=0, mode="nearest")
+    boxes = widen(boxes, overshoot)
     return BoxPath(start, boxes, mean[:, :2, 1].copy(), _distance_to_detection(rows, span))
 
 
@@ -165,10 +182,10 @@ def tracklet_to_track(tracklet: Tracklet, frame_count: int, frame_size: tuple[in
     """
     s = settings or TrackShapeSettings()
     path = smooth_path(tracklet, s.smoothing, s.detection_slack)
-    extend = s.extend_frames
+    extend = s.extend_frames + s.unseen_frames
     if not tracklet.confirmed:
         span = tracklet.last_frame - tracklet.first_frame + 1
-        extend = min(extend, max(0, (REVIEW_MIN_FRAMES - 1 - span) // 2))
+        extend = min(extend, max(s.unseen_frames, (REVIEW_MIN_FRAMES - 1 - span) // 2))
     if extend:
         before = min(extend, path.start)
         after = min(extend, max(0, frame_count - 1 - tracklet.last_frame))
