@@ -39,3 +39,16 @@ def test_every_detection_lies_inside_the_mask_even_with_a_margin_of_zero():
     track = tracklet_to_track(tracklet, 80, FRAME)
     for frame, box in zip(tracklet.frames, tracklet.boxes):
         assert _inside(box, shape_at(track, frame).bbox()), frame
+
+
+def test_overlapping_detections_are_masked_over_their_union():
+    from anonymizer_gui.core.detect.base import Detections
+    from anonymizer_gui.core.detect.nms import nms
+
+    dets = Detections.create([[100, 100, 160, 170], [92, 104, 158, 176], [300, 300, 340, 340]],
+                             [0.9, 0.8, 0.7], None, ("face",))
+    out = nms(dets, 0.5)
+    assert len(out) == 2
+    assert out.boxes[0].tolist() == [92, 100, 160, 176]  # the union of the two overlapping boxes
+    assert out.boxes[1].tolist() == [300, 300, 340, 340]
+    assert out.scores.tolist() == dets.scores[[0, 2]].tolist()

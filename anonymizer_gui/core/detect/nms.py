@@ -26,7 +26,33 @@ def nms_indices(boxes: np.ndarray, scores: np.ndarray, iou_threshold: float,
 
 
 def nms(dets: Detections, iou_threshold: float) -> Detections:
-    return dets.select(nms_indices(dets.boxes, dets.scores, iou_threshold, dets.labels))
+    """Greedy NMS whose kept boxes grow to the union of the boxes they suppress (fail closed: two
+    overlapping detections of one face that disagree on its extent are masked over both)."""
+    keep = nms_indices(dets.boxes, dets.scores, iou_threshold, dets.labels)
+    kept = dets.select(keep)
+    if len(kept) == len(dets):
+        return kept
+    b = dets.boxes.astype(np.float64)
+    iou = _iou(b, b[keep])  # [i, k]: box i against kept box k
+    iou[dets.labels[:, None] != dets.labels[keep][None, :]] = 0.0
+    iou[keep, np.arange(len(keep))] = np.inf  # a kept box is its own owner
+    owner = np.argmax(iou, axis=1)
+    owned = iou[np.arange(len(b)), owner] > iou_threshold
+    boxes = b[keep].copy()
+    for k in range(len(keep)):  # per kept box (a handful), vectorised over what it swallowed
+        members = b[owned & (owner == k)]
+        boxes[k, :2] = members[:, :2].min(axis=0)
+        boxes[k, 2:] = members[:, 2:].max(axis=0)
+    return Detections(boxes.astype(np.float32), kept.scores, kept.labels, kept.label_names, kept.keypoints)
+
+
+def _iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    iw = np.clip(np.minimum(a[:, None, 2], b[None, :, 2]) - np.maximum(a[:, None, 0], b[None, :, 0]), 0, None)
+    ih = np.clip(np.minimum(a[:, None, 3], b[None, :, 3]) - np.maximum(a[:, None, 1], b[None, :, 1]), 0, None)
+    inter = iw * ih
+    area_a = np.prod(np.clip(a[:, 2:] - a[:, :2], 0, None), axis=1)
+    area_b = np.prod(np.clip(b[:, 2:] - b[:, :2], 0, None), axis=1)
+    return inter / np.maximum(area_a[:, None] + area_b[None, :] - inter, 1e-9)
 
 
 def suppress_contained(dets: Detections, containment: float, droppable: np.ndarray) -> Detections:
