@@ -38,17 +38,42 @@ def test_outside_hides_until_next_keyframe_and_holds_shape_before_it():
     assert masked_ranges(t) == [(0, 3), (8, 8)]
 
 
-def test_polygons_interpolate_only_with_equal_vertex_count():
+def _covers(shape: Shape, other: Shape) -> bool:
+    """Does `shape` hold every vertex (and, for an ellipse, its outline) of `other`?"""
+    import cv2
+    import numpy as np
+
+    from anonymizer_gui.core.project.interpolate import _outline
+
+    poly = _outline(shape).astype(np.float32)
+    return all(cv2.pointPolygonTest(poly, (float(x), float(y)), True) >= -1e-3
+               for x, y in _outline(other) * 0.999 + _outline(other).mean(axis=0) * 0.001)
+
+
+def test_polygons_interpolate_with_aligned_vertices():
     a = Shape("polygon", [0, 0, 10, 0, 10, 10])
     b = Shape("polygon", [10, 0, 20, 0, 20, 10])
-    c = Shape("polygon", [0, 0, 10, 0, 10, 10, 0, 10])
     assert shape_at(track(Keyframe(0, a), Keyframe(2, b)), 1).points == [5, 0, 15, 0, 15, 10]
-    assert shape_at(track(Keyframe(0, a), Keyframe(2, c)), 1).points == a.points
 
 
-def test_different_kinds_hold_the_earlier_shape():
-    t = track(Keyframe(0, rect(0, 0, 10, 10)), Keyframe(4, Shape("ellipse", [10, 10, 20, 20])))
-    assert shape_at(t, 2).kind == "rect" and shape_at(t, 2).points == [0, 0, 10, 10]
+def test_the_same_square_keyed_from_another_corner_stays_masked_midway():
+    a = Shape("polygon", [0, 0, 10, 0, 10, 10, 0, 10])
+    b = Shape("polygon", [10, 10, 0, 10, 0, 0, 10, 0])  # the same square, from the opposite corner
+    c = Shape("polygon", [0, 10, 10, 10, 10, 0, 0, 0])  # ... and the other way round
+    for other in (b, c):
+        mid = shape_at(track(Keyframe(0, a), Keyframe(2, other)), 1)
+        assert sorted(zip(mid.points[0::2], mid.points[1::2])) == sorted(zip(a.points[0::2], a.points[1::2]))
+
+
+def test_unmatched_polygons_and_kinds_are_masked_by_the_union_of_both():
+    a = Shape("polygon", [0, 0, 10, 0, 10, 10])
+    c = Shape("polygon", [30, 0, 40, 0, 40, 10, 30, 10])
+    mid = shape_at(track(Keyframe(0, a), Keyframe(2, c)), 1)
+    assert _covers(mid, a) and _covers(mid, c)
+    r, e = rect(0, 0, 10, 10), Shape("ellipse", [10, 10, 20, 20])
+    mid = shape_at(track(Keyframe(0, r), Keyframe(4, e)), 2)
+    assert _covers(mid, r) and _covers(mid, e)
+    assert shape_at(track(Keyframe(0, r), Keyframe(4, e)), 0).points == r.points  # keyframes stay as keyed
 
 
 def test_every_frame_between_first_and_last_is_masked_fail_closed():

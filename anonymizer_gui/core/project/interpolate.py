@@ -2,14 +2,23 @@
 
 - Before the first keyframe and after the last one: no shape.
 - A keyframe with `outside` hides the track from its frame until the next keyframe.
-- Between two visible keyframes of the same kind and point count: linear interpolation;
-  otherwise (kind or vertex count differ, or the next keyframe is `outside`): the earlier shape is held.
+- Between two visible keyframes of the same kind and point count: linear interpolation; polygons
+  first have their vertices aligned (the cyclic order and direction closest to the earlier shape),
+  so the same outline keyed from another starting corner stays put instead of folding over itself.
+- Where the shapes cannot be matched (kind or vertex count differ): the convex hull of both. It
+  holds the union of the two and everything a convex shape passes through moving from one to the
+  other (fail closed; the editor shows it as a polygon between the keys).
+- Next keyframe `outside`: the earlier shape is held.
 """
 
 from __future__ import annotations
 
+import math
 from bisect import bisect_right
 from typing import TYPE_CHECKING
+
+import numpy as np
+from scipy.spatial import ConvexHull, QhullError
 
 from .model import Keyframe, Shape
 
@@ -29,8 +38,53 @@ def shape_between(k0: Keyframe, k1: Keyframe | None, frame: int) -> Shape | None
         return k0.shape.copy()
     a, b = k0.shape, k1.shape
     if a.kind != b.kind or len(a.points) != len(b.points):
-        return a.copy()
+        return hull_of(a, b)
+    if a.kind == "polygon":
+        b = aligned_polygon(a, b)
     return _lerp_shape(a, b, (frame - k0.frame) / (k1.frame - k0.frame))
+
+
+def aligned_polygon(a: Shape, b: Shape) -> Shape:
+    """`b`'s vertices renumbered (cyclic shift, either direction) to lie closest to `a`'s."""
+    pa = np.asarray(a.points, np.float64).reshape(-1, 2)
+    pb = np.asarray(b.points, np.float64).reshape(-1, 2)
+    n = len(pa)
+    best, best_cost = pb, math.inf
+    for candidate in (pb, pb[::-1]):
+        for shift in range(n):
+            rolled = np.roll(candidate, -shift, axis=0)
+            cost = float(((rolled - pa) ** 2).sum())
+            if cost < best_cost:
+                best, best_cost = rolled, cost
+    return Shape("polygon", [float(v) for v in best.ravel()])
+
+
+ELLIPSE_HULL_VERTICES = 48
+
+
+def _outline(shape: Shape) -> np.ndarray:
+    if shape.kind == "polygon":
+        return np.asarray(shape.points, np.float64).reshape(-1, 2)
+    x1, y1, x2, y2 = shape.points
+    if shape.kind == "rect":
+        return np.array([[x1, y1], [x2, y1], [x2, y2], [x1, y2]], np.float64)
+    n = ELLIPSE_HULL_VERTICES
+    t = np.linspace(0.0, 2.0 * np.pi, n, endpoint=False)
+    out = 1.0 / math.cos(math.pi / n)  # vertices just outside, so the flat sides never cut into it
+    rx, ry = (x2 - x1) / 2.0 * out, (y2 - y1) / 2.0 * out
+    return np.stack([(x1 + x2) / 2.0 + rx * np.cos(t), (y1 + y2) / 2.0 + ry * np.sin(t)], axis=1)
+
+
+def hull_of(a: Shape, b: Shape) -> Shape:
+    """A polygon holding both shapes: their convex hull (their bounding box if that is degenerate)."""
+    pts = np.vstack([_outline(a), _outline(b)])
+    try:
+        hull = pts[ConvexHull(pts).vertices]
+    except (QhullError, ValueError):
+        x1, y1 = pts.min(axis=0)
+        x2, y2 = pts.max(axis=0)
+        hull = np.array([[x1, y1], [x2, y1], [x2, y2], [x1, y2]])
+    return Shape("polygon", [float(v) for v in hull.ravel()])
 
 
 def shape_at(track: "Track", frame: int) -> Shape | None:
