@@ -213,8 +213,9 @@ def _to_keyframes(path: list[tuple[int, np.ndarray]], shape: Shape, reduce: bool
     if reduce and len(path) > 2:
         keys, key_boxes = reduce_to_keyframes(boxes, share_of_size(boxes, KEYFRAME_TOLERANCE, MIN_TOLERANCE_PX))
         frames = [frames[k] for k in keys]
+        # The first keyframe keeps its widened box too (it contains the operator's shape): put
+        # back exactly, interpolation towards the second keyframe would cut into the object.
         boxes = key_boxes
-        boxes[0] = path[0][1]  # the start stays exactly as the operator placed it
     return [(f, shape_in_box(shape, b)) for f, b in zip(frames, boxes)]
 
 
