@@ -23,6 +23,9 @@ _NOT_VIDEO_FORMATS = {"tty"}
 _NOT_VIDEO_CODECS = {"ansi", "bintext", "xbin", "idf"}
 _ISO_BMFF_BOXES = (b"ftyp", b"moov", b"mdat", b"free", b"wide", b"skip")
 PROBE_TIME_LIMIT_S = 300.0
+# Local files only: a playlist or concat list inside a "video" must not make FFmpeg fetch URLs
+# (a tracking beacon, or a way to exfiltrate what is being redacted) or read devices and pipes.
+INPUT_OPTIONS = {"protocol_whitelist": "file"}
 
 
 def check_readable_file(path: str | os.PathLike) -> Path:
@@ -47,7 +50,7 @@ def open_input(path: str | os.PathLike):
     p = check_readable_file(path)
     name = str(path)
     try:
-        container = av.open(str(p), "r")
+        container = av.open(str(p), "r", options=INPUT_OPTIONS)
     except PermissionError:
         raise MediaError(f"Cannot read {name}: permission denied.") from None
     except av.InvalidDataError:
