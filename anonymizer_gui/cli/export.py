@@ -30,6 +30,9 @@ def add_parser(subparsers) -> None:
                    help="copy subtitle streams where the container can hold them")
     p.add_argument("--remove-audio", action="store_true",
                    help="drop every audio stream, whatever the project's audio ranges say")
+    p.add_argument("--allow-incomplete", action="store_true",
+                   help="export even though the analysis was cancelled or stopped short (frames it never "
+                        "read may show faces; the report says so)")
     p.add_argument("--report", metavar="PATH", help="where to write the audit report (default OUT.audit.json)")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
     add_force(p)
@@ -48,7 +51,7 @@ def run(args: argparse.Namespace) -> int:
     reads = [("project file", Path(args.project))]
     with TerminalProgress(enabled=not args.quiet) as bar:
         result = export_video(project, Path(args.output), settings, progress=bar, report_path=args.report,
-                              force=args.force, reads=reads)
+                              force=args.force, reads=reads, allow_incomplete=args.allow_incomplete)
     for line in result.warnings:
         print(f"warning: {line}", file=sys.stderr)
     for line in result.notices:

@@ -310,12 +310,17 @@ def test_the_audit_report(clip_factory, tmp_path):
     assert report["input"]["probe"]["path"] == "in.mp4"  # no folders: they often name the user
     assert str(tmp_path) not in result.report_path.read_text()
     assert "location" in report["input"]["probe"]["tag_keys"] and "tags" not in report["input"]["probe"]
-    assert report["analysis"]["models"] == [{"class": "face", "name": "centerface", "family": "centerface",
-                                             "sha256": "ab" * 32}]
+    # the model's hash is measured from its file at export, not copied from the editable project
+    [model] = report["analysis"]["models"]
+    assert {k: model[k] for k in ("class", "name", "family", "sha256_in_project")} == {
+        "class": "face", "name": "centerface", "family": "centerface", "sha256_in_project": "ab" * 32}
+    assert model["sha256"] != "ab" * 32 and model["manifest_sha256"] != "ab" * 32
+    assert model["sha256_matches"] is (model["sha256"] == model["manifest_sha256"] is not None)
     tracks = {t["id"]: t for t in report["tracks"]}
     assert tracks[1]["masked_ranges"] == [[0, 29]] and tracks[1]["masked_frames"] == 30
     assert tracks[1]["reason"] == "bystander in the background" and tracks[1]["source"] == "auto"
-    assert tracks[2]["enabled"] is False
+    assert tracks[2]["enabled"] is False and tracks[2]["visible_by_decision"] is True
+    assert "masked_ranges" not in tracks[2] and tracks[2]["visible_ranges"] == [[0, 29]]
     assert tracks[7]["masked_ranges"] == [[3, 7], [12, 12]] and tracks[7]["masked_frames"] == 6
     assert tracks[7]["source"] == "manual" and tracks[7]["label"] == "face"
     assert report["frames"] == {"total": 30, "with_mask": 30, "ranges": [[0, 29]]}

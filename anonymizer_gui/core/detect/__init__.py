@@ -14,7 +14,8 @@ from importlib import import_module
 
 from .manifest import (FETCH_COMMAND, HASH_MISMATCH, MISSING, VERIFIED, ModelSpec, ModelStatus, check_model,
                        fetch_models, get_spec, list_models, load_manifest, model_dir, model_path,
-                       user_manifest_path, with_fetch_hint)
+                       user_manifest_path, weights_path, with_fetch_hint)
+from .manifest import file_sha256 as model_sha256
 
 _LAZY = {
     "Detections": "base", "Detector": "base",
@@ -26,7 +27,7 @@ _LAZY = {
 __all__ = [
     "FETCH_COMMAND", "HASH_MISMATCH", "MISSING", "VERIFIED", "ModelSpec", "ModelStatus", "check_model",
     "fetch_models", "get_spec", "list_models", "load_manifest", "model_dir", "model_path", "user_manifest_path",
-    "with_fetch_hint",
+    "with_fetch_hint", "weights_path", "model_sha256",
     *_LAZY,
 ]
 

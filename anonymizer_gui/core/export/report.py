@@ -16,7 +16,10 @@ from pathlib import Path
 
 import av
 
+from ..detect import get_spec, model_sha256, weights_path
+from ..foundation import AnonymizerError
 from ..project import masked_ranges
+from ..render import floored
 from ..media import MediaInfo
 from ..project import ExportSettings, Project
 from .safe_output import write_bytes_atomic
@@ -38,21 +41,70 @@ def media_facts(info: MediaInfo) -> dict:
 
 
 def track_entries(project: Project, frame_count: int) -> list[dict]:
+    """One entry per track. A track switched off masks nothing: it is listed as visible by the
+    operator's decision, over the frames it spans, with the reason given, never with masked ranges."""
     entries = []
     for t in project.tracks:
-        ranges = _clip(masked_ranges(t), frame_count)
-        style = project.style_of(t)
-        entries.append({
-            "id": t.id, "label": t.label, "source": t.source, "enabled": t.enabled,
-            "style": {"kind": style.kind, "strength": style.strength, "margin": style.margin,
-                      "feather": style.feather, "color": list(style.color)},
-            "keyframes": len(t.keyframes),
-            "masked_ranges": [list(r) for r in ranges],
-            "masked_frames": sum(b - a + 1 for a, b in ranges),
-            "mean_score": None if t.mean_score is None else round(t.mean_score, 4),
-            "reason": t.reason,
-        })
+        ranges = [list(r) for r in _clip(masked_ranges(t), frame_count)]
+        frames = sum(b - a + 1 for a, b in ranges)
+        entry = {"id": t.id, "label": t.label, "source": t.source, "enabled": t.enabled,
+                 "keyframes": len(t.keyframes),
+                 "mean_score": None if t.mean_score is None else round(t.mean_score, 4),
+                 "reason": t.reason}
+        if t.enabled:
+            style = floored(project.style_of(t))  # what the renderer drew, floor included
+            entry.update(style={"kind": style.kind, "strength": style.strength, "margin": style.margin,
+                                "feather": style.feather, "color": list(style.color)},
+                         masked_ranges=ranges, masked_frames=frames)
+        else:
+            entry.update(visible_by_decision=True, visible_ranges=ranges, visible_frames=frames)
+        entries.append(entry)
     return entries
+
+
+def analysis_state(project: Project, frame_count: int) -> dict:
+    """Whether the automatic analysis saw the whole video: cancelled, and how many frames it read.
+
+    A project without an analysis (masks drawn by hand only) is not incomplete: nothing was
+    promised. `complete` is False when the analysis was cancelled or stopped short of the end.
+    """
+    a = project.analysis or {}
+    if not a:
+        return {"analysed": False, "complete": True, "cancelled": False, "frames_analyzed": None,
+                "frame_count": frame_count}
+    done = a.get("frames_analyzed")
+    cancelled = bool(a.get("cancelled", False))
+    short = isinstance(done, int) and done < frame_count
+    return {"analysed": True, "complete": not (cancelled or short), "cancelled": cancelled,
+            "frames_analyzed": done, "frame_count": frame_count}
+
+
+def models_used(project: Project) -> list[dict]:
+    """The models the analysis names, each with the SHA-256 of its weights file measured now (the
+    project's own record is editable text); `sha256_matches` compares it with the manifest's."""
+    out = []
+    for m in project.analysis.get("models", []) or []:
+        if not isinstance(m, dict):
+            continue
+        entry = {k: m.get(k) for k in ("class", "name", "family")}
+        entry["sha256_in_project"] = m.get("sha256")
+        entry.update(_measured_model(str(m.get("name") or "")))
+        out.append(entry)
+    return out
+
+
+def _measured_model(name: str) -> dict:
+    try:
+        spec = get_spec(name)
+    except AnonymizerError:
+        return {"sha256": None, "manifest_sha256": None, "sha256_matches": False,
+                "note": f"no model named {name!r} in the manifest"}
+    path = weights_path(spec)
+    if not path.is_file():
+        return {"sha256": None, "manifest_sha256": spec.sha256, "sha256_matches": False,
+                "note": "the weights file is not on this computer"}
+    measured = model_sha256(path)
+    return {"sha256": measured, "manifest_sha256": spec.sha256, "sha256_matches": measured == spec.sha256}
 
 
 def masked_frames(project: Project, frame_count: int) -> dict:
@@ -96,14 +148,6 @@ def _union_seconds(project: Project) -> dict[str, float]:
     return out
 
 
-def models_used(project: Project) -> list[dict]:
-    out = []
-    for m in project.analysis.get("models", []) or []:
-        if isinstance(m, dict):
-            out.append({k: m.get(k) for k in ("class", "name", "family", "sha256")})
-    return out
-
-
 def build_report(*, project: Project, input_info: MediaInfo, input_size: int, input_sha256: str,
                  output: Path, output_info: MediaInfo | None, output_size: int, output_sha256: str,
                  settings: ExportSettings, encoding: dict, streams: list[dict],
@@ -125,7 +169,8 @@ def build_report(*, project: Project, input_info: MediaInfo, input_size: int, in
                      "keep_metadata": settings.keep_metadata, "keep_subtitles": settings.keep_subtitles,
                      **{k: v for k, v in encoding.items() if k != "codec"}},
         "analysis": {"tool": project.analysis.get("tool"), "models": models_used(project),
-                     "thresholds": project.analysis.get("thresholds", {})},
+                     "thresholds": project.analysis.get("thresholds", {}),
+                     **analysis_state(project, n)},
         "tracks": track_entries(project, n),
         "frames": masked_frames(project, n),
         "metadata": {"kept": settings.keep_metadata, "stripped": sorted(metadata_stripped),

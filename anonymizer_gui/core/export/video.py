@@ -42,8 +42,11 @@ from ..foundation import file_sha256
 from ..project import audio_edits
 from .audio_streams import AudioEdits
 from .preflight import check_export
-from .report import audio_entries, build_report, report_bytes
+from .report import analysis_state, audio_entries, build_report, report_bytes
 from .safe_output import TempFile, write_error
+
+
+OutputCheck = Callable[[Path, MediaInfo], dict]
 
 
 @dataclass
@@ -58,12 +61,18 @@ class ExportResult:
 def export_video(project: Project, output: str | os.PathLike, settings: ExportSettings | None = None,
                  progress: ProgressFn | None = None, cancel: CancelFn | None = None,
                  report_path: str | os.PathLike | None = None, *, force: bool = True,
-                 reads: list[tuple[str, str | os.PathLike]] = ()) -> ExportResult:
+                 reads: list[tuple[str, str | os.PathLike]] = (), allow_incomplete: bool = False,
+                 check: OutputCheck | None = None) -> ExportResult:
     """Write `project`'s video with every mask burnt in to `output`, and its audit report.
 
     check_export runs first, before the video is even probed. `force` (default True: the editor
     has asked already) lets an existing output and report be replaced, atomically; the CLI passes
     its --force. `reads`: other files the caller read (the project file), never written over.
+    allow_incomplete: export even though the analysis was cancelled or stopped short (frames it
+    never read may show faces); the report says so. Without it such a project is refused.
+    check: called with the written file (still under its temporary name) and its MediaInfo
+    before anything is renamed into place; what it returns is the report's "verify" entry
+    (the leak check of core/verify, injected so that export stays below it).
     """
     started = time.monotonic()
     settings = settings or project.export
@@ -73,8 +82,10 @@ def export_video(project: Project, output: str | os.PathLike, settings: ExportSe
     info = probe(media)
     _check_tracks_fit(project, info)
     audio_edits.check_streams(project.audio_ranges, len(info.audio))
+    state = analysis_state(project, info.frame_count)
+    incomplete_warning = _check_complete(state, allow_incomplete)
     meter = ProgressMeter("export", info.frame_count, progress, cancel)
-    warnings: list[str] = []
+    warnings: list[str] = [incomplete_warning] if incomplete_warning else []
     t0 = time.monotonic()
     input_sha = _check_same_media(project, info, media, warnings, meter)
     timings = {"verify_input_s": round(time.monotonic() - t0, 3)}
@@ -87,6 +98,11 @@ def export_video(project: Project, output: str | os.PathLike, settings: ExportSe
         output_sha = file_sha256(tmp.path, cancel=meter.is_cancelled)
         out_info = _verify_output(tmp.path, out, info)
         timings["verify_output_s"] = round(time.monotonic() - t0, 3)
+        verdict = None
+        if check is not None:
+            t0 = time.monotonic()
+            verdict = check(tmp.path, out_info)
+            timings["leak_check_s"] = round(time.monotonic() - t0, 3)
         timings["total_s"] = round(time.monotonic() - started, 3)
         warnings += job["warnings"]
         report = build_report(
@@ -95,6 +111,9 @@ def export_video(project: Project, output: str | os.PathLike, settings: ExportSe
             settings=settings, encoding=job["encoding"], streams=job["streams"],
             metadata_stripped=job["stripped"], metadata_kept=job["kept"], notices=job["notices"],
             warnings=warnings, timings=timings, audio=audio_entries(project, len(info.audio)))
+        report["analysis"]["exported_incomplete"] = not state["complete"]
+        if verdict is not None:
+            report["verify"] = verdict
         with TempFile(report_at) as report_tmp:
             report_tmp.write_bytes(report_bytes(report))
             meter.check_cancel()
@@ -106,6 +125,20 @@ def export_video(project: Project, output: str | os.PathLike, settings: ExportSe
 
 
 # -- checks ---------------------------------------------------------------------------------------
+def _check_complete(state: dict, allow_incomplete: bool) -> str | None:
+    """Refuse a cancelled or partial analysis unless allowed; the warning the report carries if allowed."""
+    if state["complete"]:
+        return None
+    done, total = state["frames_analyzed"], state["frame_count"]
+    what = "was cancelled" if state["cancelled"] else "stopped short"
+    seen = f" after {done} of {total} frames" if isinstance(done, int) else ""
+    if not allow_incomplete:
+        raise ExportError(f"the analysis of this project {what}{seen}: faces on the frames it never read "
+                          "would go out unmasked. Analyse the video again, or export anyway with "
+                          "--allow-incomplete (the report will say so)")
+    return f"exported an incomplete analysis: it {what}{seen}; later frames were never searched"
+
+
 def _check_tracks_fit(project: Project, info: MediaInfo) -> None:
     """check_frames() against the video itself, for projects that do not record a frame count."""
     if project.media.frame_count <= 0:

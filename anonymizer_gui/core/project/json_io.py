@@ -40,12 +40,15 @@ def _audio_range_to_dict(r: AudioRange) -> dict:
     return out
 
 
-def project_to_dict(p: Project) -> dict:
+def project_to_dict(p: Project, relative_to: str | os.PathLike | None = None) -> dict:
+    """The project as JSON data. `relative_to`: the folder of the project file, to store the media
+    path relative to it where it can be (not across drives); load_project resolves it again."""
     m = p.media
     out = {
         "schema_version": SCHEMA_VERSION,
-        "media": {"path": m.path, "size": m.size, "sha256": m.sha256, "width": m.width, "height": m.height,
-                  "frame_count": m.frame_count, "fps": m.fps, "probe": m.probe},
+        "media": {"path": _media_path(m.path, relative_to), "size": m.size, "sha256": m.sha256,
+                  "width": m.width, "height": m.height, "frame_count": m.frame_count, "fps": m.fps,
+                  "probe": _private_probe(m.probe)},
         "default_style": _style_to_dict(p.default_style),
         "export": {"codec": p.export.codec, "crf": p.export.crf, "preset": p.export.preset,
                    "keep_metadata": p.export.keep_metadata, "keep_subtitles": p.export.keep_subtitles},
@@ -57,6 +60,27 @@ def project_to_dict(p: Project) -> dict:
         out["audio_ranges"] = [_audio_range_to_dict(r) for r in p.audio_ranges]
     if p.remove_audio:
         out["remove_audio"] = True
+    return out
+
+
+def _media_path(path: str, relative_to: str | os.PathLike | None) -> str:
+    """A folder path often holds a user name: keep it out of files that travel with the project."""
+    if relative_to is None or not path or not Path(path).is_absolute():
+        return path  # a relative path already is relative to the project file
+    try:
+        return Path(os.path.relpath(Path(path).resolve(), Path(relative_to).resolve())).as_posix()
+    except ValueError:  # another drive (Windows): only the absolute path finds the video again
+        return path
+
+
+def _private_probe(probe: dict) -> dict:
+    """The probe facts without folder paths or tag values (a GPS position, a device serial): the
+    tag keys say what the file carried, which is all the project needs."""
+    out = dict(probe)
+    if "path" in out and out["path"]:
+        out["path"] = Path(str(out["path"])).name
+    if "tags" in out:
+        out["tag_keys"] = sorted(out.pop("tags") or {})
     return out
 
 
@@ -210,7 +234,7 @@ def project_from_dict(data: Any) -> Project:
     media = MediaRef(path=m.get("path", str), size=m.get("size", int, 0), sha256=m.get("sha256", str, ""),
                      width=m.get("width", int, 0), height=m.get("height", int, 0),
                      frame_count=m.get("frame_count", int, 0), fps=float(m.get("fps", NUM, 0.0)),
-                     probe=m.get("probe", dict, {}))
+                     probe=_private_probe(m.get("probe", dict, {})))
     e = _Reader(root.get("export", dict, {}), "export")
     export = ExportSettings(codec=e.get("codec", str, None, allow_none=True), crf=e.get("crf", int, 18),
                             preset=e.get("preset", str, "medium"), keep_metadata=e.get("keep_metadata", bool, False),
@@ -234,7 +258,8 @@ def project_from_dict(data: Any) -> Project:
 # -- files --------------------------------------------------------------------------------------
 def save_project(project: Project, path: str | os.PathLike) -> None:
     """Write atomically: a crash mid-write leaves the previous file intact."""
-    write_text_atomic(Path(path), json.dumps(project_to_dict(project), indent=1))
+    path = Path(path)
+    write_text_atomic(path, json.dumps(project_to_dict(project, relative_to=path.parent), indent=1))
 
 
 def load_project(path: str | os.PathLike) -> Project:
