@@ -2,7 +2,8 @@
 
 Each subcommand lives in its own module `cli/<name>.py` exposing `add_parser(subparsers)`;
 the parser it adds sets `func=run(args) -> int`.
-Exit codes: 0 success, 1 a user error (one line, no traceback), 2 an internal error.
+Exit codes: 0 success, 1 a user error (one line, no traceback), 2 an internal error, 3 verify found
+leaks (verify, and export/redact, which verify what they write).
 A usage error (an unknown flag, `--detect-every 0`) is a user error too: one `error:` line, then the
 usage hint, exit 1 (argparse's own default is 2, which the README reserves for internal errors).
 
@@ -21,7 +22,7 @@ import traceback
 from .. import __version__
 from ..core.foundation import AnonymizerError, Cancelled
 
-SUBCOMMAND_MODULES = ("probe", "export", "analyze", "models", "tracks", "batch", "serve")
+SUBCOMMAND_MODULES = ("probe", "export", "analyze", "verify", "models", "tracks", "batch", "serve")
 USAGE_ERROR = 1
 FORCE_HELP = "replace an existing output file (atomically; an input is never replaced)"
 
@@ -88,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _subcommand_names() -> set[str]:
-    return {"probe", "export", "analyze", "redact", "models", "tracks", "batch", "serve", "-h", "--help", "--version"}
+    return {"probe", "export", "analyze", "redact", "verify", "models", "tracks", "batch", "serve", "-h", "--help", "--version"}
 
 
 def _run_gui(argv: list[str]) -> int:

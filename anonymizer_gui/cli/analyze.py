@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from .progress import TerminalProgress
+from .verify import ExportCheck, add_verify_options
 from ..core.analysis import AnalysisCancelled, AnalysisSettings, analyze, load_detectors
 from . import add_force
 from ..core.detect import resolve_spec
@@ -52,6 +53,9 @@ def add_parser(subparsers) -> None:
                         help="drop every audio stream from the output (the report says so)")
     redact.add_argument("--project", metavar="PROJECT.json",
                         help="also save the analysed project here (refused if the file exists, unless --force)")
+    redact.add_argument("--no-verify", action="store_true",
+                        help="skip the leak check of the written file (`anonymizer-gui verify`, run by default)")
+    add_verify_options(redact)
     _add_analysis_options(redact)
     add_force(redact)
     redact.set_defaults(func=run_redact)
@@ -158,13 +162,16 @@ def run_redact(args: argparse.Namespace) -> int:
     check_export(video, args.output, params.export, writes=[("project", project_path)], force=args.force)
     detectors = _load_detectors(settings)
     with TerminalProgress(enabled=not args.quiet) as bar, _ctrl_c_cancels() as cancelled:
+        # The analysis' detectors serve the leak check too: their score floor is half the
+        # threshold, the sensitivity verify asks for.
+        check = None if args.no_verify else ExportCheck(None, args, detectors=detectors, progress=bar)
         done = redact_file(video, args.output, params, detectors=detectors, progress=bar, cancel=cancelled.is_set,
-                           project_path=project_path, force=args.force)
+                           project_path=project_path, force=args.force, check=check)
     print(_summary(done.project) + (f"; project saved to {project_path}" if project_path else ""))
     for warning in done.export.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     print(f"wrote {done.export.output} and its report {done.export.report_path}")
-    return 0
+    return 0 if check is None else check.finish()
 
 
 def _load_detectors(settings: AnalysisSettings) -> dict:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from . import add_force
 from .progress import TerminalProgress
+from .verify import ExportCheck, add_verify_options
 from ..core.project import load_project
 
 
@@ -34,6 +35,9 @@ def add_parser(subparsers) -> None:
                    help="export even though the analysis was cancelled or stopped short (frames it never "
                         "read may show faces; the report says so)")
     p.add_argument("--report", metavar="PATH", help="where to write the audit report (default OUT.audit.json)")
+    p.add_argument("--no-verify", action="store_true",
+                   help="skip the leak check of the written file (`anonymizer-gui verify`, run by default)")
+    add_verify_options(p)
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
     add_force(p)
     p.set_defaults(func=run)
@@ -50,8 +54,10 @@ def run(args: argparse.Namespace) -> int:
     settings = dataclasses.replace(project.export, **{k: v for k, v in overrides.items() if v is not None})
     reads = [("project file", Path(args.project))]
     with TerminalProgress(enabled=not args.quiet) as bar:
+        check = None if args.no_verify else ExportCheck(project, args, progress=bar)
         result = export_video(project, Path(args.output), settings, progress=bar, report_path=args.report,
-                              force=args.force, reads=reads, allow_incomplete=args.allow_incomplete)
+                              force=args.force, reads=reads, allow_incomplete=args.allow_incomplete,
+                              check=check)
     for line in result.warnings:
         print(f"warning: {line}", file=sys.stderr)
     for line in result.notices:
@@ -65,4 +71,4 @@ def run(args: argparse.Namespace) -> int:
         print(f"audio: {len(audio['ranges'])} range{'' if len(audio['ranges']) == 1 else 's'} muted, bleeped or "
               "disguised")
     print(f"audit report: {result.report_path}")
-    return 0
+    return 0 if check is None else check.finish()

@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Mapping
+from typing import Callable, Mapping
 
 from ..analysis import analyze
 from ..export import ExportResult, export_video
@@ -24,11 +24,13 @@ class Redaction:
 def redact_file(source: str | os.PathLike, output: str | os.PathLike, params: RedactParams, *,
                 detectors: Mapping | None = None, progress: ProgressFn | None = None,
                 cancel: CancelFn | None = None, project_path: str | os.PathLike | None = None,
-                report_path: str | os.PathLike | None = None, force: bool = True) -> Redaction:
+                report_path: str | os.PathLike | None = None, force: bool = True,
+                check: Callable | None = None) -> Redaction:
     """Redact `source` into `output` (and its audit report); optionally save the analysed project.
 
     `force` as in export_video: whether an existing output may be replaced (callers that own the
-    output folder, such as a batch, decide that before calling).
+    output folder, such as a batch, decide that before calling). `check(path, info, project)`: run on
+    the written file before it is put in place (the leak check); its result is the report's "verify".
     """
     source = Path(source)
     if not source.is_file():  # before loading models, so the message is about the file
@@ -39,6 +41,8 @@ def redact_file(source: str | os.PathLike, output: str | os.PathLike, params: Re
     project.remove_audio = params.remove_audio
     if project_path is not None:
         save_project(project, project_path)
+    # check(path, info, project): the leak check (core.verify) on the written file, for the report
     result = export_video(project, output, params.export, progress=progress, cancel=cancel,
-                          report_path=report_path, force=force)
+                          report_path=report_path, force=force,
+                          check=None if check is None else (lambda path, info: check(path, info, project)))
     return Redaction(project, result)

@@ -3,6 +3,6 @@ ellipse and polygon shapes, with margin, feather and the irreversibility floor."
 
 from .floor import LEAK_CORRELATION, detail_correlation, floored
 from .frame_planes import is_renderable, render_frame
-from .masks import Mask, render_bgr, shape_to_coded
+from .masks import Mask, grown_outline, mask_extent, render_bgr, shape_to_coded
 
-__all__ = ["LEAK_CORRELATION", "detail_correlation", "floored", "is_renderable", "render_frame", "Mask", "render_bgr", "shape_to_coded"]
+__all__ = ["LEAK_CORRELATION", "detail_correlation", "floored", "is_renderable", "render_frame", "Mask", "grown_outline", "mask_extent", "render_bgr", "shape_to_coded"]

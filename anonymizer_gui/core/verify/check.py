@@ -1,0 +1,237 @@
+"""verify_export: does the exported file hide what the project says it hides? Compared with the
+source frame by frame (see findings.py for what is reported).
+
+Inside: every enabled track's own shape (no margin) on every frame it covers; a leak where the
+output's fine detail there still correlates with the source's (render.detail_correlation).
+Outside: the project's detector classes run on the output at `sensitivity` times the analysis
+threshold (more sensitive than the analysis); every box that overlaps no enabled mask and still
+carries the source's detail is a possible leak. Detection is the costly half, so it runs on one
+frame in `detect_every` (default: DETECTIONS_PER_S a second); the inside check runs on every frame.
+Tracks switched off are reported as visible by decision, never as leaks.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Mapping, Sequence
+
+import cv2
+import numpy as np
+
+from ..analysis import AnalysisSettings, load_detectors
+from ..foundation import CancelFn, MediaError, ProgressFn, ProgressMeter, file_sha256
+from ..media import MediaInfo, iter_frames, probe
+from ..project import MaskStyle, Project, Shape, masked_ranges, masks_at, shape_at
+from ..render import LEAK_CORRELATION, detail_correlation, grown_outline, mask_extent
+from .findings import Box, Finding, RangeBuilder
+
+DETECTIONS_PER_S = 2.0  # outside check: detector runs per second of video
+SENSITIVITY = 0.5  # outside check: detector threshold as a share of the analysis threshold
+DEFAULT_THRESHOLD = 0.3
+BATCH = 4
+EXIT_CLEAN, EXIT_LEAKS = 0, 3
+_BARE = MaskStyle(margin=0.0, feather=0.0)
+
+
+@dataclass
+class VerifyResult:
+    leaks: list[Finding]
+    possible_leaks: list[Finding]
+    visible_by_decision: list[Finding]
+    frames_checked: int
+    frames_detected: int
+    detect_every: int
+    thresholds: dict[str, float]
+    timings: dict = field(default_factory=dict)
+
+    @property
+    def clean(self) -> bool:
+        return not self.leaks and not self.possible_leaks
+
+    @property
+    def exit_code(self) -> int:
+        return EXIT_CLEAN if self.clean else EXIT_LEAKS
+
+    def verdict(self) -> str:
+        """One line for the terminal."""
+        decided = f"; {len(self.visible_by_decision)} visible by decision" if self.visible_by_decision else ""
+        if self.clean:
+            return f"verify: no leak in {self.frames_checked} frames{decided}"
+        parts = []
+        if self.leaks:
+            frames = sum(f.frames for f in self.leaks)
+            parts.append(f"{len(self.leaks)} leak{'s' if len(self.leaks) != 1 else ''} ({frames} track-frames)")
+        if self.possible_leaks:
+            n = len(self.possible_leaks)
+            parts.append(f"{n} possible leak{'s' if n != 1 else ''} outside the masks")
+        return "verify: LEAKS: " + ", ".join(parts) + decided
+
+    def to_json(self) -> dict:
+        return {"verdict": "clean" if self.clean else "leaks", "exit_code": self.exit_code,
+                "leak_correlation": LEAK_CORRELATION, "frames_checked": self.frames_checked,
+                "frames_detected": self.frames_detected, "detect_every": self.detect_every,
+                "thresholds": {k: round(v, 4) for k, v in self.thresholds.items()},
+                "leaks": [f.to_json() for f in self.leaks],
+                "possible_leaks": [f.to_json() for f in self.possible_leaks],
+                "visible_by_decision": [f.to_json() for f in self.visible_by_decision],
+                "timings": self.timings}
+
+
+def verify_export(project: Project, output: str | Path, *, detectors: Mapping[str, object] | None = None,
+                  classes: Sequence[str] | None = None, detect_every: int | None = None,
+                  sensitivity: float = SENSITIVITY, device: str = "auto", check_source: bool = True,
+                  output_info: MediaInfo | None = None, progress: ProgressFn | None = None,
+                  cancel: CancelFn | None = None) -> VerifyResult:
+    """Compare `output` with the project's source video; see the module text.
+
+    detectors: ready Detector objects by class (reused from an analysis, or injected in tests);
+    None loads the manifest's. classes=() skips the outside check. check_source: refuse a source
+    whose SHA-256 differs from the project's (export has checked it already). Raises MediaError
+    when the two files cannot be compared (not the same size or frame count).
+    """
+    started = time.monotonic()
+    source = Path(project.media.path)
+    src_info = probe(source)
+    out_info = output_info or probe(output)
+    _check_comparable(project, source, src_info, output, out_info, check_source)
+    classes = tuple(classes if classes is not None else project.analysis.get("classes") or ("face", "plate"))
+    thresholds = {c: _analysis_threshold(project, c) * sensitivity for c in classes}
+    if classes and detectors is None:
+        detectors = load_detectors(classes, AnalysisSettings(classes=classes, thresholds=thresholds,
+                                                             device=device))
+    detectors = {c: detectors[c] for c in classes} if classes else {}
+    fps = src_info.fps if src_info.fps and src_info.fps > 0 else 25.0
+    every = detect_every or max(1, round(fps / DETECTIONS_PER_S))
+    run = _Run(project, detectors, thresholds, every, src_info.frame_count)
+    meter = ProgressMeter("verify", src_info.frame_count, progress, cancel)
+    load_s = time.monotonic() - started
+    pairs = zip(iter_frames(source, info=src_info), iter_frames(output, info=out_info))
+    for (i, src), (j, out) in pairs:
+        run.frame(i, src, out)
+        meter.advance()
+    run.flush()
+    decided = _visible_by_decision(project, src_info.frame_count)
+    return VerifyResult(run.leaks.finish(), run.possible.finish(), decided, run.frames_checked,
+                        run.frames_detected, every, thresholds,
+                        {"load_s": round(load_s, 3), "detect_s": round(run.detect_s, 3),
+                         "total_s": round(time.monotonic() - started, 3)})
+
+
+def _check_comparable(project: Project, source: Path, src: MediaInfo, output, out: MediaInfo,
+                      check_source: bool) -> None:
+    name = Path(output).name
+    if (src.width, src.height) != (out.width, out.height):
+        raise MediaError(f"{name} is {out.width}x{out.height} but the project's video is {src.width}x{src.height}; "
+                         "verify compares an export with its own source")
+    if src.frame_count != out.frame_count:
+        raise MediaError(f"{name} has {out.frame_count} frames but the project's video has {src.frame_count}; "
+                         "verify compares an export with its own source")
+    if project.media.frame_count and project.media.frame_count != src.frame_count:
+        raise MediaError(f"{source.name} has {src.frame_count} frames but the project expects "
+                         f"{project.media.frame_count}; it is not the project's video")
+    if check_source and project.media.sha256 and file_sha256(source) != project.media.sha256.lower():
+        raise MediaError(f"{source.name} is not the video this project was made from (its SHA-256 differs)")
+
+
+def _analysis_threshold(project: Project, label: str) -> float:
+    value = (project.analysis.get("thresholds") or {}).get(label)
+    return float(value) if isinstance(value, (int, float)) and value > 0 else DEFAULT_THRESHOLD
+
+
+def _visible_by_decision(project: Project, frame_count: int) -> list[Finding]:
+    out = []
+    for t in project.tracks:
+        if t.enabled:
+            continue
+        for a, b in masked_ranges(t):
+            a, b = max(a, 0), min(b, frame_count - 1)
+            if a > b:
+                continue
+            boxes = [k.shape.bbox() for k in t.keyframes if a <= k.frame <= b + 1 and not k.outside]
+            box = (min(x[0] for x in boxes), min(x[1] for x in boxes), max(x[2] for x in boxes),
+                   max(x[3] for x in boxes)) if boxes else (0.0, 0.0, 0.0, 0.0)
+            out.append(Finding("visible_by_decision", a, b, box, t.label, t.id, reason=t.reason, frames=b - a + 1))
+    return out
+
+
+class _Run:
+    def __init__(self, project: Project, detectors: dict, thresholds: dict[str, float], every: int, count: int):
+        self.project, self.detectors, self.thresholds = project, detectors, thresholds
+        self.every, self.last = every, count - 1
+        self.leaks = RangeBuilder("leak", gap=1)
+        self.possible = RangeBuilder("possible_leak", gap=every, match_iou=0.1)
+        self.pending: list[tuple[int, np.ndarray, np.ndarray]] = []
+        self.frames_checked = self.frames_detected = 0
+        self.detect_s = 0.0
+
+    def frame(self, index: int, src: np.ndarray, out: np.ndarray) -> None:
+        src_grey = cv2.cvtColor(src, cv2.COLOR_BGR2GRAY)
+        out_grey = cv2.cvtColor(out, cv2.COLOR_BGR2GRAY)
+        for track, shape, _ in masks_at(self.project, index):
+            found = _inside_leak(src_grey, out_grey, shape)
+            if found is not None:
+                self.leaks.add(index, track.id, found[0], track.label, found[1], track.id)
+        self.leaks.close_before(index)
+        self.frames_checked += 1
+        if self.detectors and (index % self.every == 0 or index == self.last):
+            self.pending.append((index, out, (src_grey, out_grey)))
+            if len(self.pending) >= BATCH:
+                self.flush()
+
+    def flush(self) -> None:
+        if not self.pending:
+            return
+        t0 = time.monotonic()
+        images = [out for _, out, _ in self.pending]
+        per_label = {label: det.detect(images) for label, det in self.detectors.items()}
+        self.detect_s += time.monotonic() - t0
+        for row, (index, _, (src_grey, out_grey)) in enumerate(self.pending):
+            masks = [mask_extent(s, st) for _, s, st in masks_at(self.project, index)]
+            off = [s.bbox() for t in self.project.tracks if not t.enabled
+                   for s in [shape_at(t, index)] if s is not None]
+            for label, dets in per_label.items():
+                d = dets[row]
+                for box, score in zip(d.boxes, d.scores):
+                    box = tuple(float(v) for v in box)
+                    if score < self.thresholds[label] or _overlaps(box, masks) or _overlaps(box, off):
+                        continue
+                    c = _box_correlation(src_grey, out_grey, box)
+                    if c >= LEAK_CORRELATION:
+                        self.possible.add(index, label, box, label, c, score=float(score))
+            self.possible.close_before(index)
+            self.frames_detected += 1
+        self.pending = []
+
+
+def _overlaps(box: Box, others: list) -> bool:
+    return any(min(box[2], o[2]) > max(box[0], o[0]) and min(box[3], o[3]) > max(box[1], o[1]) for o in others)
+
+
+def _inside_leak(src: np.ndarray, out: np.ndarray, shape: Shape) -> tuple[Box, float] | None:
+    """(box, correlation) when the shape's own pixels still carry the source's detail."""
+    outline = grown_outline(shape, _BARE)
+    h, w = src.shape[:2]
+    x1, y1 = np.floor(outline.min(axis=0)).astype(int)
+    x2, y2 = np.ceil(outline.max(axis=0)).astype(int)
+    cx1, cy1, cx2, cy2 = max(x1, 0), max(y1, 0), min(x2, w), min(y2, h)
+    if cx2 - cx1 < 3 or cy2 - cy1 < 3:
+        return None
+    where = np.zeros((cy2 - cy1, cx2 - cx1), np.uint8)
+    cv2.fillPoly(where, [np.round((outline - (cx1, cy1)) * 16).astype(np.int32)], 1, shift=4)
+    size = max(x2 - x1, y2 - y1)
+    c = detail_correlation(src[cy1:cy2, cx1:cx2], out[cy1:cy2, cx1:cx2], size, where.astype(bool))
+    if c < LEAK_CORRELATION:
+        return None
+    return (float(cx1), float(cy1), float(cx2), float(cy2)), c
+
+
+def _box_correlation(src: np.ndarray, out: np.ndarray, box: Box) -> float:
+    h, w = src.shape[:2]
+    x1, y1 = max(int(math.floor(box[0])), 0), max(int(math.floor(box[1])), 0)
+    x2, y2 = min(int(math.ceil(box[2])), w), min(int(math.ceil(box[3])), h)
+    if x2 - x1 < 3 or y2 - y1 < 3:
+        return 0.0
+    return detail_correlation(src[y1:y2, x1:x2], out[y1:y2, x1:x2], max(x2 - x1, y2 - y1))
