@@ -34,7 +34,7 @@ def add_parser(subparsers) -> None:
 
 def add_verify_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--verify-detect-every", type=int, default=None, metavar="K",
-                   help="run the outside check's detectors on every K-th frame (default: twice a second)")
+                   help="run the outside check's detectors on every K-th frame (default: once a second)")
     p.add_argument("--verify-device", choices=("auto", "cpu", "cuda"), default="auto",
                    help="where the outside check's detectors run (default: auto)")
 

@@ -45,18 +45,18 @@ def detail_correlation(source: np.ndarray, output: np.ndarray, size: float,
                        where: np.ndarray | None = None) -> float:
     """Correlation of the fine detail of two grey images of one region (1.0: all detail kept).
 
-    `size` is the object's larger side in pixels; `where` (bool, same shape) limits the comparison
-    to the object's own pixels. 0.0 when the source holds no detail there to leak.
+    `size` is the object's larger side in pixels; `where` (bool or uint8, same shape) limits the
+    comparison to the object's own pixels. 0.0 when the source holds no detail there to leak.
+    OpenCV's masked means throughout: verify calls this for every track on every frame.
     """
     a = band_pass(source, size)
     b = band_pass(output, size)
-    if where is not None:
-        a, b = a[where], b[where]
-    a = a.astype(np.float64).ravel()
-    b = b.astype(np.float64).ravel()
-    if a.size < 4 or a.std() < FLAT_DETAIL:
+    mask = None if where is None else np.ascontiguousarray(where, dtype=np.uint8)
+    if (a.size if mask is None else cv2.countNonZero(mask)) < 4:
         return 0.0
-    a -= a.mean()
-    b -= b.mean()
-    denom = np.sqrt((a @ a) * (b @ b))
-    return float(a @ b / denom) if denom > 0 else 0.0
+    mean_a, std_a = (float(v[0, 0]) for v in cv2.meanStdDev(a, mask=mask))
+    mean_b, std_b = (float(v[0, 0]) for v in cv2.meanStdDev(b, mask=mask))
+    if std_a < FLAT_DETAIL or std_b <= 0.0:
+        return 0.0
+    cross = cv2.mean(cv2.multiply(a, b), mask=mask)[0]
+    return float((cross - mean_a * mean_b) / (std_a * std_b))

@@ -6,7 +6,9 @@ output's fine detail there still correlates with the source's (render.detail_cor
 Outside: the project's detector classes run on the output at `sensitivity` times the analysis
 threshold (more sensitive than the analysis); every box that overlaps no enabled mask and still
 carries the source's detail is a possible leak. Detection is the costly half, so it runs on one
-frame in `detect_every` (default: DETECTIONS_PER_S a second); the inside check runs on every frame.
+frame in `detect_every` (default: DETECTIONS_PER_S a second) and on the frames just outside
+every track's masked ranges (where a face most often goes unmasked); a face shown for less than
+the stride elsewhere can go unseen. The inside check runs on every frame.
 Tracks switched off are reported as visible by decision, never as leaks.
 """
 
@@ -22,13 +24,14 @@ import cv2
 import numpy as np
 
 from ..analysis import AnalysisSettings, load_detectors
-from ..foundation import CancelFn, MediaError, ProgressFn, ProgressMeter, file_sha256
+from ..detect import resolve_spec
+from ..foundation import AnonymizerError, CancelFn, MediaError, ProgressFn, ProgressMeter, file_sha256
 from ..media import MediaInfo, iter_frames, probe
 from ..project import MaskStyle, Project, Shape, masked_ranges, masks_at, shape_at
 from ..render import LEAK_CORRELATION, detail_correlation, grown_outline, mask_extent
 from .findings import Box, Finding, RangeBuilder
 
-DETECTIONS_PER_S = 2.0  # outside check: detector runs per second of video
+DETECTIONS_PER_S = 1.0  # outside check: detector runs per second of video (benchmarks/verify_cost.py)
 SENSITIVITY = 0.5  # outside check: detector threshold as a share of the analysis threshold
 DEFAULT_THRESHOLD = 0.3
 BATCH = 4
@@ -137,8 +140,16 @@ def _check_comparable(project: Project, source: Path, src: MediaInfo, output, ou
 
 
 def _analysis_threshold(project: Project, label: str) -> float:
+    """The threshold the analysis used for `label`, else the one it would use (the model's default)."""
     value = (project.analysis.get("thresholds") or {}).get(label)
-    return float(value) if isinstance(value, (int, float)) and value > 0 else DEFAULT_THRESHOLD
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0:
+        return float(value)
+    models = {m.get("class"): m.get("name") for m in project.analysis.get("models") or [] if isinstance(m, dict)}
+    try:
+        spec = resolve_spec(models.get(label) or label)
+    except AnonymizerError:
+        return DEFAULT_THRESHOLD
+    return float(spec.params.get("score_threshold", DEFAULT_THRESHOLD))
 
 
 def _visible_by_decision(project: Project, frame_count: int) -> list[Finding]:
@@ -162,7 +173,8 @@ class _Run:
         self.project, self.detectors, self.thresholds = project, detectors, thresholds
         self.every, self.last = every, count - 1
         self.leaks = RangeBuilder("leak", gap=1)
-        self.possible = RangeBuilder("possible_leak", gap=every, match_iou=0.1)
+        self.possible = RangeBuilder("possible_leak", gap=every, match_iou=True)
+        self.boundaries = _track_boundaries(project, count)
         self.pending: list[tuple[int, np.ndarray, np.ndarray]] = []
         self.frames_checked = self.frames_detected = 0
         self.detect_s = 0.0
@@ -176,7 +188,7 @@ class _Run:
                 self.leaks.add(index, track.id, found[0], track.label, found[1], track.id)
         self.leaks.close_before(index)
         self.frames_checked += 1
-        if self.detectors and (index % self.every == 0 or index == self.last):
+        if self.detectors and (index % self.every == 0 or index == self.last or index in self.boundaries):
             self.pending.append((index, out, (src_grey, out_grey)))
             if len(self.pending) >= BATCH:
                 self.flush()
@@ -204,6 +216,17 @@ class _Run:
             self.possible.close_before(index)
             self.frames_detected += 1
         self.pending = []
+
+
+def _track_boundaries(project: Project, count: int) -> set[int]:
+    """Frames just outside every masked range of every track (where it starts, ends or is
+    switched off by an `outside` keyframe): where a face most often goes out unmasked, so the
+    outside check looks there whatever its stride."""
+    frames = set()
+    for t in project.tracks:
+        for a, b in masked_ranges(t):
+            frames.update(f for f in (a - 1, b + 1) if 0 <= f < count)
+    return frames
 
 
 def _overlaps(box: Box, others: list) -> bool:

@@ -55,14 +55,25 @@ def iou(a: Box, b: Box) -> float:
     return inter / area if area > 0 else 0.0
 
 
+MOTION_SHARE = 0.05  # how far (a share of its size per frame) an object may move between sampled frames
+
+
+def _reach(box: Box, frames: int) -> Box:
+    """Where the object in `box` may be `frames` later: the box grown by MOTION_SHARE of its size a frame."""
+    grow = min(1.0, MOTION_SHARE * frames)
+    dx, dy = (box[2] - box[0]) * grow, (box[3] - box[1]) * grow
+    return (box[0] - dx, box[1] - dy, box[2] + dx, box[3] + dy)
+
+
 @dataclass
 class RangeBuilder:
     """Merges per-frame hits into ranges: a hit continues an open range of the same key when it
-    comes within `gap` frames of its last frame (and, with `match_iou`, overlaps its last box)."""
+    comes within `gap` frames of its last frame (and, with `match_iou`, overlaps where its last box
+    may have moved to since)."""
 
     kind: str
     gap: int = 1
-    match_iou: float | None = None
+    match_iou: bool = False
     done: list[Finding] = field(default_factory=list)
     _open: list[tuple[object, Finding, Box]] = field(default_factory=list)
 
@@ -70,7 +81,7 @@ class RangeBuilder:
             score: float | None = None) -> None:
         for k, f, last_box in self._open:
             if k == key and frame - f.last_frame <= self.gap and (
-                    self.match_iou is None or iou(last_box, box) >= self.match_iou):
+                    not self.match_iou or iou(_reach(last_box, frame - f.last_frame), box) > 0.0):
                 f.last_frame, f.box = frame, union(f.box, box)
                 f.correlation, f.frames = max(f.correlation, correlation), f.frames + 1
                 if score is not None:
