@@ -8,7 +8,7 @@ import pytest
 
 from anonymizer_gui.core.project import MIN_STRENGTH, project_from_dict, project_to_dict
 from anonymizer_gui.core.project.model import MaskStyle, MediaRef, Project, Shape
-from anonymizer_gui.core.render import LEAK_CORRELATION, detail_correlation, render_bgr
+from anonymizer_gui.core.render import LEAK_DETAIL, retained_detail, render_bgr
 
 FACE = np.array([180.0, 40.0, 265.0, 150.0])  # the astronaut's face, 85 px wide in the 512 px photo
 
@@ -25,7 +25,7 @@ def _leftover(img, out, face, scale: float = 24.0) -> float:
     x1, y1, x2, y2 = (int(round(v)) for v in face)
     dx, dy = (x2 - x1) * 15 // 100, (y2 - y1) * 15 // 100
     grey = lambda im: cv2.cvtColor(im, cv2.COLOR_BGR2GRAY)[y1 + dy:y2 - dy, x1 + dx:x2 - dx]
-    return detail_correlation(grey(img), grey(out), max(x2 - x1, y2 - y1) * 24.0 / scale)
+    return retained_detail(grey(img), grey(out), max(x2 - x1, y2 - y1) * 24.0 / scale)
 
 
 @pytest.mark.parametrize("face_width", [16, 24, 40, 85, 200, 400])
@@ -37,7 +37,7 @@ def test_every_style_at_every_size_is_irreversible_whatever_the_strength(kind, s
     for shift in (-0.05, 0.0, 0.05):
         box = face + shift * (face[2] - face[0])
         out = render_bgr(img, [(Shape("ellipse", list(box)), MaskStyle(kind, strength=strength, margin=0.0))])
-        assert _leftover(img, out, box) < LEAK_CORRELATION
+        assert _leftover(img, out, box) < LEAK_DETAIL
         if kind == "blur":
             assert _leftover(img, out, box) < 0.15  # the original face test's bar
 

@@ -1,8 +1,8 @@
 """Frame planes + the masks at that frame -> redacted planes: blur, pixelate or solid inside rect,
 ellipse and polygon shapes, with margin, feather and the irreversibility floor."""
 
-from .floor import LEAK_CORRELATION, detail_correlation, floored
+from .floor import LEAK_DETAIL, retained_detail, floored
 from .frame_planes import is_renderable, render_frame
 from .masks import Mask, grown_outline, mask_extent, render_bgr, shape_to_coded
 
-__all__ = ["LEAK_CORRELATION", "detail_correlation", "floored", "is_renderable", "render_frame", "Mask", "grown_outline", "mask_extent", "render_bgr", "shape_to_coded"]
+__all__ = ["LEAK_DETAIL", "retained_detail", "floored", "is_renderable", "render_frame", "Mask", "grown_outline", "mask_extent", "render_bgr", "shape_to_coded"]

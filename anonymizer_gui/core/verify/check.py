@@ -2,7 +2,7 @@
 source frame by frame (see findings.py for what is reported).
 
 Inside: every enabled track's own shape (no margin) on every frame it covers; a leak where the
-output's fine detail there still correlates with the source's (render.detail_correlation).
+output's fine detail there still correlates with the source's (render.retained_detail).
 Outside: the project's detector classes run on the output at `sensitivity` times the analysis
 threshold (more sensitive than the analysis); every box that overlaps no enabled mask and still
 carries the source's detail is a possible leak. Detection is the costly half, so it runs on one
@@ -28,7 +28,7 @@ from ..detect import resolve_spec
 from ..foundation import AnonymizerError, CancelFn, MediaError, ProgressFn, ProgressMeter, file_sha256
 from ..media import MediaInfo, iter_frames, probe
 from ..project import MaskStyle, Project, Shape, masked_ranges, masks_at, shape_at
-from ..render import LEAK_CORRELATION, detail_correlation, grown_outline, mask_extent
+from ..render import LEAK_DETAIL, retained_detail, grown_outline, mask_extent
 from .findings import Box, Finding, RangeBuilder
 
 DETECTIONS_PER_S = 1.0  # outside check: detector runs per second of video (benchmarks/verify_cost.py)
@@ -74,7 +74,7 @@ class VerifyResult:
 
     def to_json(self) -> dict:
         return {"verdict": "clean" if self.clean else "leaks", "exit_code": self.exit_code,
-                "leak_correlation": LEAK_CORRELATION, "frames_checked": self.frames_checked,
+                "leak_detail": LEAK_DETAIL, "frames_checked": self.frames_checked,
                 "frames_detected": self.frames_detected, "detect_every": self.detect_every,
                 "thresholds": {k: round(v, 4) for k, v in self.thresholds.items()},
                 "leaks": [f.to_json() for f in self.leaks],
@@ -210,8 +210,8 @@ class _Run:
                     box = tuple(float(v) for v in box)
                     if score < self.thresholds[label] or _overlaps(box, masks) or _overlaps(box, off):
                         continue
-                    c = _box_correlation(src_grey, out_grey, box)
-                    if c >= LEAK_CORRELATION:
+                    c = _box_detail(src_grey, out_grey, box)
+                    if c >= LEAK_DETAIL:
                         self.possible.add(index, label, box, label, c, score=float(score))
             self.possible.close_before(index)
             self.frames_detected += 1
@@ -234,7 +234,7 @@ def _overlaps(box: Box, others: list) -> bool:
 
 
 def _inside_leak(src: np.ndarray, out: np.ndarray, shape: Shape) -> tuple[Box, float] | None:
-    """(box, correlation) when the shape's own pixels still carry the source's detail."""
+    """(box, retained detail) when the shape's own pixels still carry the source's detail."""
     outline = grown_outline(shape, _BARE)
     h, w = src.shape[:2]
     x1, y1 = np.floor(outline.min(axis=0)).astype(int)
@@ -245,16 +245,16 @@ def _inside_leak(src: np.ndarray, out: np.ndarray, shape: Shape) -> tuple[Box, f
     where = np.zeros((cy2 - cy1, cx2 - cx1), np.uint8)
     cv2.fillPoly(where, [np.round((outline - (cx1, cy1)) * 16).astype(np.int32)], 1, shift=4)
     size = max(x2 - x1, y2 - y1)
-    c = detail_correlation(src[cy1:cy2, cx1:cx2], out[cy1:cy2, cx1:cx2], size, where.astype(bool))
-    if c < LEAK_CORRELATION:
+    c = retained_detail(src[cy1:cy2, cx1:cx2], out[cy1:cy2, cx1:cx2], size, where.astype(bool))
+    if c < LEAK_DETAIL:
         return None
     return (float(cx1), float(cy1), float(cx2), float(cy2)), c
 
 
-def _box_correlation(src: np.ndarray, out: np.ndarray, box: Box) -> float:
+def _box_detail(src: np.ndarray, out: np.ndarray, box: Box) -> float:
     h, w = src.shape[:2]
     x1, y1 = max(int(math.floor(box[0])), 0), max(int(math.floor(box[1])), 0)
     x2, y2 = min(int(math.ceil(box[2])), w), min(int(math.ceil(box[3])), h)
     if x2 - x1 < 3 or y2 - y1 < 3:
         return 0.0
-    return detail_correlation(src[y1:y2, x1:x2], out[y1:y2, x1:x2], max(x2 - x1, y2 - y1))
+    return retained_detail(src[y1:y2, x1:x2], out[y1:y2, x1:x2], max(x2 - x1, y2 - y1))

@@ -1,7 +1,7 @@
 """What verify finds, frame by frame, and how single frames become ranges.
 
 - leak: an enabled track's shape on a frame where the output still carries the source's fine
-  detail (render.detail_correlation at or above render.LEAK_CORRELATION);
+  detail (render.retained_detail at or above render.LEAK_DETAIL);
 - possible leak: a face or plate the detectors find on the output, overlapping no enabled mask,
   whose detail still correlates with the source;
 - visible by decision: a track the operator switched off, with the reason given.
@@ -25,7 +25,7 @@ class Finding:
     label: str
     track_id: int | None = None
     score: float | None = None  # detector score (possible leaks)
-    correlation: float = 0.0  # the largest detail correlation seen in the range
+    detail: float = 0.0  # the largest share of source detail seen in the range (render.retained_detail)
     reason: str = ""
     frames: int = 0  # frames in the range where it was found (sampled frames for possible leaks)
 
@@ -35,7 +35,7 @@ class Finding:
         if self.track_id is not None:
             out["track"] = self.track_id
         if self.kind != "visible_by_decision":
-            out["correlation"] = round(self.correlation, 3)
+            out["detail"] = round(self.detail, 3)
         if self.score is not None:
             out["score"] = round(self.score, 3)
         if self.kind == "visible_by_decision":
@@ -77,18 +77,18 @@ class RangeBuilder:
     done: list[Finding] = field(default_factory=list)
     _open: list[tuple[object, Finding, Box]] = field(default_factory=list)
 
-    def add(self, frame: int, key, box: Box, label: str, correlation: float, track_id: int | None = None,
+    def add(self, frame: int, key, box: Box, label: str, detail: float, track_id: int | None = None,
             score: float | None = None) -> None:
         for k, f, last_box in self._open:
             if k == key and frame - f.last_frame <= self.gap and (
                     not self.match_iou or iou(_reach(last_box, frame - f.last_frame), box) > 0.0):
                 f.last_frame, f.box = frame, union(f.box, box)
-                f.correlation, f.frames = max(f.correlation, correlation), f.frames + 1
+                f.detail, f.frames = max(f.detail, detail), f.frames + 1
                 if score is not None:
                     f.score = max(f.score or 0.0, score)
                 self._open = [(k2, f2, box if f2 is f else b2) for k2, f2, b2 in self._open]
                 return
-        finding = Finding(self.kind, frame, frame, box, label, track_id, score, correlation, frames=1)
+        finding = Finding(self.kind, frame, frame, box, label, track_id, score, detail, frames=1)
         self._open.append((key, finding, box))
 
     def close_before(self, frame: int) -> None:
