@@ -15,7 +15,7 @@ from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (QCheckBox, QColorDialog, QComboBox, QDoubleSpinBox, QFormLayout, QLabel,
                                QLineEdit, QPushButton, QVBoxLayout, QWidget)
 
-from ...core.project import STYLE_KINDS, MaskStyle
+from ...core.project import MIN_STRENGTH, STYLE_KINDS, MaskStyle
 from ..document import commands
 from ..document.document import ProjectDocument
 from ..app.label_colors import KNOWN_LABELS
@@ -28,6 +28,7 @@ class Inspector(QWidget):
     def __init__(self, doc: ProjectDocument, parent=None):
         super().__init__(parent)
         self.doc = doc
+        self._shown_text: tuple | None = None  # (track ids, label, reason) last put into the text fields
         self.title = QLabel()
         self.title.setWordWrap(True)
         font = self.title.font()
@@ -35,7 +36,10 @@ class Inspector(QWidget):
         self.title.setFont(font)
 
         self.style_combo = QComboBox()
-        self.strength = self._spin(0.25, 8.0, 0.25, 2, "Larger is coarser: fewer blocks across the mask")
+        # The floor: below MIN_STRENGTH a face stays recognisable, so the renderer never goes there.
+        self.strength = self._spin(MIN_STRENGTH, 8.0, 0.25, 2,
+                                   f"Larger is coarser: fewer blocks across the mask. {MIN_STRENGTH:g} is the "
+                                   "irreversible floor (about five blocks across for pixelate); weaker is refused")
         self.margin = self._spin(0.0, 100.0, 5.0, 0, "Grow the mask by this share of its size on each side", "%")
         self.feather = self._spin(0.0, 100.0, 5.0, 0, "Soft edge outside the mask, as a share of its size", "%")
         self.color_button = QPushButton()
@@ -129,6 +133,8 @@ class Inspector(QWidget):
                 self.style_combo.addItem(PROJECT_DEFAULT, None)
             for kind in STYLE_KINDS:
                 self.style_combo.addItem(STYLE_NAMES[kind], kind)
+            if not tracks:
+                self._shown_text = None
             if project is None:
                 self.title.setText("No project open")
                 return
@@ -142,8 +148,17 @@ class Inspector(QWidget):
                                    else f"{len(tracks)} tracks selected")
                 uses_default = all(t.style is None for t in tracks)
                 self.style_combo.setCurrentIndex(0 if uses_default else self.style_combo.findData(style.kind))
-                self.label_combo.setEditText(first.label if len({t.label for t in tracks}) == 1 else "")
-                self.reason.setText(first.reason if len({t.reason for t in tracks}) == 1 else "")
+                # Text the operator is typing survives refreshes that do not change what it edits
+                # (tracks arriving from an analysis, another track's edit): only new values are shown.
+                shown = (tuple(t.id for t in tracks),
+                         first.label if len({t.label for t in tracks}) == 1 else "",
+                         first.reason if len({t.reason for t in tracks}) == 1 else "")
+                last = self._shown_text
+                if last is None or last[0] != shown[0] or last[1] != shown[1]:
+                    self.label_combo.setEditText(shown[1])
+                if last is None or last[0] != shown[0] or last[2] != shown[2]:
+                    self.reason.setText(shown[2])
+                self._shown_text = shown
                 states = {t.enabled for t in tracks}
                 self.enabled.setTristate(len(states) > 1)
                 self.enabled.setCheckState(Qt.CheckState.PartiallyChecked if len(states) > 1 else

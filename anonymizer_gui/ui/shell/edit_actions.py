@@ -20,6 +20,7 @@ class EditActions(QObject):
         super().__init__(window)
         self.doc = doc
         self.window = window
+        self.visible_ids = None  # () -> ids the tracks panel shows (its filter); None: every track
         stack = doc.undo_stack
         self.undo = stack.createUndoAction(self, "&Undo")
         self.undo.setShortcut(QKeySequence.StandardKey.Undo)
@@ -138,5 +139,10 @@ class EditActions(QObject):
             self._push(commands.hide_from(self.doc, tid, self.doc.frame))
 
     def do_select_all(self) -> None:
-        if self.doc.project is not None:
-            self.doc.select([t.id for t in self.doc.project.tracks])
+        """Every track the tracks panel shows: with a filter on, the hidden ones stay unselected, so
+        a following D (switch off) never touches tracks the operator cannot see."""
+        if self.doc.project is None:
+            return
+        shown = self.visible_ids() if self.visible_ids is not None else None
+        ids = [t.id for t in self.doc.project.tracks]
+        self.doc.select(ids if shown is None else [i for i in ids if i in set(shown)])

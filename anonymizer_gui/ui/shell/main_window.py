@@ -73,6 +73,7 @@ class MainWindow(QMainWindow):
         self.track_files = TrackFiles(self.doc, self)
         self.track_files.status.connect(self._show_status)
         self.edit = EditActions(self.doc, self)
+        self.edit.visible_ids = self.tracks_panel.visible_track_ids
         self._follow_workers: list[Worker] = []
         self._quitting = False  # shutdown() asked no questions; closeEvent must not ask either
         self.recovery_bar: RecoveryBar | None = None
