@@ -64,3 +64,22 @@ def test_keyframes_after_the_followed_stretch_stay():
     new = with_followed(track, [(5, a), (8, c)])
     assert [(k.frame, k.shape) for k in new.keyframes] == [(0, a), (5, a), (8, c), (20, b)]
     assert track.keyframes[-1].frame == 20 and len(track.keyframes) == 3  # the input is untouched
+
+
+def test_a_follow_cancelled_after_another_project_was_opened_writes_nothing(tmp_path, qtbot):
+    import copy
+
+    ed = open_editor(tmp_path / "box.mp4", qtbot, tracks=lambda clip: [drawn_box(clip, 0)], width=200,
+                     height=150, frames=24,
+                     boxes=[MovingBox(x=40, y=50, w=36, h=32, vx=4, vy=1, texture="noise", seed=5)])
+    try:
+        doc = ed.doc
+        worker = make_follow_worker(doc, 1)
+        other = copy.deepcopy(doc.project)  # another project: its track 1 has the same id
+        doc.set_project(other, doc.media_info)
+        before = copy.deepcopy(other.tracks)
+        worker.cancel()  # the follow stops at once and reports what it had (the start keyframes)
+        worker.cancelled.emit([(0, Shape.rect(0, 0, 10, 10)), (5, Shape.rect(5, 5, 15, 15))])
+        assert doc.project.tracks == before and doc.undo_stack.count() == 0
+    finally:
+        ed.frames.close()

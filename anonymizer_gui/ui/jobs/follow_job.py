@@ -27,6 +27,7 @@ def make_follow_worker(doc: ProjectDocument, track_id: int, parent=None) -> Work
     track = trackops.clone(doc.track(track_id))
     start = follow_start_frame(doc, track)
     path, info = doc.project.media.path, doc.media_info
+    project = doc.project  # track ids restart at 1 in every project: the result belongs to this one only
 
     def job(progress, cancel):
         return follow_shape(path, info, track, start, None, progress, cancel)
@@ -34,7 +35,7 @@ def make_follow_worker(doc: ProjectDocument, track_id: int, parent=None) -> Work
     worker = Worker(job, f"Follow track {track_id}", parent)
 
     def apply(keyframes) -> None:
-        if not keyframes or len(keyframes) < 2 or not doc.has_track(track_id):
+        if not keyframes or len(keyframes) < 2 or doc.project is not project or not doc.has_track(track_id):
             return
         new = trackops.with_followed(doc.track(track_id), keyframes)
         doc.undo_stack.push(commands.replace_tracks(doc, [new], f"Follow track {track_id}"))
