@@ -14,6 +14,7 @@ from PySide6.QtCore import Qt
 from anonymizer_gui.core.foundation.progress import Progress
 from anonymizer_gui.core.project.model import ExportSettings
 from anonymizer_gui.ui.jobs.background import BACKGROUND_NICENESS
+from anonymizer_gui.ui.shell import prompts
 from anonymizer_gui.ui.shell.export_flow import start_export
 from anonymizer_gui.ui.jobs.job_bar import format_progress
 from anonymizer_gui.ui.jobs.worker import Worker
@@ -115,18 +116,40 @@ def test_cancel_export_writes_nothing(qtbot, window, slow_clip, tmp_path):
     assert "cancelled" in window.statusBar().currentMessage()
 
 
-def test_export_waits_for_the_running_analysis(qtbot, window, slow_clip, tmp_path):
+def test_export_waits_for_the_running_analysis(qtbot, window, slow_clip, tmp_path, monkeypatch):
     open_and_wait(qtbot, window, slow_clip.path)
+    asked = []
+    monkeypatch.setattr(prompts, "ask", lambda *a, **k: asked.append(a[1]) or "Export Anyway")
     window.analysis.classes = ("face",)
     window.analysis.detectors = {"face": TextureDetector(delay_s=0.05)}
     analysis = window.analysis.start()
     export = start_export(window, tmp_path / "queued.mp4", ExportSettings(preset="ultrafast"))
     assert window.job_bar.queued() == [export]
     assert window.job_bar.row(export).detail_label.text() == "waiting for analysing faces and plates"
+    qtbot.waitUntil(lambda: analysis.last_progress is not None and analysis.last_progress.done >= 12, timeout=20000)
     window.menus.cancel_analysis.trigger()
-    with qtbot.waitSignal(export.succeeded, timeout=30000):
+    with qtbot.waitSignal(export.succeeded, timeout=30000) as done:
         pass
     assert analysis.is_cancel_requested() and (tmp_path / "queued.mp4").is_file()
+    # The export took the project when it started, with the tracks the analysis delivered (issue 9):
+    # not the empty project of when Export was clicked. The analysis was cancelled, so it asked first.
+    report = done.args[0].report
+    assert len(report["tracks"]) == 2 and report["frames"]["with_mask"] > 0
+    assert asked == ["Export an incomplete analysis?"] and report["analysis"]["exported_incomplete"] is True
+
+
+def test_an_incomplete_analysis_is_not_exported_unless_the_operator_agrees(qtbot, window, slow_clip, tmp_path,
+                                                                           monkeypatch):
+    open_and_wait(qtbot, window, slow_clip.path)
+    window.doc.project.analysis = {"cancelled": True, "frames_analyzed": 20}
+    monkeypatch.setattr(prompts, "ask", lambda *a, **k: "Cancel")
+    outcome = []
+    export = start_export(window, tmp_path / "refused.mp4", ExportSettings(preset="ultrafast"))
+    export.cancelled.connect(lambda _partial: outcome.append("cancelled"))
+    export.succeeded.connect(lambda _result: outcome.append("written"))
+    wait_jobs_done(qtbot, window)
+    qtbot.waitUntil(lambda: "was not written" in window.statusBar().currentMessage(), timeout=10000)
+    assert not (tmp_path / "refused.mp4").exists() and "written" not in outcome
 
 
 def test_a_queued_job_taken_off_the_queue_was_never_run(qtbot, shell_env, window, slow_clip, tmp_path):

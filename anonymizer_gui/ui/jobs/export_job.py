@@ -1,32 +1,57 @@
 """Export as a background job: core.export.export_video on a snapshot of the project.
 
-The job works on a deep copy taken when it is created, so the operator can go on editing while it
-runs. What the editor shows when it ends (a message, the report) is the shell's business: it
-listens to the Worker's signals.
+The snapshot (a deep copy) is taken when the job STARTS, not when it is asked for: an export queued
+behind a running analysis must carry the tracks that analysis delivers. The operator can go on
+editing while it runs. An analysis that was cancelled or stopped short is exported only when
+`ask_incomplete` (called on the UI thread, at start) says so; otherwise the job is cancelled before
+it writes anything. What the editor shows when it ends is the shell's business (Worker signals).
 """
 
 from __future__ import annotations
 
 import copy
 from pathlib import Path
+from typing import Callable
 
 from PySide6.QtCore import QObject
 
+from ...core.foundation import Cancelled
 from ...core.project import ExportSettings
 from ..document.document import ProjectDocument
 from .worker import Worker
 
+# Asked at the start of an export whose analysis is incomplete, with the analysis state
+# (core.export.analysis_state); True exports anyway (the report says so).
+AskIncomplete = Callable[[dict], bool]
+
 
 def export_worker(doc: ProjectDocument, output: Path, settings: ExportSettings,
-                  parent: QObject | None = None) -> Worker:
-    """A Worker that writes the document's project, as it is now, to `output`."""
-    project = copy.deepcopy(doc.project)
-    project.export = copy.deepcopy(settings)
+                  parent: QObject | None = None, ask_incomplete: AskIncomplete | None = None) -> Worker:
+    """A Worker that writes the document's project, as it is when the job starts, to `output`."""
     output = Path(output)
+    settings = copy.deepcopy(settings)
+    taken: dict = {}
 
     def job(progress, cancel):
         from ...core.export import export_video  # on the worker thread: its imports would stall the UI
 
-        return export_video(project, output, settings, progress, cancel)
+        if cancel():  # refused at start (an incomplete analysis the operator did not want out)
+            raise Cancelled("export cancelled")
+        return export_video(taken["project"], output, settings, progress, cancel,
+                            allow_incomplete=taken["allow_incomplete"])
 
-    return Worker(job, f"Exporting {output.name}", parent)
+    worker = Worker(job, f"Exporting {output.name}", parent)
+
+    def snapshot() -> None:
+        from ...core.export import analysis_state
+
+        project = copy.deepcopy(doc.project)
+        project.export = copy.deepcopy(settings)
+        state = analysis_state(project, doc.frame_count or project.media.frame_count)
+        allowed = state["complete"] or (ask_incomplete is not None and bool(ask_incomplete(state)))
+        taken.update(project=project, allow_incomplete=allowed)
+        if not state["complete"] and not allowed:
+            worker.cancel()  # nothing is written; the job reports "cancelled"
+
+    worker.starting.connect(snapshot)
+    return worker

@@ -28,6 +28,8 @@ class Worker(QObject):
     cancelled = Signal(object)  # what the job had done when cancelled (Cancelled.partial) or None
     dropped = Signal()  # cancelled before it started (a queued job): it never ran, nothing was done
     finished = Signal()  # after exactly one of succeeded / failed / cancelled / dropped
+    starting = Signal()  # on the calling (UI) thread, just before the job's thread starts: a queued
+    # job takes its snapshot of the document here, not when it was queued
 
     def __init__(self, fn: JobFn, name: str, parent: QObject | None = None):
         super().__init__(parent)
@@ -42,6 +44,7 @@ class Worker(QObject):
         if self.is_running():
             raise RuntimeError(f"{self.name} is already running")
         self._cancel.clear()
+        self.starting.emit()
         self._thread = threading.Thread(target=self._run, name=f"worker-{self.name}", daemon=True)
         self._thread.start()
 

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QMessageBox
 from ...core.project import ExportSettings
 from ..jobs.export_job import export_worker
 from ..jobs.worker import Worker
+from . import prompts
 from .error_dialog import show_error
 
 if TYPE_CHECKING:
@@ -30,7 +31,8 @@ def open_url(path: Path) -> bool:
 
 def start_export(window: "MainWindow", output: Path, settings: ExportSettings) -> Worker:
     output = Path(output)
-    worker = export_worker(window.doc, output, settings, window)
+    worker = export_worker(window.doc, output, settings, window,
+                           ask_incomplete=lambda state: ask_export_incomplete(window, state))
     status = window.statusBar()
     worker.succeeded.connect(lambda result: show_export_done(window, output, result))
     worker.cancelled.connect(lambda _partial: status.showMessage(
@@ -40,6 +42,19 @@ def start_export(window: "MainWindow", output: Path, settings: ExportSettings) -
     worker.failed.connect(lambda message, details: show_error(window, message, details, title="Export failed"))
     window.run_worker(worker, exclusive=True)
     return worker
+
+
+def ask_export_incomplete(window: "MainWindow", state: dict) -> bool:
+    """The analysis was cancelled or stopped short: export anyway? (the report will say so)"""
+    done, total = state.get("frames_analyzed"), state.get("frame_count")
+    where = f" after {done} of {total} frames" if isinstance(done, int) else ""
+    answer = prompts.ask(window, "Export an incomplete analysis?",
+                         f"The analysis {'was cancelled' if state.get('cancelled') else 'stopped short'}{where}. "
+                         "Faces on the frames it never read are not masked.",
+                         ["Export Anyway", "Cancel"], default="Cancel",
+                         informative="Analyse the video again to search every frame. If you export anyway, "
+                                     "the audit report says that the analysis was incomplete.")
+    return answer == "Export Anyway"
 
 
 def show_export_done(window: "MainWindow", output: Path, result) -> QMessageBox:
