@@ -199,3 +199,51 @@ def test_every_job_and_the_threads_it_starts_run_at_background_priority(qtbot):
         worker.start()
     assert blocker.args[0][0] >= BACKGROUND_NICENESS and blocker.args[0][1] >= BACKGROUND_NICENESS
     assert priority() == ui_before  # the UI thread keeps its priority
+
+
+def test_undo_during_an_analysis_loses_no_delivered_track(qtbot, window, slow_clip):
+    open_and_wait(qtbot, window, slow_clip.path)
+    window.analysis.classes = ("face",)
+    window.analysis.detectors = {"face": FadingDetector(visible=12, delay_s=0.03)}
+    worker = window.analysis.start()
+    qtbot.waitUntil(lambda: len(window.doc.project.tracks) >= 2, timeout=20000)
+    assert worker.is_running()
+    window.edit.undo.trigger()  # Ctrl+Z while the analysis goes on
+    assert window.doc.project.tracks == []
+    wait_jobs_done(qtbot, window)
+    tracks = window.doc.project.tracks
+    assert len(tracks) == 2 and all(t.first_frame == 0 for t in tracks)  # delivered again, not lost
+    assert window.doc.project.analysis["cancelled"] is False
+    window.edit.undo.trigger()
+    assert window.doc.project.tracks == []
+
+
+def test_a_cancelled_replace_keeps_the_old_masks_where_it_never_reached(qtbot, window, slow_clip, monkeypatch):
+    from anonymizer_gui.core.project.interpolate import masks_at
+
+    def uncovered(project) -> list[int]:
+        """Frames where the centre of a box of the clip lies in no mask."""
+        def inside(box, shape) -> bool:
+            x1, y1, x2, y2 = shape.bbox()
+            cx, cy = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
+            return x1 <= cx <= x2 and y1 <= cy <= y2
+        return [f for f in range(60) if not all(any(inside(b, s) for _, s, _ in masks_at(project, f))
+                                                for b in slow_clip.boxes[f])]
+
+    open_and_wait(qtbot, window, slow_clip.path)
+    window.analysis.classes = ("face",)
+    window.analysis.detectors = {"face": TextureDetector()}
+    window.analysis.start()
+    wait_jobs_done(qtbot, window)
+    assert uncovered(window.doc.project) == []
+    monkeypatch.setattr(prompts, "ask", lambda *a, **k: "Replace")
+    window.analysis.detectors = {"face": TextureDetector(delay_s=0.05)}
+    worker = window.analysis.start()
+    qtbot.waitUntil(lambda: worker.last_progress is not None and worker.last_progress.done >= 12, timeout=20000)
+    window.menus.cancel_analysis.trigger()
+    wait_jobs_done(qtbot, window)
+    project = window.doc.project
+    assert project.analysis["cancelled"] is True and project.analysis["frames_analyzed"] < 60
+    assert uncovered(project) == []  # frames the new run never reached keep the old masks
+    window.edit.undo.trigger()  # one step back: the earlier analysis, whole
+    assert uncovered(window.doc.project) == []

@@ -4,6 +4,11 @@ All tracks of one run form ONE undo step "Analyse": each batch that `on_tracks` 
 as a command that merges into the previous one of the same run (QUndoCommand.mergeWith), so the
 lanes fill in while the analysis runs and one Ctrl+Z takes the whole analysis back. A cancelled
 analysis keeps the tracks it had found (Cancelled.partial).
+
+Fail closed (issue 9): a Ctrl+Z that takes this run's step back while the run goes on would have the
+next batch discard that step from the redo stack, losing its detections for good; the next push
+carries them again instead. A cancelled "Replace" run gives back the replaced tracks' masks on the
+frames it never reached.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from PySide6.QtCore import QObject, Signal
 from ...core.detect import with_fetch_hint
 from ...core.foundation import ModelError
 from ...core.project import Track
+from ...core.project import track_edits as trackops
 from ..document.commands import AnalysisTracks
 from ..document.document import ProjectDocument
 from .job_bar import JobBar
@@ -49,6 +55,8 @@ class AnalysisRunner(QObject):
         self._run_id = 0
         self._delivered: dict[int, int] = {}  # analysis track id -> document track id, this run
         self._replace: list[Track] = []  # auto tracks of an earlier run that this run replaces
+        self._replaced: list[Track] = []  # ... as they were when replaced (their tails return on cancel)
+        self._commands: list[AnalysisTracks] = []  # this run's steps on the undo stack
         # Loaded models, kept for the next run: freeing an onnxruntime session holds the GIL for
         # about 100 ms (a visible stall at the end of every analysis), and loading one costs more.
         self._loaded_detectors: dict = {}
@@ -75,6 +83,7 @@ class AnalysisRunner(QObject):
         loaded = self._loaded_detectors
         self._run_id = next(_run_ids)
         self._delivered = {}
+        self._replaced, self._commands = [], []
         run_id = self._run_id
         emit = self.tracksArrived.emit
 
@@ -133,18 +142,64 @@ class AnalysisRunner(QObject):
             return
         tracks, analysis = _tracks_of(result)
         fresh = [t for t in tracks if t.id not in self._delivered]
-        if fresh or analysis is not None or self._replace:
-            self._push(fresh, run_id, analysis)
+        tails = self._unreached_tails(analysis) if cancelled else []
+        if fresh or analysis is not None or self._replace or tails:
+            self._push(fresh, run_id, analysis, tails)
         found = len(self._delivered)
         word = "stopped" if cancelled else "done"
         self.status.emit(f"Analysis {word}: {found} track{'s' if found != 1 else ''}"
                          + (" kept" if cancelled else " found"))
 
-    def _push(self, fresh: list[Track], run_id: int, analysis: dict | None = None) -> None:
-        replace = [t for t in self._replace if self.doc.has_track(t.id)]
+    def _push(self, fresh: list[Track], run_id: int, analysis: dict | None = None,
+              tails: list[Track] | None = None) -> None:
+        stack = self.doc.undo_stack
+        back, replace_again = self._taken_back(stack)
+        replace = [t for t in [*self._replace, *replace_again] if self.doc.has_track(t.id)]
         replace = [self.doc.track(t.id) for t in replace]
+        if self._replace:
+            self._replaced = [copy.deepcopy(t) for t in replace]
         self._replace = []
-        self.doc.undo_stack.push(AnalysisTracks(self.doc, self._renumber(fresh), run_id, analysis, replace))
+        new = self._free_ids(back) + self._renumber(fresh) + self._free_ids(tails or [])
+        stack.push(AnalysisTracks(self.doc, new, run_id, analysis, replace))
+        top = stack.command(stack.index() - 1) if stack.index() > 0 else None
+        if isinstance(top, AnalysisTracks) and top.run_id == run_id and all(top is not c for c in self._commands):
+            self._commands.append(top)
+
+    def _taken_back(self, stack) -> tuple[list[Track], list[Track]]:
+        """Tracks of this run's steps that Ctrl+Z took back (the coming push would discard those
+        steps for good), and the earlier tracks such a step had replaced (restored by the undo)."""
+        applied = [stack.command(i) for i in range(stack.index())]
+        undone = [c for c in self._commands if all(c is not a for a in applied)]
+        self._commands = [c for c in self._commands if any(c is a for a in applied)]
+        back = [t for c in undone for t in c.new
+                if not (self.doc.has_track(t.id) and self.doc.track(t.id) is t)]
+        return [copy.deepcopy(t) for t in back], [t for c in undone for t in c.old]
+
+    def _free_ids(self, tracks: list[Track]) -> list[Track]:
+        """The tracks with their own ids where those are free in the document, else new ones."""
+        taken = {t.id for t in self.doc.project.tracks}
+        next_id = max([self.doc.project.next_track_id(), *[v + 1 for v in self._delivered.values()]])
+        out = []
+        for t in tracks:
+            if t.id in taken:
+                t = copy.deepcopy(t)
+                t.id, next_id = next_id, next_id + 1
+            taken.add(t.id)
+            out.append(t)
+        return out
+
+    def _unreached_tails(self, analysis: dict | None) -> list[Track]:
+        """On cancel: the replaced tracks from the first frame the analysis never read (fail closed)."""
+        done = (analysis or {}).get("frames_analyzed")
+        if not self._replaced or not isinstance(done, int):
+            return []
+        tails = []
+        for t in self._replaced:
+            if t.last_frame < done:
+                continue
+            tails.append(copy.deepcopy(t) if t.first_frame >= done else trackops.split(t, done, t.id)[1])
+        self._replaced = []
+        return tails
 
     def _renumber(self, tracks: list[Track]) -> list[Track]:
         """Give the analysis' tracks ids that are free in the document (it may hold manual tracks)."""
