@@ -55,8 +55,8 @@ def _faces() -> np.ndarray:
 
 
 def true_pixels(shape: Shape, w: int, h: int) -> np.ndarray:
-    """Pixels whose centre lies inside the shape by more than the renderer's stated precision
-    (render.region.EDGE_SLACK, 1/20 px; pixel i spans [i, i + 1))."""
+    """Pixels whose centre lies inside the shape by more than the renderer's stated precision,
+    render.region.EDGE_SLACK (1/20 px; pixel i spans [i, i + 1))."""
     x1, y1, x2, y2 = shape.bbox()
     centre, half = np.array([(x1 + x2) / 2, (y1 + y2) / 2]), np.array([(x2 - x1) / 2, (y2 - y1) / 2])
     scale = np.maximum(half - EDGE_SLACK, 1e-6) / np.maximum(half, 1e-6)

@@ -43,6 +43,10 @@ from .region import RegionGeometry, opaque_reach, render_region
 BLUR_CELLS = 6.0  # block means across the shape's larger side for "blur"
 PIXELATE_CELLS = 5.0  # blocks across the shape's larger side for "pixelate"; 8 left faces recognisable
 MIN_CELL_PX = 2.0  # a cell never shrinks below this many frame pixels (tiny shapes)
+# Rasterising a slanted edge may leave a pixel whose centre lies up to half a pixel inside it
+# uncovered (OpenCV's fillPoly rounds one side of a span down); slanted edges are moved this far
+# out (frame pixels), so every pixel centred inside the grown shape is covered.
+RASTER_GROW_PX = 0.5
 ELLIPSE_VERTICES = 96  # outline resolution of an ellipse; enough for a 2000 px ellipse to stay within 1 px
 
 _MATRICES = {"bt601": (0.299, 0.114), "bt709": (0.2126, 0.0722), "bt2020": (0.2627, 0.0593)}
@@ -122,7 +126,8 @@ def render_planes(planes: Sequence[np.ndarray], layout: PlaneLayout, masks: Sequ
             cell = geometry.cell(style)
             # A cell is centred on the shape's centre (the grid corner half a cell before it), so
             # PIXELATE_CELLS cells span the shape exactly and a quarter turn maps blocks onto blocks.
-            region = RegionGeometry(outline=geometry.outline * (sx, sy), feather=geometry.feather * s,
+            region = RegionGeometry(outline=offset_outline(geometry.outline * (sx, sy), RASTER_GROW_PX * s),
+                                    feather=geometry.feather * s,
                                     reach=opaque_reach(geometry.feather) * s,
                                     anchor=((geometry.centre[0] - cell / 2) * sx, (geometry.centre[1] - cell / 2) * sy),
                                     cell=(cell * sx, cell * sy))
@@ -153,7 +158,7 @@ def shape_to_coded(shape: Shape, rotation: int, coded_width: int, coded_height: 
 def mask_extent(shape: Shape, style: MaskStyle) -> tuple[float, float, float, float]:
     """Frame-pixel box that the mask may change (grown shape plus feather); outside it nothing changes."""
     g = _MaskGeometry.of(shape, style)
-    reach = g.feather + opaque_reach(g.feather) + 1.0
+    reach = g.feather + opaque_reach(g.feather) + 1.0 + RASTER_GROW_PX
     x1, y1 = g.outline.min(axis=0) - reach
     x2, y2 = g.outline.max(axis=0) + reach
     return float(x1), float(y1), float(x2), float(y2)
@@ -187,6 +192,42 @@ class _MaskGeometry:
         style = floored(style)
         cells = PIXELATE_CELLS if style.kind == "pixelate" else BLUR_CELLS
         return max(MIN_CELL_PX, self.size / cells * style.strength)
+
+
+def offset_outline(pts: np.ndarray, distance: float) -> np.ndarray:
+    """The closed outline `pts` (N, 2) with every slanted edge moved `distance` outwards.
+
+    Edges along a pixel row or column rasterise exactly and stay where they are (a rect covers
+    exactly its pixels). Each vertex moves to where its two edges' offset lines meet, at most
+    MITER_LIMIT times the distance away.
+    """
+    if len(pts) < 3 or distance <= 0:
+        return pts
+    x, y = pts[:, 0], pts[:, 1]
+    orientation = 1.0 if float(np.sum(x * np.roll(y, -1) - np.roll(x, -1) * y)) >= 0 else -1.0
+    edge = np.roll(pts, -1, axis=0) - pts  # edge i runs from vertex i to i + 1
+    length = np.hypot(edge[:, 0], edge[:, 1])
+    normal = np.stack([edge[:, 1], -edge[:, 0]], axis=1) / np.maximum(length, 1e-12)[:, None] * orientation
+    slanted = (np.abs(edge[:, 0]) > 1e-9) & (np.abs(edge[:, 1]) > 1e-9) & (length > 1e-9)
+    if not slanted.any():
+        return pts
+    d = np.where(slanted, distance, 0.0)
+    n1, d1 = np.roll(normal, 1, axis=0), np.roll(d, 1)  # the edge into each vertex
+    n2, d2 = normal, d  # the edge out of it
+    det = n1[:, 0] * n2[:, 1] - n1[:, 1] * n2[:, 0]
+    safe = np.where(np.abs(det) > 1e-6, det, 1.0)
+    ax = (d1 * n2[:, 1] - d2 * n1[:, 1]) / safe
+    ay = (n1[:, 0] * d2 - n2[:, 0] * d1) / safe
+    shift = np.stack([ax, ay], axis=1)
+    parallel = np.abs(det) <= 1e-6  # straight on: move along the shared normal
+    shift[parallel] = (n2 * np.maximum(d1, d2)[:, None])[parallel]
+    size = np.hypot(shift[:, 0], shift[:, 1])
+    limit = MITER_LIMIT * distance
+    shift *= np.minimum(1.0, limit / np.maximum(size, 1e-12))[:, None]
+    return pts + shift
+
+
+MITER_LIMIT = 4.0
 
 
 def _outline(shape: Shape) -> np.ndarray:
