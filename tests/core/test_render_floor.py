@@ -75,3 +75,20 @@ def test_project_json_raises_weak_strengths_to_the_floor():
     assert project_from_dict(data).default_style.strength == MIN_STRENGTH
     data["default_style"]["strength"] = 2.0
     assert project_from_dict(data).default_style.strength == 2.0
+
+
+def test_every_pixel_centred_inside_a_slanted_outline_is_covered():
+    from anonymizer_gui.core.render.region import EDGE_SLACK
+
+    rng = np.random.default_rng(1)
+    for _ in range(150):
+        n = int(rng.integers(3, 8))
+        angles = np.sort(rng.uniform(0, 2 * np.pi, n))
+        centre, radius = rng.uniform(10, 30, 2), rng.uniform(3, 15, 2)
+        pts = np.stack([centre[0] + radius[0] * np.cos(angles), centre[1] + radius[1] * np.sin(angles)], 1)
+        out = render_bgr(np.zeros((40, 40, 3), np.uint8),
+                         [(Shape("polygon", [float(v) for v in pts.ravel()]),
+                           MaskStyle("solid", color=(255, 255, 255), margin=0.0, feather=0.0))])
+        poly = pts.astype(np.float32)
+        for y, x in np.argwhere(out[..., 0] != 255):
+            assert cv2.pointPolygonTest(poly, (x + 0.5, y + 0.5), True) <= EDGE_SLACK, (pts, x, y)
