@@ -26,6 +26,7 @@ class ProjectDocument(QObject):
     audioOverviewsChanged = Signal()  # waveforms and speech of the media's audio streams arrived
     audioSelectionChanged = Signal(object)  # index into project.audio_ranges, or None
     marksChanged = Signal()  # the in/out marks moved (view state, like the playhead)
+    findingsChanged = Signal()  # the leak check of the last export (core.verify) changed
 
     def __init__(self, parent: QObject | None = None):
         super().__init__(parent)
@@ -39,6 +40,9 @@ class ProjectDocument(QObject):
         self._audio_selected: int | None = None
         self.mark_in: int | None = None  # frames; an audio range can be made from them
         self.mark_out: int | None = None
+        # What the last export's leak check found (VerifyResult.to_json() lists of leaks and possible
+        # leaks): view state for the timeline's markers, not part of the project.
+        self.findings: list[dict] = []
 
     # -- whole project ------------------------------------------------------------------------
     def set_project(self, project: Project | None, media_info=None, path: Path | None = None) -> None:
@@ -52,10 +56,18 @@ class ProjectDocument(QObject):
         self.audio_overviews = []
         self._audio_selected = None
         self.mark_in = self.mark_out = None
+        self.findings = []
         self.projectReset.emit()
         self.pathChanged.emit(self.path)
         self.selectionChanged.emit([])
         self.frameChanged.emit(0)
+
+    def set_findings(self, verify: dict | None) -> None:
+        """The leak check's findings (the report's "verify" entry), sorted by first frame."""
+        verify = verify or {}
+        found = [*verify.get("leaks", []), *verify.get("possible_leaks", [])]
+        self.findings = sorted(found, key=lambda f: (f["frames"][0], f["frames"][1]))
+        self.findingsChanged.emit()
 
     def set_path(self, path: Path | None) -> None:
         self.path = Path(path) if path else None

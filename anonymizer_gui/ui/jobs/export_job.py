@@ -4,7 +4,8 @@ The snapshot (a deep copy) is taken when the job STARTS, not when it is asked fo
 behind a running analysis must carry the tracks that analysis delivers. The operator can go on
 editing while it runs. An analysis that was cancelled or stopped short is exported only when
 `ask_incomplete` (called on the UI thread, at start) says so; otherwise the job is cancelled before
-it writes anything. What the editor shows when it ends is the shell's business (Worker signals).
+it writes anything. The written file is checked for leaks (core.verify) and the report holds the
+result. What the editor shows when it ends is the shell's business (Worker signals).
 """
 
 from __future__ import annotations
@@ -25,9 +26,25 @@ from .worker import Worker
 AskIncomplete = Callable[[dict], bool]
 
 
+def leak_check(project, path: Path, info, cancel) -> dict:
+    """core.verify on the written file (the report's "verify" entry); "not_run" with the reason when
+    it cannot run (no detector weights): the export is then written but unproven."""
+    from ...core.foundation import AnonymizerError
+    from ...core.verify import verify_export
+
+    try:
+        return verify_export(project, path, check_source=False, output_info=info, cancel=cancel).to_json()
+    except Cancelled:
+        raise
+    except AnonymizerError as exc:
+        return {"verdict": "not_run", "error": str(exc)}
+
+
 def export_worker(doc: ProjectDocument, output: Path, settings: ExportSettings,
-                  parent: QObject | None = None, ask_incomplete: AskIncomplete | None = None) -> Worker:
-    """A Worker that writes the document's project, as it is when the job starts, to `output`."""
+                  parent: QObject | None = None, ask_incomplete: AskIncomplete | None = None,
+                  verify: bool = True) -> Worker:
+    """A Worker that writes the document's project, as it is when the job starts, to `output`, and
+    (`verify`) checks the written file for leaks before it is put in place (core.verify)."""
     output = Path(output)
     settings = copy.deepcopy(settings)
     taken: dict = {}
@@ -37,8 +54,10 @@ def export_worker(doc: ProjectDocument, output: Path, settings: ExportSettings,
 
         if cancel():  # refused at start (an incomplete analysis the operator did not want out)
             raise Cancelled("export cancelled")
-        return export_video(taken["project"], output, settings, progress, cancel,
-                            allow_incomplete=taken["allow_incomplete"])
+        project = taken["project"]
+        check = (lambda path, info: leak_check(project, path, info, cancel)) if verify else None
+        return export_video(project, output, settings, progress, cancel,
+                            allow_incomplete=taken["allow_incomplete"], check=check)
 
     worker = Worker(job, f"Exporting {output.name}", parent)
 

@@ -44,6 +44,19 @@ def start_export(window: "MainWindow", output: Path, settings: ExportSettings) -
     return worker
 
 
+def verify_line(verify: dict | None) -> str:
+    """The leak check's verdict in one line for the export dialog."""
+    if not verify:
+        return "Leak check: not run"
+    if verify.get("verdict") == "not_run":
+        return f"Leak check: not run ({verify.get('error', '')}); the export is unproven"
+    leaks, possible = len(verify.get("leaks", [])), len(verify.get("possible_leaks", []))
+    if not leaks and not possible:
+        return f"Leak check: no leak in {verify.get('frames_checked', 0)} frames"
+    return (f"Leak check: {leaks} leak(s), {possible} possible leak(s) outside the masks: see the red "
+            "markers on the timeline (Next Finding, Mask Finding)")
+
+
 def ask_export_incomplete(window: "MainWindow", state: dict) -> bool:
     """The analysis was cancelled or stopped short: export anyway? (the report will say so)"""
     done, total = state.get("frames_analyzed"), state.get("frame_count")
@@ -60,10 +73,14 @@ def ask_export_incomplete(window: "MainWindow", state: dict) -> bool:
 def show_export_done(window: "MainWindow", output: Path, result) -> QMessageBox:
     """Non-blocking: the export's output, its warnings and notices, Open Folder / Open Report."""
     report = Path(result.report_path)
-    box = QMessageBox(QMessageBox.Icon.Information, "Export finished", f"Wrote {output.name}.",
+    verify = result.report.get("verify") or {}
+    clean = verify.get("verdict") == "clean"
+    box = QMessageBox(QMessageBox.Icon.Information if clean else QMessageBox.Icon.Warning, "Export finished",
+                      f"Wrote {output.name}." + ("" if clean else " The leak check did not pass."),
                       QMessageBox.StandardButton.NoButton, window)
     box.setObjectName(DONE_DIALOG_NAME)
-    lines = [str(output), f"Audit report: {report.name}"]
+    window.doc.set_findings(verify)
+    lines = [str(output), f"Audit report: {report.name}", verify_line(verify)]
     lines += [f"Warning: {w}" for w in result.warnings] + [f"Note: {n}" for n in result.notices]
     box.setInformativeText("\n".join(lines))
     folder = box.addButton("Open Folder", QMessageBox.ButtonRole.ActionRole)

@@ -26,6 +26,8 @@ HEADER_W = 130  # lane titles
 RULER_H = 22
 THUMB_H = 40
 LANE_H = 22
+FINDING_H = 5  # px: the band along the ruler's foot where the leak check's findings show
+FINDING_COLOR = QColor(220, 30, 30)
 MAX_PPF = 48.0
 PLAYHEAD = QColor(235, 64, 52)
 MARK_BAND = QColor(80, 160, 255, 70)
@@ -205,6 +207,8 @@ class TimelineCanvas(QAbstractScrollArea):
         if self.shows_thumbnails():
             self._paint_thumbnails(p, QRectF(HEADER_W, RULER_H, w - HEADER_W, THUMB_H), geo, pal)
         self._paint_marks(p, geo)
+        for rect in self.finding_rects():
+            p.fillRect(rect, FINDING_COLOR)
         p.restore()
         p.fillRect(QRectF(0, 0, HEADER_W, self.audio_top()), pal.color(QPalette.ColorRole.Window))
         if self.audio.count():
@@ -216,6 +220,15 @@ class TimelineCanvas(QAbstractScrollArea):
         p.drawLine(QPointF(HEADER_W - 0.5, 0), QPointF(HEADER_W - 0.5, h))
         p.drawLine(QPointF(0, top - 0.5), QPointF(w, top - 0.5))
         self._paint_playhead(p, h)
+
+    def finding_rects(self) -> list[QRectF]:
+        """The leak check's findings as red marks along the bottom of the ruler, one per finding."""
+        out = []
+        for f in self.doc.findings:
+            a, b = f["frames"]
+            x0, x1 = self.x_of_frame(a), self.x_of_frame(b + 1)
+            out.append(QRectF(x0, RULER_H - FINDING_H, max(2.0, x1 - x0), FINDING_H))
+        return out
 
     def _paint_lane_title(self, p: QPainter, track, y: float, selected: bool, pal: QPalette) -> None:
         p.fillRect(QRectF(0, y, HEADER_W, LANE_H), pal.color(QPalette.ColorRole.Window))

@@ -1,4 +1,5 @@
-"""TimelineView: a ruler with timecode (and thumbnails when zoomed in), the playhead, one lane per track.
+"""TimelineView: a ruler with timecode (and thumbnails when zoomed in), the playhead, one lane per track,
+and the last export's leak-check findings as red marks along the ruler (Next Finding, Mask Finding).
 
 The painted surface is timeline_canvas.TimelineCanvas; this module adds the zoom buttons, the
 position readout and the document wiring.
@@ -10,6 +11,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QToolButton, QVBoxLayout, QWidget
 
+from ...core.project import Keyframe, Shape, Track
+from ..document import commands
 from ..document.document import ProjectDocument
 from ..media.frames import FrameSource
 from ..media.timecode import doc_timecode
@@ -57,6 +60,7 @@ class TimelineView(QWidget):
         doc.audioOverviewsChanged.connect(lambda: self.canvas.invalidate(None))
         doc.audioSelectionChanged.connect(lambda _i: self.canvas.viewport().update())
         doc.marksChanged.connect(self.canvas.viewport().update)
+        doc.findingsChanged.connect(self.canvas.viewport().update)
         self._on_reset()
 
     def _button(self, text: str, tip: str, slot) -> QToolButton:
@@ -89,7 +93,9 @@ class TimelineView(QWidget):
         if self._actions is None:
             self._actions = []
             for text, key, slot in (("Zoom Timeline In", "=", self.zoom_in), ("Zoom Timeline Out", "-", self.zoom_out),
-                                    ("Fit Timeline", "\\", self.zoom_to_fit)):
+                                    ("Fit Timeline", "\\", self.zoom_to_fit),
+                                    ("Next Finding", "Ctrl+.", self.next_finding),
+                                    ("Mask Finding", "Ctrl+Shift+M", self.mask_finding)):
                 a = QAction(text, self)
                 a.setShortcut(QKeySequence(key))
                 a.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
@@ -100,6 +106,37 @@ class TimelineView(QWidget):
     def audio_actions(self) -> list[QAction]:
         """Speech navigation and audio-range keys, for the Audio menu."""
         return self.audio_bar.actions()
+
+    # -- leak check findings (doc.findings, from the last export) ----------------------------------
+    def next_finding(self) -> dict | None:
+        """Move the playhead to the start of the next finding after it (wrapping round)."""
+        found = self.doc.findings
+        if not found:
+            return None
+        later = [f for f in found if f["frames"][0] > self.doc.frame]
+        finding = (later or found)[0]
+        self.doc.set_frame(finding["frames"][0])
+        return finding
+
+    def current_finding(self) -> dict | None:
+        return next((f for f in self.doc.findings if f["frames"][0] <= self.doc.frame <= f["frames"][1]), None)
+
+    def mask_finding(self) -> int | None:
+        """Turn the possible leak under the playhead into a manual track over its frames and box (one
+        undo step); the id of the new track."""
+        finding = self.current_finding()
+        if finding is None or finding.get("kind") != "possible_leak" or self.doc.project is None:
+            return None
+        a, b = finding["frames"]
+        box = Shape.rect(*finding["box"])
+        track = Track(self.doc.project.next_track_id(), finding.get("label") or "face", source="manual",
+                      keyframes=[Keyframe(a, box), *([Keyframe(b, box.copy())] if b > a else [])],
+                      reason="possible leak found by the leak check")
+        self.doc.undo_stack.push(commands.add_track(self.doc, track, f"Mask finding (frames {a}-{b})"))
+        self.doc.findings = [f for f in self.doc.findings if f is not finding]
+        self.doc.findingsChanged.emit()
+        self.doc.select([track.id])
+        return track.id
 
     def pixels_per_frame(self) -> float:
         return self.canvas.ppf
