@@ -198,8 +198,8 @@ def offset_outline(pts: np.ndarray, distance: float) -> np.ndarray:
     """The closed outline `pts` (N, 2) with every slanted edge moved `distance` outwards.
 
     Edges along a pixel row or column rasterise exactly and stay where they are (a rect covers
-    exactly its pixels). Each vertex moves to where its two edges' offset lines meet, at most
-    MITER_LIMIT times the distance away.
+    exactly its pixels). Each vertex moves to where its two edges' offset lines meet; a corner
+    sharper than that (further than MITER_LIMIT times the distance) is bevelled instead.
     """
     if len(pts) < 3 or distance <= 0:
         return pts
@@ -221,10 +221,17 @@ def offset_outline(pts: np.ndarray, distance: float) -> np.ndarray:
     shift = np.stack([ax, ay], axis=1)
     parallel = np.abs(det) <= 1e-6  # straight on: move along the shared normal
     shift[parallel] = (n2 * np.maximum(d1, d2)[:, None])[parallel]
-    size = np.hypot(shift[:, 0], shift[:, 1])
-    limit = MITER_LIMIT * distance
-    shift *= np.minimum(1.0, limit / np.maximum(size, 1e-12))[:, None]
-    return pts + shift
+    sharp = np.hypot(shift[:, 0], shift[:, 1]) > MITER_LIMIT * distance
+    if not sharp.any():
+        return pts + shift
+    # A sharp corner is bevelled: each of its edges moved out on its own, the corner cut between them.
+    out = []
+    for i, p in enumerate(pts):
+        if sharp[i]:
+            out += [p + n1[i] * d1[i], p + n2[i] * d2[i]]
+        else:
+            out.append(p + shift[i])
+    return np.asarray(out)
 
 
 MITER_LIMIT = 4.0
