@@ -77,14 +77,16 @@ def test_project_json_raises_weak_strengths_to_the_floor():
     assert project_from_dict(data).default_style.strength == 2.0
 
 
-def test_every_pixel_centred_inside_a_slanted_outline_is_covered():
+@pytest.mark.parametrize("where", ["inside", "across the border"])
+def test_every_pixel_centred_inside_a_slanted_outline_is_covered(where):
     from anonymizer_gui.core.render.region import EDGE_SLACK
 
     rng = np.random.default_rng(1)
     for _ in range(150):
         n = int(rng.integers(3, 8))
         angles = np.sort(rng.uniform(0, 2 * np.pi, n))
-        centre, radius = rng.uniform(10, 30, 2), rng.uniform(3, 15, 2)
+        centre = rng.uniform(10, 30, 2) if where == "inside" else rng.uniform(-6, 46, 2)
+        radius = rng.uniform(3, 15, 2)
         pts = np.stack([centre[0] + radius[0] * np.cos(angles), centre[1] + radius[1] * np.sin(angles)], 1)
         out = render_bgr(np.zeros((40, 40, 3), np.uint8),
                          [(Shape("polygon", [float(v) for v in pts.ravel()]),

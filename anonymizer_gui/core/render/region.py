@@ -130,15 +130,50 @@ def _fill(pts: np.ndarray, shape: tuple[int, int], name: str) -> np.ndarray | No
     lo, hi = pts.min(axis=0), pts.max(axis=0)
     centre, half = (lo + hi) / 2.0, np.maximum((hi - lo) / 2.0, 1e-9)
     pts = centre + (pts - centre) * np.maximum(half - EDGE_SLACK, half / 2.0) / half
+    # fillPoly drops pixels along the left and top border when vertices lie at negative
+    # coordinates (up to two pixels in, seen on a shape that leaves the picture): clip the outline
+    # to the region plus a pixel, and draw it FILL_PAD pixels in on a larger canvas.
+    pts = _clip_polygon(pts, -1.0, -1.0, shape[1] + 1.0, shape[0] + 1.0)
+    if len(pts) < 3:
+        return None
+    canvas = _scratch(name + "-pad", (shape[0] + 2 * FILL_PAD, shape[1] + 2 * FILL_PAD), np.uint8)
+    canvas.fill(0)
     # fillPoly puts integer vertices on pixel centres; ours sit on pixel corners, hence -0.5.
-    fixed = np.round((pts - 0.5) * 16.0).astype(np.int32)
-    cv2.fillPoly(inside, [fixed], OPAQUE, lineType=cv2.LINE_8, shift=4)
+    fixed = np.round((pts + FILL_PAD - 0.5) * 16.0).astype(np.int32)
+    cv2.fillPoly(canvas, [fixed], OPAQUE, lineType=cv2.LINE_8, shift=4)
+    inside[...] = canvas[FILL_PAD:FILL_PAD + shape[0], FILL_PAD:FILL_PAD + shape[1]]
     if not cv2.countNonZero(inside):
         # A sliver thinner than a pixel, or wholly outside the plane: cover the pixels it touches.
-        cv2.polylines(inside, [fixed], True, OPAQUE, lineType=cv2.LINE_8, shift=4)
+        cv2.polylines(canvas, [fixed], True, OPAQUE, lineType=cv2.LINE_8, shift=4)
+        inside[...] = canvas[FILL_PAD:FILL_PAD + shape[0], FILL_PAD:FILL_PAD + shape[1]]
         if not cv2.countNonZero(inside):
             return None
     return inside
+
+
+FILL_PAD = 3  # px of canvas around a region: every clipped vertex lands at a positive coordinate
+
+
+def _clip_polygon(pts: np.ndarray, x0: float, y0: float, x1: float, y1: float) -> np.ndarray:
+    """The polygon cut to the rectangle (Sutherland-Hodgman): what lies inside is unchanged."""
+    out = np.asarray(pts, np.float64)
+    if out[:, 0].min() >= x0 and out[:, 1].min() >= y0 and out[:, 0].max() <= x1 and out[:, 1].max() <= y1:
+        return out
+    for axis, bound, keep_above in ((0, x0, True), (0, x1, False), (1, y0, True), (1, y1, False)):
+        if len(out) == 0:
+            break
+        inside = out[:, axis] >= bound if keep_above else out[:, axis] <= bound
+        nxt = np.roll(out, -1, axis=0)
+        nxt_in = np.roll(inside, -1)
+        kept = []
+        for p, q, p_in, q_in in zip(out, nxt, inside, nxt_in):
+            if p_in:
+                kept.append(p)
+            if p_in != q_in:
+                t = (bound - p[axis]) / (q[axis] - p[axis])
+                kept.append(p + (q - p) * t)
+        out = np.asarray(kept, np.float64).reshape(-1, 2)
+    return out
 
 
 def _ramp(inside: np.ndarray, feather: float, reach: float) -> np.ndarray:
