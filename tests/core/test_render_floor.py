@@ -94,3 +94,16 @@ def test_every_pixel_centred_inside_a_slanted_outline_is_covered(where):
         poly = pts.astype(np.float32)
         for y, x in np.argwhere(out[..., 0] != 255):
             assert cv2.pointPolygonTest(poly, (x + 0.5, y + 0.5), True) <= EDGE_SLACK, (pts, x, y)
+
+
+def test_a_shape_leaving_the_picture_on_the_left_covers_its_border_pixels():
+    # Found by the property test: fillPoly dropped pixels 1-2 px in for vertices at negative x.
+    from anonymizer_gui.core.render.region import EDGE_SLACK
+
+    pts = [4.2174, 10.0238, -0.32204, 9.12092, 20.4615, 0.74059]
+    out = render_bgr(np.zeros((33, 44, 3), np.uint8),
+                     [(Shape("polygon", pts), MaskStyle("solid", color=(255, 255, 255), margin=0.0, feather=0.0))])
+    poly = np.asarray(pts, np.float32).reshape(-1, 2)
+    missed = [(y, x) for y, x in np.argwhere(out[..., 0] != 255)
+              if cv2.pointPolygonTest(poly, (x + 0.5, y + 0.5), True) > EDGE_SLACK]
+    assert missed == []
