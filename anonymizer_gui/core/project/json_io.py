@@ -9,7 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from ..foundation import ProjectFormatError, write_text_atomic
-from .model import (MIN_STRENGTH, AUDIO_ACTIONS, DEFAULT_LEVEL_DBFS, DEFAULT_TONE_HZ, SCHEMA_VERSION, SHAPE_KINDS,
+from .model import (MIN_STRENGTH, AUDIO_ACTIONS, DEFAULT_LEVEL_DBFS, DEFAULT_TONE_HZ, SCHEMA_VERSION,
+                    SHAPE_KINDS,
                     SOURCES, STYLE_KINDS, AudioRange, ExportSettings, Keyframe, MaskStyle, MediaRef, Project,
                     Shape, Track)
 

@@ -5,4 +5,5 @@ from .floor import LEAK_DETAIL, retained_detail, floored
 from .frame_planes import is_renderable, render_frame
 from .masks import Mask, grown_outline, mask_extent, render_bgr, shape_to_coded
 
-__all__ = ["LEAK_DETAIL", "retained_detail", "floored", "is_renderable", "render_frame", "Mask", "grown_outline", "mask_extent", "render_bgr", "shape_to_coded"]
+__all__ = ["LEAK_DETAIL", "retained_detail", "floored", "is_renderable", "render_frame", "Mask", "grown_outline",
+           "mask_extent", "render_bgr", "shape_to_coded"]
