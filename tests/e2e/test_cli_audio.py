@@ -59,3 +59,21 @@ def test_a_bad_audio_range_is_a_one_line_error(clip_factory, tmp_path, capsys):
     assert main(["export", str(project), "-o", str(tmp_path / "o.mp4"), "--quiet"]) == 1
     assert "audio_ranges[0].stream: 1 does not exist; the video has 1 audio stream (0-0)" in capsys.readouterr().err
     assert not (tmp_path / "o.mp4").exists()
+
+
+def test_verify_hears_sound_in_a_muted_range(clip_factory, tmp_path, capsys):
+    truth = clip_factory("talk.mp4", frames=50, audio=(Tone(wave="speech"),))
+    plain = write_project(truth, tmp_path / "plain.json", [])
+    unmuted = tmp_path / "unmuted.mp4"
+    assert main(["export", str(plain), "-o", str(unmuted), "--quiet", "--no-verify"]) == 0
+    muted = write_project(truth, tmp_path / "muted.json",
+                          [{"stream": 0, "start": 0.3, "end": 0.9, "action": "mute", "reason": "a surname"}])
+    good = tmp_path / "good.mp4"
+    assert main(["export", str(muted), "-o", str(good), "--quiet", "--no-verify"]) == 0
+    capsys.readouterr()
+
+    assert main(["verify", str(muted), str(good), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["audio_leaks"] == []
+    assert main(["verify", str(muted), str(unmuted), "--json"]) == 3
+    found = json.loads(capsys.readouterr().out)["audio_leaks"]
+    assert [(f["stream"], f["start"], f["end"], f["action"]) for f in found] == [(0, 0.3, 0.9, "mute")]

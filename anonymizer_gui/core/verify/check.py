@@ -24,6 +24,7 @@ import cv2
 import numpy as np
 
 from ..analysis import AnalysisSettings, load_detectors
+from ..audio import AudioFinding, check_muted_ranges
 from ..detect import resolve_spec
 from ..foundation import AnonymizerError, CancelFn, MediaError, ProgressFn, ProgressMeter, file_sha256
 from ..media import MediaInfo, iter_frames, probe
@@ -49,10 +50,11 @@ class VerifyResult:
     detect_every: int
     thresholds: dict[str, float]
     timings: dict = field(default_factory=dict)
+    audio_leaks: list[AudioFinding] = field(default_factory=list)  # sound in a muted range, or kept audio
 
     @property
     def clean(self) -> bool:
-        return not self.leaks and not self.possible_leaks
+        return not self.leaks and not self.possible_leaks and not self.audio_leaks
 
     @property
     def exit_code(self) -> int:
@@ -70,6 +72,9 @@ class VerifyResult:
         if self.possible_leaks:
             n = len(self.possible_leaks)
             parts.append(f"{n} possible leak{'s' if n != 1 else ''} outside the masks")
+        if self.audio_leaks:
+            n = len(self.audio_leaks)
+            parts.append(f"{n} audio range{'s' if n != 1 else ''} not silent")
         return "verify: LEAKS: " + ", ".join(parts) + decided
 
     def to_json(self) -> dict:
@@ -80,6 +85,7 @@ class VerifyResult:
                 "leaks": [f.to_json() for f in self.leaks],
                 "possible_leaks": [f.to_json() for f in self.possible_leaks],
                 "visible_by_decision": [f.to_json() for f in self.visible_by_decision],
+                "audio_leaks": [f.to_json() for f in self.audio_leaks],
                 "timings": self.timings}
 
 
@@ -117,10 +123,11 @@ def verify_export(project: Project, output: str | Path, *, detectors: Mapping[st
         meter.advance()
     run.flush()
     decided = _visible_by_decision(project, src_info.frame_count)
+    audio = check_muted_ranges(output, project) if project.audio_ranges or project.remove_audio else []
     return VerifyResult(run.leaks.finish(), run.possible.finish(), decided, run.frames_checked,
                         run.frames_detected, every, thresholds,
                         {"load_s": round(load_s, 3), "detect_s": round(run.detect_s, 3),
-                         "total_s": round(time.monotonic() - started, 3)})
+                         "total_s": round(time.monotonic() - started, 3)}, audio)
 
 
 def _check_comparable(project: Project, source: Path, src: MediaInfo, output, out: MediaInfo,
