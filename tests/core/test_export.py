@@ -274,7 +274,7 @@ def test_cancel_leaves_no_output_and_no_temporary_file(clip_factory, tmp_path):
         export_video(project_for(truth), out_dir / "out.mp4", ExportSettings(crf=30, preset="ultrafast"),
                      cancel=lambda: True)
     assert (out_dir / "out.mp4").read_bytes() == earlier
-    assert sorted(p.name for p in out_dir.iterdir()) == ["out.mp4", "out.mp4.audit.json"]
+    assert sorted(p.name for p in out_dir.iterdir()) == ["out.mp4", "out.mp4.audit.json", "out.mp4.exemptions.csv"]
 
 
 def test_progress_reports_frames_rate_and_time_left(clip_factory, tmp_path):
@@ -289,9 +289,11 @@ def test_progress_reports_frames_rate_and_time_left(clip_factory, tmp_path):
 def test_the_audit_report(clip_factory, tmp_path):
     truth = clip_factory("in.mp4", frames=30, audio=TONES, tags={"location": "+01.0+002.0/"})
     project = project_for(truth)
-    project.tracks[1].enabled = False
+    project.tracks[1].review, project.tracks[1].reason_code = "rejected", "false_detection"
+    project.tracks[0].review = "accepted"
     project.tracks[0].reason = "bystander in the background"
     project.tracks.append(box_track(truth, 0, 7, every=10, kind="ellipse", source="manual"))
+    project.tracks[-1].review = "accepted"
     project.tracks[-1].keyframes = [Keyframe(3, Shape("ellipse", [10, 60, 50, 100])),
                                     Keyframe(8, Shape("ellipse", [10, 60, 50, 100]), outside=True),
                                     Keyframe(12, Shape("ellipse", [20, 60, 60, 100]))]

@@ -86,7 +86,7 @@ def test_masks_at_skips_disabled_and_resolves_default_style():
     own = MaskStyle(kind="solid")
     on = Track(1, "face", keyframes=[Keyframe(0, rect(0, 0, 4, 4))])
     styled = Track(2, "plate", style=own, keyframes=[Keyframe(0, rect(0, 0, 4, 4))])
-    off = Track(3, "face", enabled=False, keyframes=[Keyframe(0, rect(0, 0, 4, 4))])
+    off = Track(3, "face", review="rejected", reason_code="false_detection", keyframes=[Keyframe(0, rect(0, 0, 4, 4))])
     p = Project(MediaRef("v.mp4", frame_count=1), [on, styled, off])
     got = {t.id: style for t, _, style in masks_at(p, 0)}
     assert got == {1: p.default_style, 2: own}

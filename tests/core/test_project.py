@@ -14,7 +14,7 @@ def sample_project() -> Project:
     t1 = Track(1, "face", keyframes=[Keyframe(0, Shape.rect(1, 2, 30, 40)), Keyframe(9, Shape.rect(5, 2, 34, 40)),
                                      Keyframe(12, Shape.rect(5, 2, 34, 40), outside=True)],
                scores={0: 0.91, 1: 0.88}, reason="bystander")
-    t2 = Track(2, "manual", source="manual", enabled=False, style=MaskStyle("solid", 1.0, (10, 20, 30), 0.0, 0.0),
+    t2 = Track(2, "manual", source="manual", review="rejected", reason_code="false_detection", style=MaskStyle("solid", 1.0, (10, 20, 30), 0.0, 0.0),
                keyframes=[Keyframe(3, Shape("polygon", [0, 0, 10, 0, 5, 8]))])
     return Project(MediaRef("/videos/a.mp4", 123, "ab" * 32, 320, 240, 20, 25.0), [t1, t2])
 

@@ -33,7 +33,7 @@ def sample_tracks(clip: ClipTruth) -> list[Track]:
     key2 = [4, 6, 8]
     t2 = Track(2, "plate", "auto", keyframes=[Keyframe(f, Shape.rect(*clip.boxes[f][1])) for f in key2],
                scores={f: 0.3 for f in range(4, 9)})
-    t3 = Track(3, "manual", "manual", enabled=False,
+    t3 = Track(3, "manual", "manual", review="rejected", reason_code="false_detection",
                keyframes=[Keyframe(0, Shape.rect(200, 20, 260, 60)), Keyframe(n - 1, Shape.rect(200, 20, 260, 60))])
     return [t1, t2, t3]
 

@@ -6,10 +6,18 @@ the video: no image data, no folder paths (they often hold a user name), no meta
 (a GPS position or a device serial is personal data; the keys say what was removed), and no
 names of people. Track labels are detector class names ("face", "plate") or what the operator
 typed; the reason is the operator's own justification and is included as written.
+
+The review record (issue 11) is part of it: each track's review state, reason code, text and legal
+basis, who decided and when; a summary; the case details the operator typed (reference, requester,
+operator, notes: the requester and operator are named on purpose, as the record legal teams need).
+Beside it goes an exemption log (`<output>.exemptions.csv`): one row per time range in which a
+detected object was left visible (rejected or kept visible), with the decision and its basis.
 """
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from datetime import datetime, timezone
 from pathlib import Path
@@ -24,12 +32,32 @@ from ..media import MediaInfo
 from ..project import ExportSettings, Project
 from .safe_output import write_bytes_atomic
 
-REPORT_VERSION = 1
+REPORT_VERSION = 2  # 2: review record, case details, exemption log
 REPORT_SUFFIX = ".audit.json"
+EXEMPTIONS_SUFFIX = ".exemptions.csv"
+EXEMPTION_COLUMNS = ("track", "object", "start", "end", "start_frame", "end_frame", "decision",
+                     "reason_code", "reason", "legal_basis", "note", "review_by", "review_at")
 
 
 def default_report_path(output: Path) -> Path:
     return output.with_name(output.name + REPORT_SUFFIX)
+
+
+def exemptions_path(output: Path) -> Path:
+    return output.with_name(output.name + EXEMPTIONS_SUFFIX)
+
+
+def unreviewed_tracks(project: Project) -> list[int]:
+    return [t.id for t in project.tracks if not t.reviewed]
+
+
+def unreviewed_warning(project: Project) -> str | None:
+    ids = unreviewed_tracks(project)
+    if not ids:
+        return None
+    shown = ", ".join(map(str, ids[:20])) + (f" and {len(ids) - 20} more" if len(ids) > 20 else "")
+    return (f"{len(ids)} of {len(project.tracks)} tracks were not reviewed (masked, fail closed): "
+            f"track {shown}")
 
 
 def media_facts(info: MediaInfo) -> dict:
@@ -50,7 +78,7 @@ def track_entries(project: Project, frame_count: int) -> list[dict]:
         entry = {"id": t.id, "label": t.label, "source": t.source, "enabled": t.enabled,
                  "keyframes": len(t.keyframes),
                  "mean_score": None if t.mean_score is None else round(t.mean_score, 4),
-                 "reason": t.reason}
+                 "reason": t.reason, **review_entry(project, t)}
         if t.enabled:
             style = floored(project.style_of(t))  # what the renderer drew, floor included
             entry.update(style={"kind": style.kind, "strength": style.strength, "margin": style.margin,
@@ -105,6 +133,63 @@ def _measured_model(name: str) -> dict:
                 "note": "the weights file is not on this computer"}
     measured = model_sha256(path)
     return {"sha256": measured, "manifest_sha256": spec.sha256, "sha256_matches": measured == spec.sha256}
+
+
+def review_entry(project: Project, track) -> dict:
+    reason = project.reason(track.reason_code) if track.reason_code else None
+    return {"review": track.review, "reason_code": track.reason_code,
+            "reason_text": reason.text if reason else "", "legal_basis": reason.legal_basis if reason else "",
+            "review_by": track.review_by, "review_at": track.review_at, "group": track.group}
+
+
+def review_summary(project: Project) -> dict:
+    counts = project.review_counts()
+    return {**counts, "unreviewed_tracks": unreviewed_tracks(project),
+            "case": {"reference": project.case.reference, "requester": project.case.requester,
+                     "operator": project.case.operator, "notes": project.case.notes}}
+
+
+def exemption_rows(project: Project, info: MediaInfo) -> list[dict]:
+    """One row per masked range of each track left visible by a review decision; times are the
+    frames' own time stamps (VFR-safe), end = start of the frame after the range."""
+    frame_count = info.frame_count
+
+    def at(frame: int) -> str:
+        return _timecode(info.timestamp(frame) if frame < frame_count else info.duration)
+
+    rows = []
+    for t in project.tracks:
+        if t.enabled:
+            continue
+        entry = review_entry(project, t)
+        for a, b in _clip(masked_ranges(t), frame_count):
+            rows.append({"track": t.id, "object": t.label, "start": at(a), "end": at(b + 1),
+                         "start_frame": a, "end_frame": b, "decision": t.review, "reason_code": t.reason_code,
+                         "reason": entry["reason_text"], "legal_basis": entry["legal_basis"], "note": t.reason,
+                         "review_by": t.review_by, "review_at": t.review_at})
+    return rows
+
+
+def exemptions_csv(rows: list[dict]) -> bytes:
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=EXEMPTION_COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({k: _csv_safe(v) for k, v in row.items()})
+    return buf.getvalue().encode("utf-8")
+
+
+def _csv_safe(value):
+    # Spreadsheets run cells that start with = + - @ as formulas; operator text must stay text.
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
+        return "'" + value
+    return value
+
+
+def _timecode(seconds: float) -> str:
+    h, rest = divmod(seconds, 3600)
+    m, s = divmod(rest, 60)
+    return f"{int(h):02d}:{int(m):02d}:{s:06.3f}"
 
 
 def masked_frames(project: Project, frame_count: int) -> dict:
@@ -171,6 +256,7 @@ def build_report(*, project: Project, input_info: MediaInfo, input_size: int, in
         "analysis": {"tool": project.analysis.get("tool"), "models": models_used(project),
                      "thresholds": project.analysis.get("thresholds", {}),
                      **analysis_state(project, n)},
+        "review": review_summary(project),
         "tracks": track_entries(project, n),
         "frames": masked_frames(project, n),
         "metadata": {"kept": settings.keep_metadata, "stripped": sorted(metadata_stripped),

@@ -28,7 +28,7 @@ from typing import Callable
 import av
 import cv2
 
-from ..foundation import ExportError, MediaError
+from ..foundation import ExportError, MediaError, check_output
 from .pipeline import Transcoder
 from .streams import (add_other_streams, add_video_stream, apply_metadata, container_options,
                              plan_output)
@@ -42,7 +42,8 @@ from ..foundation import file_sha256
 from ..project import audio_edits
 from .audio_streams import AudioEdits
 from .preflight import check_export
-from .report import analysis_state, audio_entries, build_report, report_bytes
+from .report import (analysis_state, audio_entries, build_report, exemption_rows, exemptions_csv, exemptions_path,
+                     report_bytes, unreviewed_tracks, unreviewed_warning)
 from .safe_output import TempFile, write_error
 
 
@@ -56,6 +57,7 @@ class ExportResult:
     report: dict
     warnings: list[str] = field(default_factory=list)
     notices: list[str] = field(default_factory=list)
+    exemptions_path: Path | None = None  # <output>.exemptions.csv
 
 
 def export_video(project: Project, output: str | os.PathLike, settings: ExportSettings | None = None,
@@ -77,15 +79,21 @@ def export_video(project: Project, output: str | os.PathLike, settings: ExportSe
     started = time.monotonic()
     settings = settings or project.export
     project.check_frames()
+    unreviewed = unreviewed_tracks(project)
+    if settings.require_review and unreviewed:
+        raise ExportError(f"{unreviewed_warning(project)}; review them first (the export requires a review "
+                          "of every track)")
     media = Path(project.media.path)
     out, report_at = check_export(media, output, settings, report_path, reads=reads, force=force)
     info = probe(media)
     _check_tracks_fit(project, info)
     audio_edits.check_streams(project.audio_ranges, len(info.audio))
+    exemptions_at = check_output(exemptions_path(out), "exemption log", reads=[("input video", media), *reads],
+                                 writes=[("output", out), ("report", report_at)], force=force, error=ExportError)
     state = analysis_state(project, info.frame_count)
     incomplete_warning = _check_complete(state, allow_incomplete)
     meter = ProgressMeter("export", info.frame_count, progress, cancel)
-    warnings: list[str] = [incomplete_warning] if incomplete_warning else []
+    warnings: list[str] = [w for w in (incomplete_warning, unreviewed_warning(project)) if w]
     t0 = time.monotonic()
     input_sha = _check_same_media(project, info, media, warnings, meter)
     timings = {"verify_input_s": round(time.monotonic() - t0, 3)}
@@ -114,14 +122,17 @@ def export_video(project: Project, output: str | os.PathLike, settings: ExportSe
         report["analysis"]["exported_incomplete"] = not state["complete"]
         if verdict is not None:
             report["verify"] = verdict
-        with TempFile(report_at) as report_tmp:
+        rows = exemption_rows(project, info)
+        with TempFile(report_at) as report_tmp, TempFile(exemptions_at) as csv_tmp:
             report_tmp.write_bytes(report_bytes(report))
+            csv_tmp.write_bytes(exemptions_csv(rows))
             meter.check_cancel()
-            # Two renames back to back: the video never appears without its report.
+            # Renames back to back: the video never appears without its report and exemption log.
             tmp.commit()
             report_tmp.commit()
+            csv_tmp.commit()
     meter.advance(0, force=True)
-    return ExportResult(out, report_at, report, warnings, job["notices"])
+    return ExportResult(out, report_at, report, warnings, job["notices"], exemptions_at)
 
 
 # -- checks ---------------------------------------------------------------------------------------

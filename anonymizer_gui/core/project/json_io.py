@@ -9,10 +9,9 @@ from pathlib import Path
 from typing import Any
 
 from ..foundation import ProjectFormatError, write_text_atomic
-from .model import (MIN_STRENGTH, AUDIO_ACTIONS, DEFAULT_LEVEL_DBFS, DEFAULT_TONE_HZ, SCHEMA_VERSION,
-                    SHAPE_KINDS,
-                    SOURCES, STYLE_KINDS, AudioRange, ExportSettings, Keyframe, MaskStyle, MediaRef, Project,
-                    Shape, Track)
+from .model import (MIN_STRENGTH, AUDIO_ACTIONS, DEFAULT_LEVEL_DBFS, DEFAULT_TONE_HZ, REVIEW_STATES, SCHEMA_VERSION,
+                    SHAPE_KINDS, SOURCES, STYLE_KINDS, AudioRange, CaseDetails, ExportSettings, Keyframe, MaskStyle,
+                    MediaRef, Project, Reason, Shape, Track)
 
 
 # -- writing ------------------------------------------------------------------------------------
@@ -23,9 +22,11 @@ def _style_to_dict(s: MaskStyle) -> dict:
 
 def _track_to_dict(t: Track) -> dict:
     return {
-        "id": t.id, "label": t.label, "source": t.source, "enabled": t.enabled,
+        # No "enabled": schema 2 derives it from "review" (one source of truth).
+        "id": t.id, "label": t.label, "source": t.source,
+        "review": t.review, "review_by": t.review_by, "review_at": t.review_at,
+        "reason_code": t.reason_code, "reason": t.reason, "group": t.group,
         "style": None if t.style is None else _style_to_dict(t.style),
-        "reason": t.reason,
         "keyframes": [{"frame": k.frame, "shape": k.shape.kind,
                        "points": [round(v, 3) for v in k.shape.points], "outside": k.outside}
                       for k in t.keyframes],
@@ -52,8 +53,12 @@ def project_to_dict(p: Project, relative_to: str | os.PathLike | None = None) ->
                   "probe": _private_probe(m.probe)},
         "default_style": _style_to_dict(p.default_style),
         "export": {"codec": p.export.codec, "crf": p.export.crf, "preset": p.export.preset,
-                   "keep_metadata": p.export.keep_metadata, "keep_subtitles": p.export.keep_subtitles},
+                   "keep_metadata": p.export.keep_metadata, "keep_subtitles": p.export.keep_subtitles,
+                   "require_review": p.export.require_review},
         "analysis": p.analysis,
+        "case": {"reference": p.case.reference, "requester": p.case.requester, "operator": p.case.operator,
+                 "notes": p.case.notes},
+        "reasons": [{"code": r.code, "text": r.text, "legal_basis": r.legal_basis} for r in p.reasons],
         "tracks": [_track_to_dict(t) for t in p.tracks],
     }
     # Optional fields, written only when used, so schema-1 readers of plain projects see no change.
@@ -176,7 +181,32 @@ def _shape(r: _Reader) -> Shape:
     return Shape(kind, points)
 
 
-def _track(r: _Reader) -> Track:
+def _review(r: _Reader, version: int) -> dict:
+    """The review fields; schema 1 had only `enabled` (see migrate_track_v1)."""
+    if version < 2:
+        return migrate_track_v1(r.get("enabled", bool, True), r.choice("source", SOURCES, "auto"))
+    fields = {"review": r.choice("review", REVIEW_STATES, "unreviewed"), "review_by": r.get("review_by", str, ""),
+              "review_at": r.get("review_at", str, ""), "reason_code": r.get("reason_code", str, "")}
+    enabled = r.get("enabled", bool, None)
+    masked = fields["review"] in ("unreviewed", "accepted")
+    if enabled is not None and enabled != masked:  # a hand edit that contradicts the review state
+        raise ProjectFormatError(f"{r._path('enabled')}: {str(enabled).lower()} contradicts review "
+                                 f"{fields['review']!r}; schema 2 derives it from review, remove it")
+    return fields
+
+
+def migrate_track_v1(enabled: bool, source: str) -> dict:
+    """Schema 1 -> 2 for one track. Switched-off tracks become rejected (not masked, as before) with no
+    reason code and no reviewer, so the report shows the decision predates review records; manual
+    tracks were drawn by the operator and count as accepted; everything else awaits review."""
+    if not enabled:
+        review = "rejected"
+    else:
+        review = "accepted" if source == "manual" else "unreviewed"
+    return {"review": review, "review_by": "", "review_at": "", "reason_code": ""}
+
+
+def _track(r: _Reader, version: int = SCHEMA_VERSION) -> Track:
     track_id = r.get("id", int)
     kf_list = r.get("keyframes", list)
     keyframes, seen = [], set()
@@ -198,9 +228,31 @@ def _track(r: _Reader) -> Track:
     style_raw = r.get("style", dict, None, allow_none=True)
     return Track(
         id=track_id, label=r.get("label", str), source=r.choice("source", SOURCES, "auto"),
-        enabled=r.get("enabled", bool, True),
         style=None if style_raw is None else _style(_Reader(style_raw, r._path("style"))),
-        keyframes=keyframes, scores=scores, reason=r.get("reason", str, ""))
+        keyframes=keyframes, scores=scores, reason=r.get("reason", str, ""),
+        group=r.get("group", int, None, allow_none=True), **_review(r, version))
+
+
+def _case(r: _Reader) -> CaseDetails:
+    return CaseDetails(reference=r.get("reference", str, ""), requester=r.get("requester", str, ""),
+                       operator=r.get("operator", str, ""), notes=r.get("notes", str, ""))
+
+
+def _reasons(root: _Reader) -> list[Reason] | None:
+    raw = root.get("reasons", list, None)
+    if raw is None:
+        return None
+    reasons, codes = [], set()
+    for i, item in enumerate(raw):
+        rr = _Reader(item, f"reasons[{i}]")
+        code = rr.get("code", str)
+        if not code.strip():
+            raise ProjectFormatError(f"{rr._path('code')}: must not be empty")
+        if code in codes:
+            raise ProjectFormatError(f"{rr._path('code')}: the code {code!r} is used twice")
+        codes.add(code)
+        reasons.append(Reason(code, rr.get("text", str), rr.get("legal_basis", str, "")))
+    return reasons
 
 
 def _audio_range(r: _Reader) -> AudioRange:
@@ -239,10 +291,11 @@ def project_from_dict(data: Any) -> Project:
     e = _Reader(root.get("export", dict, {}), "export")
     export = ExportSettings(codec=e.get("codec", str, None, allow_none=True), crf=e.get("crf", int, 18),
                             preset=e.get("preset", str, "medium"), keep_metadata=e.get("keep_metadata", bool, False),
-                            keep_subtitles=e.get("keep_subtitles", bool, False))
+                            keep_subtitles=e.get("keep_subtitles", bool, False),
+                            require_review=e.get("require_review", bool, False))
     tracks, ids = [], set()
     for i, raw in enumerate(root.get("tracks", list, [])):
-        t = _track(_Reader(raw, f"tracks[{i}]"))
+        t = _track(_Reader(raw, f"tracks[{i}]"), version)
         if t.id in ids:
             raise ProjectFormatError(f"tracks[{i}].id: the id {t.id} is used twice")
         ids.add(t.id)
@@ -250,10 +303,20 @@ def project_from_dict(data: Any) -> Project:
     default_style = _style(root.child("default_style")) if "default_style" in data else MaskStyle()
     audio_ranges = [_audio_range(_Reader(raw, f"audio_ranges[{i}]"))
                     for i, raw in enumerate(root.get("audio_ranges", list, []))]
-    return Project(media=media, tracks=tracks, default_style=default_style, export=export,
-                   analysis=root.get("analysis", dict, {}), schema_version=SCHEMA_VERSION,
-                   audio_ranges=sorted(audio_ranges, key=lambda r: (r.stream, r.start, r.end)),
-                   remove_audio=root.get("remove_audio", bool, False))
+    project = Project(media=media, tracks=tracks, default_style=default_style, export=export,
+                      analysis=root.get("analysis", dict, {}), schema_version=SCHEMA_VERSION,
+                      audio_ranges=sorted(audio_ranges, key=lambda r: (r.stream, r.start, r.end)),
+                      remove_audio=root.get("remove_audio", bool, False),
+                      case=_case(_Reader(root.get("case", dict, {}), "case")))
+    reasons = _reasons(root)
+    if reasons is not None:
+        project.reasons = reasons
+    codes = {r.code for r in project.reasons}
+    for i, t in enumerate(tracks):
+        if t.reason_code and t.reason_code not in codes:
+            raise ProjectFormatError(f"tracks[{i}].reason_code: {t.reason_code!r} is not in the project's "
+                                     f"reason list ({', '.join(sorted(codes))})")
+    return project
 
 
 # -- files --------------------------------------------------------------------------------------

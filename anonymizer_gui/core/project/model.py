@@ -13,16 +13,23 @@ from typing import Literal
 
 from ..foundation import ProjectFormatError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: review state per track, case details, reasons (json_io migrates 1 -> 2)
 
 ShapeKind = Literal["rect", "ellipse", "polygon"]
 StyleKind = Literal["blur", "pixelate", "solid"]
+ReviewState = Literal["unreviewed", "accepted", "rejected", "visible"]
 SHAPE_KINDS = ("rect", "ellipse", "polygon")
 STYLE_KINDS = ("blur", "pixelate", "solid")
 SOURCES = ("auto", "manual")
 AUDIO_ACTIONS = ("mute", "bleep", "disguise")
 DEFAULT_TONE_HZ = 1000.0
 DEFAULT_LEVEL_DBFS = -18.0  # peak level of the bleep tone: clearly heard, never clipping
+
+# Review: every track is decided by the operator. Unreviewed tracks stay masked (fail closed);
+# a rejected track was a false detection, a visible one a real person kept visible on purpose.
+REVIEW_STATES = ("unreviewed", "accepted", "rejected", "visible")
+MASKED_STATES = ("unreviewed", "accepted")
+REASON_REQUIRED_STATES = ("rejected", "visible")
 
 # A track is flagged for review when it is this short or its detections are this weak.
 REVIEW_MIN_FRAMES = 8
@@ -76,11 +83,24 @@ class Track:
     id: int
     label: str
     source: Literal["auto", "manual"] = "auto"
-    enabled: bool = True
     style: MaskStyle | None = None  # None: the project's default style
     keyframes: list[Keyframe] = field(default_factory=list)  # sorted by frame, one per frame
     scores: dict[int, float] = field(default_factory=dict)  # detector score per frame (auto tracks)
-    reason: str = ""  # free text for the audit report
+    reason: str = ""  # the operator's own words for the audit report (the reason code's note)
+    review: ReviewState = "unreviewed"
+    review_by: str = ""  # operator name of the last review decision
+    review_at: str = ""  # when, ISO 8601 UTC
+    reason_code: str = ""  # a Reason.code of the project's reason list
+    group: int | None = None  # person group: tracks of one person share it
+
+    @property
+    def enabled(self) -> bool:
+        """Whether the track masks: derived from the review state, the one source of truth."""
+        return self.review in MASKED_STATES
+
+    @property
+    def reviewed(self) -> bool:
+        return self.review != "unreviewed"
 
     @property
     def first_frame(self) -> int:
@@ -151,6 +171,34 @@ class ExportSettings:
     preset: str = "medium"
     keep_metadata: bool = False
     keep_subtitles: bool = False
+    require_review: bool = False  # refuse to export while any track is unreviewed
+
+
+@dataclass
+class Reason:
+    """One entry of the reason list: a stable code stored per track, its text and legal basis."""
+    code: str
+    text: str
+    legal_basis: str = ""
+
+
+DEFAULT_REASONS = (
+    Reason("third_party", "Third party", "Personal data of a third party (GDPR Art. 15(4))"),
+    Reason("minor", "Minor", "Child's personal data, special protection (GDPR Recital 38)"),
+    Reason("bystander", "Bystander", "Uninvolved person; data minimisation (GDPR Art. 5(1)(c))"),
+    Reason("requester", "Requester kept visible", "Data subject of the access request (GDPR Art. 15)"),
+    Reason("not_personal", "Not personal data", "Not personal data (GDPR Art. 4(1))"),
+    Reason("false_detection", "False detection", ""),
+    Reason("public_official", "Public official on duty", "Acting in an official public capacity"),
+)
+
+
+@dataclass
+class CaseDetails:
+    reference: str = ""  # reference or case number
+    requester: str = ""
+    operator: str = ""
+    notes: str = ""
 
 
 @dataclass
@@ -162,6 +210,9 @@ class Project:
     analysis: dict = field(default_factory=dict)  # models, settings and provider used by the analysis
     audio_ranges: list[AudioRange] = field(default_factory=list)  # sorted by (stream, start)
     remove_audio: bool = False  # export drops every audio stream (a subject-access habit)
+    case: CaseDetails = field(default_factory=CaseDetails)
+    reasons: list[Reason] = field(default_factory=lambda: [Reason(r.code, r.text, r.legal_basis)
+                                                         for r in DEFAULT_REASONS])
     schema_version: int = SCHEMA_VERSION
 
     def track(self, track_id: int) -> Track:
@@ -169,6 +220,16 @@ class Project:
             if t.id == track_id:
                 return t
         raise KeyError(f"no track with id {track_id}")
+
+    def reason(self, code: str) -> Reason | None:
+        return next((r for r in self.reasons if r.code == code), None)
+
+    def review_counts(self) -> dict[str, int]:
+        """{"total", "reviewed", "unreviewed", "accepted", "rejected", "visible"} over all tracks."""
+        counts = {state: 0 for state in REVIEW_STATES}
+        for t in self.tracks:
+            counts[t.review] += 1
+        return {"total": len(self.tracks), "reviewed": len(self.tracks) - counts["unreviewed"], **counts}
 
     def next_track_id(self) -> int:
         return max((t.id for t in self.tracks), default=0) + 1

@@ -9,7 +9,7 @@ import copy
 from dataclasses import replace
 
 from .interpolate import shape_at
-from .model import Keyframe, MaskStyle, Shape, Track
+from .model import REASON_REQUIRED_STATES, REVIEW_STATES, Keyframe, MaskStyle, Project, Shape, Track
 
 
 def clone(track: Track) -> Track:
@@ -88,6 +88,39 @@ def merge(a: Track, b: Track) -> Track:
     if merged.source != b.source:
         merged.source = "manual"
     return merged
+
+
+def reviewed(track: Track, state: str, by: str, at: str, reason_code: str = "",
+             project: Project | None = None) -> Track:
+    """The track with a review decision: who (`by`) decided `state` when (`at`, ISO 8601).
+
+    `rejected` and `visible` unmask the track and need a reason code (from `project`'s reason list
+    when given); `unreviewed` clears the record (the track is masked again, fail closed).
+    """
+    if state not in REVIEW_STATES:
+        raise ValueError(f"unknown review state {state!r}; expected one of {', '.join(REVIEW_STATES)}")
+    if state in REASON_REQUIRED_STATES and not reason_code:
+        raise ValueError(f"a track marked {state} needs a reason")
+    if reason_code and project is not None and project.reason(reason_code) is None:
+        raise ValueError(f"{reason_code!r} is not in the project's reason list")
+    new = clone(track)
+    new.review = state
+    if state == "unreviewed":
+        new.review_by = new.review_at = new.reason_code = ""
+    else:
+        new.review_by, new.review_at = by, at
+        new.reason_code = reason_code if state in REASON_REQUIRED_STATES or reason_code else ""
+    return new
+
+
+def grouped(track: Track, group: int | None) -> Track:
+    return replace(clone(track), group=group)
+
+
+def new_manual_track(track_id: int, label: str, keyframes: list[Keyframe], by: str, at: str) -> Track:
+    """A track the operator drew: it starts accepted (the operator's own decision to mask)."""
+    return Track(id=track_id, label=label, source="manual", keyframes=keyframes,
+                 review="accepted", review_by=by, review_at=at)
 
 
 def restyled(track: Track, style: MaskStyle | None) -> Track:
