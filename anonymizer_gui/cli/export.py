@@ -34,6 +34,8 @@ def add_parser(subparsers) -> None:
     p.add_argument("--allow-incomplete", action="store_true",
                    help="export even though the analysis was cancelled or stopped short (frames it never "
                         "read may show faces; the report says so)")
+    p.add_argument("--require-review", action="store_true", default=None,
+                   help="refuse to export while any track is unreviewed (default: export with a warning)")
     p.add_argument("--report", metavar="PATH", help="where to write the audit report (default OUT.audit.json)")
     p.add_argument("--no-verify", action="store_true",
                    help="skip the leak check of the written file (`anonymizer-gui verify`, run by default)")
@@ -50,7 +52,8 @@ def run(args: argparse.Namespace) -> int:
     if args.remove_audio:
         project.remove_audio = True
     overrides = {"codec": args.codec, "crf": args.crf, "preset": args.preset,
-                 "keep_metadata": args.keep_metadata, "keep_subtitles": args.keep_subtitles}
+                 "keep_metadata": args.keep_metadata, "keep_subtitles": args.keep_subtitles,
+                 "require_review": args.require_review}
     settings = dataclasses.replace(project.export, **{k: v for k, v in overrides.items() if v is not None})
     reads = [("project file", Path(args.project))]
     with TerminalProgress(enabled=not args.quiet) as bar:
@@ -71,4 +74,5 @@ def run(args: argparse.Namespace) -> int:
         print(f"audio: {len(audio['ranges'])} range{'' if len(audio['ranges']) == 1 else 's'} muted, bleeped or "
               "disguised")
     print(f"audit report: {result.report_path}")
+    print(f"exemption log: {result.exemptions_path}")
     return 0 if check is None else check.finish()
