@@ -216,3 +216,19 @@ def test_bad_input_and_bad_settings_are_user_errors(tmp_path, clip):
         AnalysisSettings(detect_every=0)
     with pytest.raises(AnonymizerError):
         AnalysisSettings(thresholds={"face": 1.5})
+
+
+def test_tracks_of_one_box_seen_twice_are_grouped(clip):
+    # box 0 is detected on frames 0-9 and 30-47: two tracks of one "person"; box 1 is another one
+    det = KnownBoxesDetector(clip, dropout=0.0, only_boxes={0: [*range(10), *range(30, 48)]})
+    settings = AnalysisSettings(classes=("face",), max_lost_s=0.2, extend_s=0.1)
+    project = analyze(clip.path, detectors={"face": det}, settings=settings)
+    assert len(project.tracks) == 3
+    box0 = [t for t in project.tracks if t.first_frame >= 25 or t.last_frame <= 15]
+    other = [t for t in project.tracks if t not in box0]
+    assert len(box0) == 2 and len(other) == 1
+    assert box0[0].group == box0[1].group != other[0].group
+    assert all(t.group is not None for t in project.tracks)
+    off = analyze(clip.path, detectors={"face": KnownBoxesDetector(clip, dropout=0.0)},
+                  settings=AnalysisSettings(classes=("face",), group_people=False))
+    assert all(t.group is None for t in off.tracks)

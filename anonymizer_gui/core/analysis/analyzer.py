@@ -29,6 +29,7 @@ from ..foundation import file_sha256
 from ..foundation import CancelFn, ProgressFn, ProgressMeter
 from ..media import MediaInfo, iter_frames, probe
 from ..project import MediaRef, Project, Track
+from ..review import group_people
 from ..tracking import IdCounter, LabelTrackers, TrackerSettings, Tracklet
 from ..tracking import TrackShapeSettings, tracklet_to_track
 
@@ -55,6 +56,8 @@ class AnalysisSettings:
     max_lost_s: how long a track lost from sight may be bridged if it is found again.
     smoothing, keyframe_tolerance, motion_growth: see tracking.TrackShapeSettings.
     input_size: the detectors' working size (width, height); None: each model's default.
+    group_people: after tracking, group the tracks of one person (appearance + motion; one more
+        decode pass over a few frames per track) for the review's person rows.
     models: per class, a manifest model name instead of the class's default model.
     """
 
@@ -71,6 +74,7 @@ class AnalysisSettings:
     input_size: tuple[int, int] | None = None
     batch_size: int = 4
     models: Mapping[str, str] = field(default_factory=dict)
+    group_people: bool = True  # link tracks of one person into groups (core.review) after tracking
 
     def __post_init__(self):
         if not self.classes:
@@ -142,7 +146,15 @@ def analyze(video: str | Path, classes: Sequence[str] | None = None, settings: A
     thresholds = {label: threshold_of(label, det, settings) for label, det in active.items()}
     load_s = time.monotonic() - started
     run = _AnalysisRun(path, info, settings, active, thresholds, on_tracks)
-    return run.execute(progress, cancel, load_s)
+    project = run.execute(progress, cancel, load_s)
+    if settings.group_people and len(project.tracks) > 1:
+        try:
+            groups = group_people(project, cancel)
+        except Cancelled:  # grouping is an aid: a cancel here keeps the tracks, ungrouped
+            groups = {}
+        for t in project.tracks:
+            t.group = groups.get(t.id, t.group)
+    return project
 
 
 def load_detectors(classes: Sequence[str], settings: AnalysisSettings | None = None) -> dict[str, "Detector"]:

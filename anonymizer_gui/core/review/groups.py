@@ -194,3 +194,12 @@ def read_signatures(path: str, tracks: list[Track], cancel=None) -> dict[int, Si
                     yield index, image
 
     return signatures(tracks, frames())
+
+
+def group_people(project, cancel=None) -> dict[int, int]:
+    """Group ids for every track of `project` with a signature: existing groups stand (they may be
+    the operator's), ungrouped tracks join one when they match, or start their own."""
+    tracks = [t for t in project.tracks if t.keyframes]
+    sigs = read_signatures(project.media.path, tracks, cancel)
+    fixed = {t.id: t.group for t in tracks if t.group is not None}
+    return link_groups(tracks, sigs, fixed)
