@@ -117,3 +117,42 @@ def test_review_counts():
                                     _track(4, review="rejected"), _track(5, review="accepted")])
     assert p.review_counts() == {"total": 5, "reviewed": 4, "unreviewed": 1, "accepted": 2, "rejected": 1,
                                  "visible": 1}
+
+
+# -- timeline range edits -------------------------------------------------------------------------
+def _kf_frames(t):
+    return [(k.frame, k.outside) for k in t.keyframes]
+
+
+def test_keyframe_moved_in_time():
+    t = _track(1)
+    moved = track_edits.keyframe_moved(t, 5, 8)
+    assert _kf_frames(moved) == [(0, False), (8, False)] and _kf_frames(t) == [(0, False), (5, False)]
+    with pytest.raises(ValueError, match="already has a keyframe at frame 0"):
+        track_edits.keyframe_moved(t, 5, 0)
+
+
+def test_with_span_trims_and_extends_fail_closed():
+    t = _track(1, scores={f: 0.9 for f in range(6)})
+    longer = track_edits.with_span(t, 0, 9)
+    assert _kf_frames(longer) == [(0, False), (5, False), (9, False)]
+    earlier = track_edits.with_span(t, -0 + 0, 5)
+    assert _kf_frames(earlier) == _kf_frames(t)
+    shorter = track_edits.with_span(t, 2, 4)
+    assert (shorter.first_frame, shorter.last_frame) == (2, 4) and sorted(shorter.scores) == [2, 3, 4]
+    t2 = Track(2, "face", keyframes=[Keyframe(3, Shape.rect(0, 0, 10, 10))])
+    assert _kf_frames(track_edits.with_span(t2, 1, 3)) == [(1, False), (3, False)]
+    with pytest.raises(ValueError):
+        track_edits.with_span(t, 4, 2)
+
+
+def test_without_keyframes_in_range_and_full_frame_track():
+    t = Track(1, "face", keyframes=[Keyframe(f, Shape.rect(0, 0, 10, 10)) for f in (0, 3, 6, 9)])
+    assert [k.frame for k in track_edits.without_keyframes_in(t, 2, 7).keyframes] == [0, 9]
+    with pytest.raises(ValueError, match="delete the track instead"):
+        track_edits.without_keyframes_in(t, 0, 9)
+    full = track_edits.full_frame_track(5, 10, 20, 320, 240, "ana", "now")
+    assert (full.first_frame, full.last_frame, full.review, full.keyframes[0].shape.points) == (
+        10, 20, "accepted", [0, 0, 320, 240])
+    p = Project(MediaRef("a.mp4", frame_count=30), [full])
+    assert len(masks_at(p, 15)) == 1 and masks_at(p, 21) == []

@@ -123,6 +123,64 @@ def new_manual_track(track_id: int, label: str, keyframes: list[Keyframe], by: s
                  review="accepted", review_by=by, review_at=at)
 
 
+def keyframe_moved(track: Track, frame: int, to: int) -> Track:
+    """The keyframe at `frame` moved in time to `to` (a drag on the timeline)."""
+    i = track.keyframe_index(frame)
+    if i is None:
+        raise KeyError(f"track {track.id} has no keyframe at frame {frame}")
+    if to != frame and track.keyframe_index(to) is not None:
+        raise ValueError(f"track {track.id} already has a keyframe at frame {to}")
+    new = clone(track)
+    new.keyframes[i].frame = to
+    new.sort_keyframes()
+    return new
+
+
+def with_span(track: Track, start: int, end: int) -> Track:
+    """Trim or extend the track to frames `start`..`end`: an extension holds the first or last
+    shape (fail closed: the mask covers the new frames); a trim cuts keyframes and scores."""
+    if start > end:
+        raise ValueError(f"a track cannot start ({start}) after it ends ({end})")
+    new = clone(track)
+    if start > track.first_frame:
+        first_shape = shape_at(track, start)
+        new.keyframes = [k for k in new.keyframes if k.frame >= start]
+        if not new.keyframes or new.keyframes[0].frame != start:
+            new.keyframes.insert(0, Keyframe(start, first_shape or _nearest_shape(track, start),
+                                             outside=first_shape is None))
+    elif start < track.first_frame:
+        k0 = new.keyframes[0]
+        new.keyframes.insert(0, Keyframe(start, k0.shape.copy(), k0.outside))
+    if end < track.last_frame:
+        new = ended_at(new, end)
+        if new.keyframes[-1].frame != end:  # the end lies in an outside stretch
+            new.keyframes.append(Keyframe(end, _nearest_shape(track, end), outside=True))
+    elif end > track.last_frame:
+        last = next((k for k in reversed(new.keyframes) if not k.outside), None)
+        if new.keyframes[-1].outside:
+            new.keyframes[-1] = Keyframe(new.keyframes[-1].frame, (last or new.keyframes[-1]).shape.copy())
+        new.keyframes.append(Keyframe(end, new.keyframes[-1].shape.copy()))
+    new.scores = {f: s for f, s in new.scores.items() if start <= f <= end}
+    return new
+
+
+def without_keyframes_in(track: Track, start: int, end: int) -> Track:
+    """Keyframes in `start`..`end` removed; the span between the neighbours is interpolated (and
+    masked: fail closed). At least one keyframe must remain."""
+    new = clone(track)
+    new.keyframes = [k for k in new.keyframes if not start <= k.frame <= end]
+    if not new.keyframes:
+        raise ValueError(f"every keyframe of track {track.id} lies in {start}-{end}; delete the track instead")
+    return new
+
+
+def full_frame_track(track_id: int, start: int, end: int, width: int, height: int, by: str, at: str) -> Track:
+    """A manual track that masks the whole frame from `start` to `end` (accepted: the operator's own)."""
+    shape = Shape.rect(0, 0, width, height)
+    keyframes = [Keyframe(start, shape)] + ([Keyframe(end, shape.copy())] if end > start else [])
+    return new_manual_track(track_id, "frame", keyframes, by, at)
+
+
 def restyled(track: Track, style: MaskStyle | None) -> Track:
     return replace(clone(track), style=copy.deepcopy(style))
 
