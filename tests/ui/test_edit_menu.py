@@ -122,7 +122,7 @@ def test_hide_from_here_marks_outside_then_undo_redo(qtbot, editor):
     win.doc.set_frame(20)
     before = tracks_state(win.doc)
     assert shape_at(win.doc.track(1), 22) is not None
-    press(qtbot, win, Qt.Key.Key_O)
+    press(qtbot, win, Qt.Key.Key_H)
     track = win.doc.track(1)
     assert track.keyframes[track.keyframe_index(20)].outside
     assert shape_at(track, 22) is None and shape_at(track, 19) is not None

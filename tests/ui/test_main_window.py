@@ -18,7 +18,7 @@ from anonymizer_gui.ui.app.application import apply_theme
 from tests.ui.shell_support import (TextureDetector, close_window, make_window, open_and_wait, shell_env,  # noqa: F401
                                     wait_jobs_done, window)
 
-MENUS = ["&File", "&Edit", "&Tools", "&Analysis", "&Playback", "&View", "&Help"]
+MENUS = ["&File", "&Edit", "&Review", "&Tools", "&Analysis", "&Playback", "&View", "&Help"]
 
 
 def test_opening_a_video_shows_title_first_frame_timeline_and_docks(qtbot, window, tmp_clip):

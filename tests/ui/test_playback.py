@@ -115,13 +115,3 @@ def test_keyframe_jumps_use_the_selected_track_else_all(window, editor):
     assert doc.frame == 10  # track 1: every 5 frames
     key(window, Qt.Key.Key_Left, Qt.KeyboardModifier.AltModifier)
     assert doc.frame == 5
-
-
-def test_next_review_track_selects_it_and_jumps_to_its_start(window, editor):
-    doc = editor.doc
-    doc.set_frame(20)
-    key(window, Qt.Key.Key_N)
-    assert doc.selected_ids == [2]  # short, weak: needs review
-    assert doc.frame == 4
-    assert window.playback.next_review_track()  # the only one: wraps to itself
-    assert doc.selected_ids == [2]

@@ -48,7 +48,7 @@ def test_rows_show_label_source_score_and_range(panel):
     assert cell_text(panel, 3, COL_TRACK).endswith("\nmanual")
     assert cell_text(panel, 1, COL_SCORE) == "0.90" and cell_text(panel, 3, COL_SCORE) == "\u2013"
     assert cell_text(panel, 2, COL_RANGE) == "4\u20138\n5 frames"
-    assert "3 tracks" in panel.summary.text() and "1 to review" in panel.summary.text()
+    assert panel.summary.text() == "3 tracks, 1 / 3 reviewed"  # the rejected manual track is decided
 
 
 def test_clicking_a_row_selects_the_track_and_jumps_to_it_when_not_visible(panel, editor, qtbot):

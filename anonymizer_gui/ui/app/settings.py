@@ -25,6 +25,12 @@ LAST_DIR = "files/lastDir"
 THEME = "view/theme"  # "dark" | "light"
 ANALYSE_ON_OPEN = "analysis/startOnOpen"  # bool: analyse a newly opened video at once
 AUTOSAVE_INTERVAL_MS = "autosave/intervalMs"
+OPERATOR = "review/operator"  # name recorded with each review decision (default: the OS user)
+REASONS = "review/reasons"  # JSON list of {"code", "text", "legal_basis"}
+REQUIRE_REVIEW = "review/requireReview"  # bool: refuse to export while tracks are unreviewed
+REVIEW_PLAY = "review/playSpan"  # bool: play the track's span in a loop when the queue shows it
+ANALYSIS_SETTINGS = "analysis/settings"  # JSON: classes, thresholds, device, detect_every
+LANE_HEIGHT = "view/laneHeight"
 
 DEFAULT_AUTOSAVE_INTERVAL_MS = 60_000
 MAX_RECENT_FILES = 10
@@ -64,3 +70,25 @@ def read_list(settings: QSettings, key: str) -> list[str]:
     if isinstance(value, str):  # a one-element list comes back as a plain string
         return [value] if value else []
     return [str(v) for v in value]
+
+
+def read_reasons(settings: QSettings):
+    """The reason list from the settings; the defaults when unset or unreadable."""
+    import json
+
+    from ...core.project import DEFAULT_REASONS, Reason
+
+    raw = settings.value(REASONS, "")
+    try:
+        items = json.loads(raw) if raw else None
+        reasons = [Reason(str(i["code"]), str(i["text"]), str(i.get("legal_basis", ""))) for i in items or []]
+    except (TypeError, ValueError, KeyError):
+        reasons = []
+    return reasons or [Reason(r.code, r.text, r.legal_basis) for r in DEFAULT_REASONS]
+
+
+def write_reasons(settings: QSettings, reasons) -> None:
+    import json
+
+    settings.setValue(REASONS, json.dumps([{"code": r.code, "text": r.text, "legal_basis": r.legal_basis}
+                                           for r in reasons]))

@@ -95,9 +95,84 @@ def add_tracks(doc: ProjectDocument, tracks: list[Track], text: str) -> TracksEd
 
 
 def set_enabled(doc: ProjectDocument, ids: list[int], enabled: bool) -> TracksEdit:
+    """The on/off switch as a review decision: on = accepted; off = rejected as a false detection
+    (to keep a real person visible, use set_review 'visible', which asks for a reason)."""
+    if enabled:
+        command = set_review(doc, ids, "accepted")
+    else:
+        command = set_review(doc, ids, "rejected", "false_detection")
+    command.setText(f"{'Enable' if enabled else 'Disable'} {_tracks_text(ids)}")
+    return command
+
+
+REVIEW_VERBS = {"accepted": "Accept", "rejected": "Reject", "visible": "Keep visible", "unreviewed": "Unreview"}
+
+
+def set_review(doc: ProjectDocument, ids: list[int], state: str, reason_code: str = "",
+               note: str | None = None) -> TracksEdit:
+    """A review decision on one or more tracks in one undo step, recording doc.operator and the time.
+    `note` (when given) replaces the tracks' free-text reason."""
     old = [doc.track(i) for i in ids]
-    new = [_changed(t, enabled=enabled) for t in old]
-    return TracksEdit(doc, old, new, f"{'Enable' if enabled else 'Disable'} {_tracks_text(ids)}")
+    by, at = doc.operator, doc.clock()
+    new = []
+    for t in old:
+        r = trackops.reviewed(t, state, by, at, reason_code, doc.project)
+        if note is not None:
+            r.reason = note
+        new.append(r)
+    why = doc.project.reason(reason_code) if reason_code else None
+    return TracksEdit(doc, old, new, f"{REVIEW_VERBS[state]} {_tracks_text(ids)}"
+                      + (f" ({why.text})" if why else ""))
+
+
+def set_groups(doc: ProjectDocument, groups: dict[int, int | None], text: str) -> TracksEdit:
+    """Person groups by track id (merge, split, regroup), one undo step."""
+    old = [doc.track(i) for i in groups if doc.track(i).group != groups[i]]
+    return TracksEdit(doc, old, [trackops.grouped(t, groups[t.id]) for t in old], text)
+
+
+def move_keyframe(doc: ProjectDocument, track_id: int, frame: int, to: int) -> TracksEdit:
+    old = doc.track(track_id)
+    return TracksEdit(doc, [old], [trackops.keyframe_moved(old, frame, to)],
+                      f"Move keyframe of track {track_id} to frame {to}")
+
+
+def set_span(doc: ProjectDocument, track_id: int, start: int, end: int) -> TracksEdit:
+    old = doc.track(track_id)
+    return TracksEdit(doc, [old], [trackops.with_span(old, start, end)],
+                      f"Trim track {track_id} to {start}\u2013{end}")
+
+
+def mask_whole_frame(doc: ProjectDocument, start: int, end: int) -> TracksEdit:
+    m = doc.project.media
+    width, height = (doc.media_info.width, doc.media_info.height) if doc.media_info is not None else (m.width, m.height)
+    track = trackops.full_frame_track(doc.project.next_track_id(), start, end, width, height, doc.operator, doc.clock())
+    return TracksEdit(doc, [], [track], f"Mask whole frame {start}\u2013{end}")
+
+
+def delete_keyframes_in(doc: ProjectDocument, ids: list[int], start: int, end: int) -> TracksEdit:
+    old = [doc.track(i) for i in ids if any(start <= k.frame <= end for k in doc.track(i).keyframes)]
+    return TracksEdit(doc, old, [trackops.without_keyframes_in(t, start, end) for t in old],
+                      f"Delete keyframes {start}\u2013{end} of {_tracks_text([t.id for t in old] or ids)}")
+
+
+def split_at_marks(doc: ProjectDocument, ids: list[int], start: int, end: int) -> TracksEdit:
+    """Cut each track at the in mark and after the out mark: the range becomes a track of its own."""
+    old, new = [], []
+    next_id = doc.project.next_track_id()
+    for i in ids:
+        t = doc.track(i)
+        parts = [t]
+        for cut in (start, end + 1):
+            last = parts[-1]
+            if last.first_frame < cut <= last.last_frame:
+                head, tail = trackops.split(last, cut, next_id)
+                next_id += 1
+                parts[-1:] = [head, tail]
+        if len(parts) > 1:
+            old.append(t)
+            new += parts
+    return TracksEdit(doc, old, new, f"Split {_tracks_text([t.id for t in old] or ids)} at {start} and {end + 1}")
 
 
 def set_track_fields(doc: ProjectDocument, ids: list[int], text: str, **fields) -> TracksEdit:
@@ -152,6 +227,18 @@ class SetProjectField(QUndoCommand):
 
     def undo(self) -> None:
         self.doc._set_field(self.name, copy.deepcopy(self.old))
+
+
+def set_case(doc: ProjectDocument, case) -> SetProjectField:
+    return SetProjectField(doc, "case", case, "Change case details")
+
+
+def set_reasons(doc: ProjectDocument, reasons: list) -> SetProjectField:
+    return SetProjectField(doc, "reasons", reasons, "Change reason list")
+
+
+def set_analysis(doc: ProjectDocument, analysis: dict) -> SetProjectField:
+    return SetProjectField(doc, "analysis", analysis, "Change analysis settings")
 
 
 def set_export_settings(doc: ProjectDocument, settings: ExportSettings) -> SetProjectField:

@@ -6,6 +6,8 @@ through commands.py on `undo_stack`, and only those commands call the `_`-prefix
 
 from __future__ import annotations
 
+import getpass
+from datetime import datetime, timezone
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
@@ -43,6 +45,9 @@ class ProjectDocument(QObject):
         # What the last export's leak check found (VerifyResult.to_json() lists of leaks and possible
         # leaks): view state for the timeline's markers, not part of the project.
         self.findings: list[dict] = []
+        # Who reviews, for the record each review command writes (the shell sets it from the settings).
+        self.operator = default_operator()
+        self.clock = lambda: datetime.now(timezone.utc).isoformat(timespec="seconds")
 
     # -- whole project ------------------------------------------------------------------------
     def set_project(self, project: Project | None, media_info=None, path: Path | None = None) -> None:
@@ -173,3 +178,10 @@ class ProjectDocument(QObject):
             self._audio_selected = None
             self.audioSelectionChanged.emit(None)
         self.projectFieldsChanged.emit(name)
+
+
+def default_operator() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no user name in the environment or the password database
+        return "operator"

@@ -41,7 +41,9 @@ class Playback(QObject):
         self._shown = 0  # the frame the playhead was last moved to by playback
         self.dropped = 0
         self._actions: list[QAction] | None = None
+        self.loop: tuple[int, int] | None = None  # play this span over and over (the review queue's track)
         doc.projectReset.connect(self.stop)
+        doc.projectReset.connect(lambda: self.set_loop(None))
 
     # -- state ------------------------------------------------------------------------------
     @property
@@ -77,6 +79,10 @@ class Playback(QObject):
         """J: play backwards; each further press doubles the speed, up to 8x."""
         self._set_speed(-1 if self._speed >= 0 else max(-MAX_SHUTTLE, self._speed * 2))
 
+    def set_loop(self, span: tuple[int, int] | None) -> None:
+        """Loop playback over `span` (inclusive frames); None plays on to the end as usual."""
+        self.loop = (min(span), max(span)) if span is not None else None
+
     def _set_speed(self, speed: int) -> None:
         if self.doc.frame_count <= 1:
             speed = 0  # a still or an empty document has nothing to play
@@ -108,6 +114,14 @@ class Playback(QObject):
         last = self.doc.frame_count - 1
         elapsed = time.perf_counter() - self._origin_time
         target = self._origin_frame + int(elapsed * doc_fps(self.doc) * self._speed)
+        if self.loop is not None and self.loop[0] <= self._origin_frame <= self.loop[1]:
+            a, b = self.loop
+            span = b - a + 1
+            target = a + (target - a) % span  # wrap round the span, either direction
+            if target != self._shown and not self.frames.is_pending():
+                self._shown = target
+                self.doc.set_frame(target)
+            return
         target = max(0, min(last, target))
         if target == self._shown:
             return
@@ -157,28 +171,6 @@ class Playback(QObject):
             self.stop()
             self.doc.set_frame(earlier[-1])
 
-    def next_review_track(self, backwards: bool = False) -> bool:
-        """Select the next track that needs review (after the selected one, wrapping) and jump to its start."""
-        if self.doc.project is None:
-            return False
-        tracks = self.doc.project.tracks
-        review = [i for i, t in enumerate(tracks) if t.needs_review]
-        if not review:
-            return False
-        current = self.doc.selected_ids
-        pos = self.doc.track_index(current[0]) if current else (len(tracks) if backwards else -1)
-        if backwards:
-            before = [i for i in review if i < pos]
-            index = before[-1] if before else review[-1]
-        else:
-            after = [i for i in review if i > pos]
-            index = after[0] if after else review[0]
-        track = tracks[index]
-        self.stop()
-        self.doc.select([track.id])
-        self.doc.set_frame(track.first_frame)
-        return True
-
     def jump_into_track(self, track_id: int) -> None:
         """Move the playhead to the track's first frame unless it already shows at the playhead."""
         track = self.doc.track(track_id)
@@ -202,8 +194,6 @@ class Playback(QObject):
                 ("Go to End", "End", self.end),
                 ("Previous Keyframe", "Alt+Left", self.prev_keyframe),
                 ("Next Keyframe", "Alt+Right", self.next_keyframe),
-                ("Next Track to Review", "N", self.next_review_track),
-                ("Previous Track to Review", "Shift+N", lambda: self.next_review_track(backwards=True)),
             ]
             self._actions = []
             for text, keys, slot in spec:

@@ -13,12 +13,15 @@ from ..document import commands
 from ..document.document import ProjectDocument
 from ..app.label_colors import label_color
 
-COL_ON, COL_THUMB, COL_TRACK, COL_SCORE, COL_RANGE = range(5)
-HEADERS = ("On", "", "Track", "Score", "Frames")
+COL_ON, COL_THUMB, COL_TRACK, COL_SCORE, COL_RANGE, COL_REVIEW = range(6)
+HEADERS = ("On", "", "Track", "Score", "Frames", "Review")
+REVIEW_MARKS = {"unreviewed": "\u2022 to review", "accepted": "\u2713 masked", "rejected": "\u2717 rejected",
+                "visible": "\u25cb visible"}
 TRACK_ID_ROLE = Qt.ItemDataRole.UserRole + 1
 SORT_ROLE = Qt.ItemDataRole.UserRole + 2
 REVIEW_ROLE = Qt.ItemDataRole.UserRole + 3
 LABEL_ROLE = Qt.ItemDataRole.UserRole + 4
+STATE_ROLE = Qt.ItemDataRole.UserRole + 5
 
 
 class TracksModel(QAbstractTableModel):
@@ -78,7 +81,7 @@ class TracksModel(QAbstractTableModel):
         if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.ToolTipRole:
             return ("Switch the mask on or off", "Picture at the track's first keyframe",
                     "Id and label; found by the analysis (auto) or drawn (manual)", "Mean detection score",
-                    "First and last frame")[section]
+                    "First and last frame", "Review decision, reason and who decided")[section]
         return None
 
     def flags(self, index):
@@ -97,6 +100,8 @@ class TracksModel(QAbstractTableModel):
             return review
         if role == LABEL_ROLE:
             return t.label
+        if role == STATE_ROLE:
+            return t.review
         if role == Qt.ItemDataRole.DisplayRole:
             if col == COL_TRACK:  # two lines: the row is as high as its thumbnail
                 return f"{t.id}  {t.label}\n{t.source}" + ("  \u26a0 review" if review else "")
@@ -105,9 +110,13 @@ class TracksModel(QAbstractTableModel):
             if col == COL_RANGE:
                 n = t.last_frame - t.first_frame + 1
                 return f"{t.first_frame}\u2013{t.last_frame}\n{n} frame{'s' if n != 1 else ''}" if t.keyframes else ""
+            if col == COL_REVIEW:
+                reason = self.doc.project.reason(t.reason_code) if t.reason_code else None
+                return REVIEW_MARKS[t.review] + (f"\n{reason.text}" if reason else (f"\n{t.review_by}" if t.review_by else ""))
             return None
         if role == SORT_ROLE:
-            return (t.enabled, 0, t.id, -1.0 if mean is None else mean, t.first_frame)[col]
+            return (t.enabled, 0, t.id, -1.0 if mean is None else mean, t.first_frame,
+                    ("unreviewed", "rejected", "visible", "accepted").index(t.review))[col]
         if role == Qt.ItemDataRole.CheckStateRole and col == COL_ON:
             return Qt.CheckState.Checked if t.enabled else Qt.CheckState.Unchecked
         if role == Qt.ItemDataRole.DecorationRole and col == COL_THUMB:
@@ -120,8 +129,14 @@ class TracksModel(QAbstractTableModel):
             tip = [f"Track {t.id}: {t.label} ({t.source})", "switched off" if not t.enabled else "masked"]
             if review:
                 tip.append("needs review: short or weak detections")
+            tip.append(f"review: {t.review}" + (f" by {t.review_by} at {t.review_at}" if t.review_by else ""))
+            reason = self.doc.project.reason(t.reason_code) if t.reason_code else None
+            if reason:
+                tip.append(f"reason: {reason.text}" + (f" ({reason.legal_basis})" if reason.legal_basis else ""))
+            if t.group is not None:
+                tip.append(f"person {t.group}")
             if t.reason:
-                tip.append(f"reason: {t.reason}")
+                tip.append(f"note: {t.reason}")
             return "\n".join(tip)
         if role == Qt.ItemDataRole.AccessibleTextRole and col == COL_ON:
             return f"track {t.id} {'on' if t.enabled else 'off'}"
@@ -158,12 +173,13 @@ def label_swatch(label: str, enabled: bool) -> QIcon:
 
 
 class TracksFilter(QSortFilterProxyModel):
-    """Rows that need review only, and/or of one label."""
+    """Rows that need review only, and/or of one label, and/or in one review state."""
 
     def __init__(self, parent=None):
         super().__init__(parent)
         self.review_only = False
         self.label: str | None = None
+        self.state: str | None = None
         self.setSortRole(SORT_ROLE)
 
     def set_review_only(self, on: bool) -> None:
@@ -171,6 +187,9 @@ class TracksFilter(QSortFilterProxyModel):
 
     def set_label(self, label: str | None) -> None:
         self._refilter(lambda: setattr(self, "label", label or None))
+
+    def set_state(self, state: str | None) -> None:
+        self._refilter(lambda: setattr(self, "state", state or None))
 
     def _refilter(self, change) -> None:
         if hasattr(self, "beginFilterChange"):  # Qt >= 6.9; invalidateFilter is deprecated there
@@ -184,6 +203,8 @@ class TracksFilter(QSortFilterProxyModel):
     def filterAcceptsRow(self, row: int, parent) -> bool:
         index = self.sourceModel().index(row, 0, parent)
         if self.review_only and not index.data(REVIEW_ROLE):
+            return False
+        if self.state is not None and index.data(STATE_ROLE) != self.state:
             return False
         return self.label is None or index.data(LABEL_ROLE) == self.label
 

@@ -7,24 +7,35 @@ two never echo each other. Thumbnails are decoded off the UI thread by the Frame
 
 from __future__ import annotations
 
-from PySide6.QtCore import QItemSelection, QItemSelectionModel, QSize, Qt
+from PySide6.QtCore import QItemSelection, QItemSelectionModel, QSize, Qt, Signal
 from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QHBoxLayout, QHeaderView, QLabel,
-                               QTableView, QVBoxLayout, QWidget)
+                               QTableView, QToolButton, QVBoxLayout, QWidget)
 
 from ...core.project import shape_at
 from ...core.project import Track
 from ..document.document import ProjectDocument
 from ..media.frames import FrameSource, bgr_to_pixmap, thumbnail_key
 from ..app.label_colors import KNOWN_LABELS
-from .tracks_model import (COL_ON, COL_RANGE, COL_SCORE, COL_THUMB, COL_TRACK, TRACK_ID_ROLE, TracksFilter,
-                           TracksModel)
+from .tracks_model import (COL_ON, COL_RANGE, COL_REVIEW, COL_SCORE, COL_THUMB, COL_TRACK, TRACK_ID_ROLE,
+                           TracksFilter, TracksModel)
 
 THUMB_W, THUMB_H = 56, 40
 ALL_LABELS = "All labels"
+STATE_FILTERS = (("All states", None), ("Unreviewed", "unreviewed"), ("Accepted", "accepted"),
+                 ("Rejected", "rejected"), ("Visible", "visible"))
+
+
+def review_text(project) -> str:
+    """ "12 / 57 reviewed": the panel's and the status bar's count."""
+    counts = project.review_counts() if project is not None else {"reviewed": 0, "total": 0}
+    return f"{counts['reviewed']} / {counts['total']} reviewed"
 
 
 class TracksPanel(QWidget):
+    orderChanged = Signal()  # the rows shown or their order changed (filter, sort, tracks)
+    bulkRequested = Signal(str)  # a review state for every row shown
+
     def __init__(self, doc: ProjectDocument, frames: FrameSource, parent=None):
         super().__init__(parent)
         self.doc = doc
@@ -44,12 +55,32 @@ class TracksPanel(QWidget):
         self.label_filter = QComboBox()
         self.label_filter.setAccessibleName("Filter by label")
         self.label_filter.currentIndexChanged.connect(self._on_label_filter)
+        self.state_filter = QComboBox()
+        self.state_filter.setAccessibleName("Filter by review state")
+        for text, _state in STATE_FILTERS:
+            self.state_filter.addItem(text)
+        self.state_filter.currentIndexChanged.connect(lambda i: self.proxy.set_state(STATE_FILTERS[i][1]))
         self.summary = QLabel()
+        self.summary.setObjectName("reviewSummary")
         top = QHBoxLayout()
         top.setContentsMargins(4, 4, 4, 0)
         top.addWidget(self.review_filter)
         top.addWidget(self.label_filter, 1)
-        top.addWidget(self.summary)
+        top.addWidget(self.state_filter, 1)
+        bulk = QHBoxLayout()
+        bulk.setContentsMargins(4, 0, 4, 0)
+        bulk.addWidget(self.summary, 1)
+        self.bulk_buttons = {}
+        for state, text, tip in (("accepted", "Accept all", "Accept every track shown (keep masked)"),
+                                 ("rejected", "Reject all", "Reject every track shown (asks the reason)"),
+                                 ("visible", "Visible all", "Keep every track shown visible (asks the reason)")):
+            b = QToolButton(self)
+            b.setText(text)
+            b.setToolTip(tip)
+            b.setAccessibleName(text)
+            b.clicked.connect(lambda _c=False, st=state: self.bulkRequested.emit(st))
+            bulk.addWidget(b)
+            self.bulk_buttons[state] = b
 
         self.table = QTableView(self)
         self.table.setAccessibleName("Tracks")
@@ -71,7 +102,8 @@ class TracksPanel(QWidget):
                           (COL_THUMB, QHeaderView.ResizeMode.Fixed),
                           (COL_TRACK, QHeaderView.ResizeMode.Stretch),
                           (COL_SCORE, QHeaderView.ResizeMode.ResizeToContents),
-                          (COL_RANGE, QHeaderView.ResizeMode.ResizeToContents)):
+                          (COL_RANGE, QHeaderView.ResizeMode.ResizeToContents),
+                          (COL_REVIEW, QHeaderView.ResizeMode.ResizeToContents)):
             header.setSectionResizeMode(col, mode)
         header.resizeSection(COL_THUMB, THUMB_W + 8)
         self.table.selectionModel().selectionChanged.connect(self._on_rows_selected)
@@ -80,6 +112,7 @@ class TracksPanel(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(top)
+        layout.addLayout(bulk)
         layout.addWidget(self.table, 1)
         self.setFocusProxy(self.table)
 
@@ -88,6 +121,9 @@ class TracksPanel(QWidget):
         doc.trackChanged.connect(lambda _id: self._on_tracks_changed())
         doc.selectionChanged.connect(self._on_doc_selection)
         frames.thumbnailReady.connect(self._on_thumbnail)
+        for signal in (self.proxy.layoutChanged, self.proxy.modelReset, self.proxy.rowsInserted,
+                       self.proxy.rowsRemoved):
+            signal.connect(lambda *_a: self.orderChanged.emit())
         self._on_reset()
 
     # -- public -----------------------------------------------------------------------------
@@ -99,6 +135,17 @@ class TracksPanel(QWidget):
         """Viewport rectangle of a track's cell (for tests and tooltips); None when filtered out."""
         index = self._proxy_index(track_id, column)
         return self.table.visualRect(index) if index is not None else None
+
+    def queue_order(self) -> tuple[list[int] | None, set[int] | None]:
+        """For the review queue: the rows in the operator's sort (None when unsorted) and the ids the
+        filters show (None when nothing is filtered)."""
+        shown = self.visible_track_ids()
+        filtered = self.proxy.rowCount() != self.model.rowCount()
+        sorted_ = self.proxy.sortColumn() >= 0
+        return (shown if sorted_ else None), (set(shown) if filtered else None)
+
+    def set_state_filter(self, state: str | None) -> None:
+        self.state_filter.setCurrentIndex([s for _t, s in STATE_FILTERS].index(state))
 
     def set_review_only(self, on: bool) -> None:
         self.review_filter.setChecked(on)
@@ -156,10 +203,8 @@ class TracksPanel(QWidget):
         self.label_filter.addItems(labels)
         self.label_filter.setCurrentIndex(max(0, self.label_filter.findText(current)))
         self.label_filter.blockSignals(False)
-        review = sum(self.model.stats_of(t)[1] for t in tracks)
-        off = sum(not t.enabled for t in tracks)
-        self.summary.setText(f"{len(tracks)} tracks" + (f", {review} to review" if review else "")
-                             + (f", {off} off" if off else ""))
+        # The count of decisions, not of flags: a switched-off track is a decision (rejected) too.
+        self.summary.setText(f"{len(tracks)} tracks, {review_text(self.doc.project)}")
         self._on_doc_selection(self.doc.selected_ids)  # rows were rebuilt
 
     def _on_doc_selection(self, ids: list) -> None:

@@ -41,7 +41,7 @@ class EditActions(QObject):
         self.toggle_enabled = self._action("Enable/Disable Selected", "D", self.do_toggle_enabled,
                                            "edit_toggle_enabled",
                                            "Switch the selected tracks off (e.g. to keep a requester visible) or on")
-        self.hide_from_here = self._action("Hide from Here (Outside)", "O", self.do_hide_from_here,
+        self.hide_from_here = self._action("Hide from Here (Outside)", "H", self.do_hide_from_here,
                                            "edit_hide_from_here",
                                            "Stop masking the selected track from the playhead until its next keyframe")
         self.select_all = self._action("Select All Tracks", "Ctrl+A", self.do_select_all, "edit_select_all",

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Callable
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import (QButtonGroup, QComboBox, QDialog, QDialogButtonBox, QFormLayout, QHBoxLayout, QLabel,
+from PySide6.QtWidgets import (QButtonGroup, QCheckBox, QComboBox, QDialog, QDialogButtonBox, QFormLayout, QHBoxLayout, QLabel,
                                QLineEdit, QPushButton, QRadioButton, QSlider, QVBoxLayout, QWidget)
 
 from ...core.export import check_export
@@ -83,9 +83,11 @@ def output_problem(output: str, input_path: Path, suffix: str, project_path: Pat
 
 
 class ExportDialog(QDialog):
-    def __init__(self, doc: ProjectDocument, start_export: StartExport, parent: QWidget | None = None):
+    def __init__(self, doc: ProjectDocument, start_export: StartExport, parent: QWidget | None = None,
+                 require_review: bool = False):
         super().__init__(parent)
         self.doc = doc
+        self.require_review_default = require_review  # the editor's setting; the project's own wins when on
         self._start_export = start_export
         project = self.doc.project
         self.input_path = Path(project.media.path)
@@ -145,6 +147,10 @@ class ExportDialog(QDialog):
         if not self.is_still:
             form.addRow("Subtitles, data", self._pair(self.drop_subtitles, self.keep_subtitles))
         form.addRow("Default mask style", self.style_combo)
+        self.require_review = QCheckBox("Refuse while tracks are unreviewed")
+        self.require_review.setObjectName("exportRequireReview")
+        self.require_review.toggled.connect(lambda _on: self.validate())
+        form.addRow("Review", self.require_review)
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
         self.ok_button = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
         self.ok_button.setText("Export")
@@ -183,6 +189,7 @@ class ExportDialog(QDialog):
         (self.keep_metadata if settings.keep_metadata else self.strip_metadata).setChecked(True)
         (self.keep_subtitles if settings.keep_subtitles else self.drop_subtitles).setChecked(True)
         self.style_combo.setCurrentIndex(max(0, self.style_combo.findData(style_kind)))
+        self.require_review.setChecked(settings.require_review or self.require_review_default)
         if self.is_still:
             self._suffix = self.input_path.suffix
         else:
@@ -199,13 +206,25 @@ class ExportDialog(QDialog):
         return ExportSettings(codec=None if self.is_still else fmt.codec, crf=self.crf_slider.value(),
                               preset=self.preset_combo.currentText(),
                               keep_metadata=self.keep_metadata.isChecked(),
-                              keep_subtitles=self.keep_subtitles.isChecked())
+                              keep_subtitles=self.keep_subtitles.isChecked(),
+                              require_review=self.require_review.isChecked())
 
     def output_path(self) -> Path:
         return Path(self.path_edit.text().strip()).expanduser()
 
     def problem(self) -> str | None:
-        return output_problem(self.path_edit.text(), self.input_path, self._suffix, self.doc.path, self.settings())
+        problem = output_problem(self.path_edit.text(), self.input_path, self._suffix, self.doc.path, self.settings())
+        if problem is None and self.require_review.isChecked() and self.unreviewed():
+            problem = f"{self.unreviewed_text()}; review them first (N goes to the next one)."
+        return problem
+
+    def unreviewed(self) -> list[int]:
+        return [t.id for t in self.doc.project.tracks if not t.reviewed]
+
+    def unreviewed_text(self) -> str:
+        ids = self.unreviewed()
+        shown = ", ".join(map(str, ids[:12])) + (" \u2026" if len(ids) > 12 else "")
+        return f"{len(ids)} of {len(self.doc.project.tracks)} tracks are unreviewed (track {shown})"
 
     # -- live behaviour ---------------------------------------------------------------------------
     def validate(self) -> bool:
@@ -216,6 +235,8 @@ class ExportDialog(QDialog):
             notes.append(f"{self.output_path().name} exists and will be replaced.")
         if problem is None and not any(t.enabled for t in self.doc.project.tracks):
             notes.append("No mask is switched on: the output will show everything.")
+        if problem is None and self.unreviewed():
+            notes.append(f"{self.unreviewed_text()}: they stay masked.")
         if notes:
             self.problem_label.setText(" ".join(notes))
             self.problem_label.setStyleSheet("color: #e0a030;")

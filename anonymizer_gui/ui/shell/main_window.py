@@ -32,7 +32,8 @@ from .project_files import ProjectFiles
 from .recovery_bar import RecoveryBar
 from .track_files import TrackFiles
 from ..timeline.timeline import TimelineView
-from ..panels.tracks_panel import TracksPanel
+from ..panels.review_queue import ReviewQueue
+from ..panels.tracks_panel import TracksPanel, review_text
 from ..viewer.viewer import VideoViewer
 from ..jobs.worker import Worker
 
@@ -74,6 +75,10 @@ class MainWindow(QMainWindow):
         self.track_files.status.connect(self._show_status)
         self.edit = EditActions(self.doc, self)
         self.edit.visible_ids = self.tracks_panel.visible_track_ids
+        self.review = ReviewQueue(self.doc, self.playback, self.tracks_panel.queue_order, self)
+        self.tracks_panel.bulkRequested.connect(
+            lambda state: self.review.bulk(state, self.tracks_panel.visible_track_ids()))
+        self.tracks_panel.orderChanged.connect(self._sync_lane_order)
         self._follow_workers: list[Worker] = []
         self._quitting = False  # shutdown() asked no questions; closeEvent must not ask either
         self.recovery_bar: RecoveryBar | None = None
@@ -98,6 +103,11 @@ class MainWindow(QMainWindow):
         self.empty_hint = QLabel("Open a video, a picture or a project: File ▸ Open (Ctrl+O), or drop a file here.")
         self.empty_hint.setObjectName("emptyHint")
         self.statusBar().addWidget(self.empty_hint)
+        self.review_status = QLabel()
+        self.review_status.setObjectName("reviewStatus")
+        self.review_status.setToolTip("Tracks with a review decision (N: next unreviewed; A accept, X reject, "
+                                      "V keep visible)")
+        self.statusBar().addPermanentWidget(self.review_status)
         self.statusBar().addPermanentWidget(self.job_bar)
         self.setAcceptDrops(True)
 
@@ -108,6 +118,9 @@ class MainWindow(QMainWindow):
         for signal in (self.doc.selectionChanged, self.doc.frameChanged, self.doc.trackListChanged,
                        self.analysis.stateChanged):
             signal.connect(self._update_actions)
+        for signal in (self.doc.trackChanged, self.doc.trackListChanged, self.doc.projectReset):
+            signal.connect(self._update_review_status)
+        self.apply_review_settings()
 
         self.resize(1280, 800)
         self._restore_layout()
@@ -173,7 +186,63 @@ class MainWindow(QMainWindow):
         self.set_document(None)
         return True
 
+    # -- review -------------------------------------------------------------------------------------
+    def apply_review_settings(self) -> None:
+        """Operator name and loop play from the settings (after the Review Settings dialog, too)."""
+        from ..document.document import default_operator
+
+        settings = S.app_settings()
+        self.doc.operator = str(settings.value(S.OPERATOR, "") or "").strip() or default_operator()
+        self.review.autoplay = S.read_bool(settings, S.REVIEW_PLAY, True)
+        self._take_settings_reasons()
+
+    def _take_settings_reasons(self) -> None:
+        """The settings' reason list is the project's, plus any code its tracks still use."""
+        from .review_dialogs import merged_reasons
+
+        project = self.doc.project
+        if project is None:
+            return
+        reasons = merged_reasons(project.reasons, S.read_reasons(S.app_settings()))
+        if reasons != project.reasons:
+            project.reasons = reasons  # not an edit of the operator's: the editor's reason list
+
+    def _update_review_status(self, *_args) -> None:
+        project = self.doc.project
+        self.review_status.setText(review_text(project) if project is not None else "")
+
+    def _sync_lane_order(self) -> None:
+        if hasattr(self.timeline, "set_order"):
+            sorted_ids, shown = self.tracks_panel.queue_order()
+            self.timeline.set_order(self.tracks_panel.visible_track_ids()
+                                    if sorted_ids is not None or shown is not None else None)
+
+    def edit_case(self):
+        if self.doc.project is None:
+            return None
+        from .review_dialogs import CaseDialog
+
+        dialog = CaseDialog(self.doc, self)
+        dialog.open()
+        return dialog
+
+    def edit_review_settings(self):
+        from .review_dialogs import ReviewSettingsDialog
+
+        dialog = ReviewSettingsDialog(self)
+        dialog.accepted.connect(self.apply_review_settings)
+        dialog.open()
+        return dialog
+
+    def keep_person_visible(self) -> bool:
+        ids = self.doc.selected_ids
+        if not ids or self.doc.track(ids[0]).group is None:
+            self._show_status("Select a track of a person group first")
+            return False
+        return self.review.keep_person_visible(self.doc.track(ids[0]).group)
+
     def _on_project_reset(self) -> None:
+        self._take_settings_reasons()
         has = self.doc.project is not None
         self.empty_hint.setVisible(not has)
         self._update_title()
@@ -234,7 +303,8 @@ class MainWindow(QMainWindow):
         from .export_dialog import ExportDialog
         from .export_flow import start_export
 
-        dialog = ExportDialog(self.doc, lambda output, settings: start_export(self, output, settings), self)
+        dialog = ExportDialog(self.doc, lambda output, settings: start_export(self, output, settings), self,
+                              require_review=S.read_bool(S.app_settings(), S.REQUIRE_REVIEW, False))
         dialog.open()
         return dialog
 

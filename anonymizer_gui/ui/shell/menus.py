@@ -128,6 +128,21 @@ class MainMenus:
         self.tool_actions = [a for a in viewer_actions if a.data() in ("select", "rect", "ellipse", "polygon")]
         self.preview = next((a for a in viewer_actions if a.data() == "preview"), None)
         self.zoom_actions = [a for a in viewer_actions if a not in self.tool_actions and a is not self.preview]
+        m = bar.addMenu("&Review")
+        m.setObjectName("reviewMenu")
+        m.addActions(w.review.actions())
+        m.addSeparator()
+        self.keep_person_visible = make_action(w, "Keep This &Person Visible\u2026", w.keep_person_visible,
+                                               "Shift+V", "review_person_visible",
+                                               "Keep every track of the selected track's person visible (one reason)")
+        self.case_details = make_action(w, "&Case Details\u2026", w.edit_case, None, "review_case",
+                                        "Reference, requester, operator and notes for the report")
+        self.review_settings = make_action(w, "Review &Settings\u2026", w.edit_review_settings, None,
+                                           "review_settings", "Operator name, reasons and their legal basis")
+        m.addAction(self.keep_person_visible)
+        m.addSeparator()
+        m.addActions([self.case_details, self.review_settings])
+
         m = bar.addMenu("&Tools")
         m.addActions(self.tool_actions)
         m.addSeparator()
