@@ -6,7 +6,7 @@ as "requester kept visible" in two key presses; Enter takes the highlighted (pre
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, Qt
 from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QLabel, QLineEdit, QListWidget, QListWidgetItem,
                                QVBoxLayout, QWidget)
 
@@ -31,6 +31,7 @@ class ReasonDialog(QDialog):
         if self.list.currentRow() < 0 and reasons:
             self.list.setCurrentRow(0)
         self.list.itemDoubleClicked.connect(lambda _i: self.accept())
+        self.list.installEventFilter(self)
         self.note = QLineEdit(note, self)
         self.note.setPlaceholderText("Note for the report (optional)")
         self.note.setAccessibleName("Note")
@@ -48,13 +49,15 @@ class ReasonDialog(QDialog):
         item = self.list.currentItem()
         return item.data(Qt.ItemDataRole.UserRole) if item is not None else ""
 
-    def keyPressEvent(self, event) -> None:
-        text = event.text()
-        if self.list.hasFocus() and text.isdigit() and 1 <= int(text) <= min(9, self.list.count()):
-            self.list.setCurrentRow(int(text) - 1)
-            self.accept()
-            return
-        super().keyPressEvent(event)
+    def eventFilter(self, watched, event) -> bool:
+        # The list would take a digit for keyboard search; here it picks that reason and accepts.
+        if watched is self.list and event.type() == QEvent.Type.KeyPress:
+            text = event.text()
+            if text.isdigit() and 1 <= int(text) <= min(9, self.list.count()):
+                self.list.setCurrentRow(int(text) - 1)
+                self.accept()
+                return True
+        return super().eventFilter(watched, event)
 
 
 def ask_reason(parent: QWidget | None, reasons: list[Reason], title: str, default: str = "",
