@@ -20,12 +20,14 @@ from ..media.frames import FrameSource, bgr_to_pixmap, thumbnail_key
 from ..app.label_colors import label_color
 from ..media.timecode import doc_fps, frame_seconds
 from .audio_lanes import AudioLanes
+from .editing import LaneEditing
 from .lanes import Geometry, LaneData, lane_data, paint_lane, paint_ruler
 
 HEADER_W = 130  # lane titles
 RULER_H = 22
 THUMB_H = 40
-LANE_H = 22
+LANE_H = 28  # default lane height; the operator sets 16-96 (lane_h)
+MIN_LANE_H, MAX_LANE_H = 16, 96
 FINDING_H = 5  # px: the band along the ruler's foot where the leak check's findings show
 FINDING_COLOR = QColor(220, 30, 30)
 MAX_PPF = 48.0
@@ -46,6 +48,10 @@ class TimelineCanvas(QAbstractScrollArea):
         self._thumb_pixmaps: dict = {}
         self._drag: str | None = None  # "scrub" on the ruler or a track lane, "audio" on an audio lane
         self.audio = AudioLanes(self)
+        self._drag: str | None = None  # "scrub" while a button is held on the ruler or a lane
+        self.lane_h = LANE_H
+        self.order: list[int] | None = None  # track ids in the panel's filter and sort; None: project order
+        self.editor = None  # timeline.editing.LaneEditing: drags of keyframes and track ends
         self.painted_thumbnails = 0  # thumbnails on the ruler in the last paint
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.setMouseTracking(True)
@@ -53,6 +59,7 @@ class TimelineCanvas(QAbstractScrollArea):
         self.horizontalScrollBar().valueChanged.connect(self.viewport().update)
         self.verticalScrollBar().valueChanged.connect(self.viewport().update)
         frames.thumbnailReady.connect(self._on_thumbnail)
+        self.editor = LaneEditing(self)
 
     # -- geometry ---------------------------------------------------------------------------
     def top_height(self) -> int:
@@ -75,12 +82,55 @@ class TimelineCanvas(QAbstractScrollArea):
     def lane_at(self, y: float) -> int | None:
         if y < self.top_height() or self.doc.project is None:
             return None
-        i = int((y - self.top_height() + self.verticalScrollBar().value()) // LANE_H)
-        return i if 0 <= i < len(self.doc.project.tracks) else None
+        i = int((y - self.top_height() + self.verticalScrollBar().value()) // self.lane_h)
+        return i if 0 <= i < len(self.lane_tracks()) else None
 
     def lane_rect(self, index: int) -> QRectF:
-        y = self.top_height() + index * LANE_H - self.verticalScrollBar().value()
-        return QRectF(HEADER_W, y, max(0, self.viewport().width() - HEADER_W), LANE_H)
+        y = self.top_height() + index * self.lane_h - self.verticalScrollBar().value()
+        return QRectF(HEADER_W, y, max(0, self.viewport().width() - HEADER_W), self.lane_h)
+
+    def lane_tracks(self) -> list:
+        """The tracks with a lane, top to bottom: the panel's rows (or the project's order), with
+        the tracks of one person together at the first one's place."""
+        project = self.doc.project
+        if project is None:
+            return []
+        tracks = project.tracks if self.order is None else \
+            [project.track(i) for i in self.order if self.doc.has_track(i)]
+        groups: dict[int, list] = {}
+        out: list = []
+        for t in tracks:
+            if t.group is None:
+                out.append([t])
+            elif t.group in groups:
+                groups[t.group].append(t)
+            else:
+                groups[t.group] = [t]
+                out.append(groups[t.group])
+        return [t for bunch in out for t in bunch]
+
+    def lane_index(self, track_id: int) -> int | None:
+        return next((i for i, t in enumerate(self.lane_tracks()) if t.id == track_id), None)
+
+    def set_order(self, ids: list[int] | None) -> None:
+        self.order = list(ids) if ids is not None else None
+        self.invalidate(None)
+
+    def set_lane_height(self, height: int) -> None:
+        self.lane_h = max(MIN_LANE_H, min(MAX_LANE_H, int(height)))
+        self._update_scrollbars()
+        self.viewport().update()
+
+    @property
+    def marks(self) -> tuple[int | None, int | None]:
+        """The in and out marks: the document's (one pair for video ranges and audio ranges)."""
+        return self.doc.mark_in, self.doc.mark_out
+
+    def set_marks(self, mark_in: int | None, mark_out: int | None) -> None:
+        if mark_in is not None and mark_out is not None and mark_out < mark_in:
+            mark_in, mark_out = mark_out, mark_in
+        self.doc.set_marks(mark_in, mark_out)
+        self.viewport().update()
 
     def fit_ppf(self) -> float:
         return max(1e-4, (self.viewport().width() - HEADER_W - 6) / max(1, self.doc.frame_count))
@@ -113,11 +163,11 @@ class TimelineCanvas(QAbstractScrollArea):
         h.setRange(0, max(0, int(math.ceil(content - visible + 6))))
         h.setPageStep(visible)
         h.setSingleStep(max(1, int(self.ppf)))
-        lanes = len(self.doc.project.tracks) * LANE_H if self.doc.project else 0
+        lanes = len(self.lane_tracks()) * self.lane_h
         v = self.verticalScrollBar()
         v.setRange(0, max(0, lanes - (self.viewport().height() - self.top_height())))
-        v.setPageStep(max(LANE_H, self.viewport().height() - self.top_height()))
-        v.setSingleStep(LANE_H)
+        v.setPageStep(max(self.lane_h, self.viewport().height() - self.top_height()))
+        v.setSingleStep(self.lane_h)
 
     def ensure_frame_visible(self, frame: int) -> None:
         x = self.x_of_frame(frame)
@@ -128,9 +178,9 @@ class TimelineCanvas(QAbstractScrollArea):
     def ensure_lane_visible(self, index: int) -> None:
         r = self.lane_rect(index)
         if r.top() < self.top_height():
-            self.verticalScrollBar().setValue(index * LANE_H)
+            self.verticalScrollBar().setValue(index * self.lane_h)
         elif r.bottom() > self.viewport().height():
-            self.verticalScrollBar().setValue((index + 1) * LANE_H - (self.viewport().height() - self.top_height()))
+            self.verticalScrollBar().setValue((index + 1) * self.lane_h - (self.viewport().height() - self.top_height()))
 
     # -- data -------------------------------------------------------------------------------
     def lane(self, track) -> LaneData:
@@ -175,23 +225,26 @@ class TimelineCanvas(QAbstractScrollArea):
         # lanes
         p.save()
         p.setClipRect(QRectF(0, top, w, h - top))
-        first = int(self.verticalScrollBar().value() // LANE_H)
-        last = min(len(project.tracks), first + (h - top) // LANE_H + 2)
+        lanes = self.lane_tracks()
+        first = int(self.verticalScrollBar().value() // self.lane_h)
+        last = min(len(lanes), first + (h - top) // self.lane_h + 2)
         for i in range(first, last):
-            track = project.tracks[i]
+            track = lanes[i]
             rect = self.lane_rect(i)
             if i % 2:
-                p.fillRect(QRectF(0, rect.top(), w, LANE_H), pal.color(QPalette.ColorRole.AlternateBase))
+                p.fillRect(QRectF(0, rect.top(), w, self.lane_h), pal.color(QPalette.ColorRole.AlternateBase))
             if track.id in selected:
                 hl = QColor(pal.color(QPalette.ColorRole.Highlight))
                 hl.setAlpha(70)
-                p.fillRect(QRectF(0, rect.top(), w, LANE_H), hl)
+                p.fillRect(QRectF(0, rect.top(), w, self.lane_h), hl)
             p.save()
             p.setClipRect(rect)
             paint_lane(p, rect, self.lane(track), track, geo, self.doc.frame_count, track.id in selected, pal)
             p.restore()
             self._paint_lane_title(p, track, rect.top(), track.id in selected, pal)
-        if not project.tracks:
+        if self.editor is not None:
+            self.editor.paint(p, top, h)
+        if not lanes:
             p.setPen(pal.color(QPalette.ColorRole.PlaceholderText))
             p.drawText(QRectF(HEADER_W + 12, top, w - HEADER_W - 24, h - top),
                        Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap,
@@ -231,15 +284,16 @@ class TimelineCanvas(QAbstractScrollArea):
         return out
 
     def _paint_lane_title(self, p: QPainter, track, y: float, selected: bool, pal: QPalette) -> None:
-        p.fillRect(QRectF(0, y, HEADER_W, LANE_H), pal.color(QPalette.ColorRole.Window))
+        lane_h = self.lane_h
+        p.fillRect(QRectF(0, y, HEADER_W, lane_h), pal.color(QPalette.ColorRole.Window))
         if selected:
             hl = QColor(pal.color(QPalette.ColorRole.Highlight))
             hl.setAlpha(110)
-            p.fillRect(QRectF(0, y, HEADER_W, LANE_H), hl)
+            p.fillRect(QRectF(0, y, HEADER_W, lane_h), hl)
         color = label_color(track.label)
         if not track.enabled:
             color.setAlpha(90)
-        p.fillRect(QRectF(4, y + 5, 8, LANE_H - 10), color)
+        p.fillRect(QRectF(4, y + 5, 8, lane_h - 10), color)
         text = pal.color(QPalette.ColorRole.WindowText)
         if not track.enabled:
             text = pal.color(QPalette.ColorRole.PlaceholderText)
@@ -247,10 +301,12 @@ class TimelineCanvas(QAbstractScrollArea):
         font = QFont(p.font())
         font.setBold(selected)
         p.setFont(font)
-        title = f"{track.id} {track.label}" + ("  (off)" if not track.enabled else "") \
-            + ("  \u26a0" if self.lane(track).needs_review else "")
+        mark = {"unreviewed": "", "accepted": " \u2713", "rejected": " \u2717", "visible": " \u25cb"}[track.review]
+        person = f"P{track.group} " if track.group is not None else ""
+        title = f"{person}{track.id} {track.label}{mark}" + ("  (off)" if not track.enabled else "") \
+            + ("  \u26a0" if self.lane(track).needs_review and not track.reviewed else "")
         elided = p.fontMetrics().elidedText(title, Qt.TextElideMode.ElideRight, HEADER_W - 20)
-        p.drawText(QRectF(16, y, HEADER_W - 18, LANE_H), Qt.AlignmentFlag.AlignVCenter, elided)
+        p.drawText(QRectF(16, y, HEADER_W - 18, lane_h), Qt.AlignmentFlag.AlignVCenter, elided)
         font.setBold(False)
         p.setFont(font)
 
@@ -330,7 +386,10 @@ class TimelineCanvas(QAbstractScrollArea):
         if lane is None:
             self.doc.select([])
             return
-        track = self.doc.project.tracks[lane]
+        track = self.lane_tracks()[lane]
+        if self.editor is not None and self.editor.press(track, pos, event.modifiers()):
+            self._drag = "edit"
+            return
         if event.modifiers() & (Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier):
             ids = self.doc.selected_ids
             self.doc.select([i for i in ids if i != track.id] if track.id in ids else ids + [track.id])
@@ -347,6 +406,9 @@ class TimelineCanvas(QAbstractScrollArea):
         if self._drag == "audio" and event.buttons() & Qt.MouseButton.LeftButton:
             self.audio.move(max(float(HEADER_W), event.position().x()))
             return
+        if self._drag == "edit":
+            self.editor.move(event.position(), snap=not event.modifiers() & Qt.KeyboardModifier.ShiftModifier)
+            return
         if self._drag == "scrub" and event.buttons() & Qt.MouseButton.LeftButton:
             x = event.position().x()
             self.doc.set_frame(self.frame_at(x))
@@ -355,11 +417,14 @@ class TimelineCanvas(QAbstractScrollArea):
         elif not event.buttons() and self.doc.project is not None:  # hover: show where an edge can move
             stream = self.audio.lane_at(event.position().y(), self.audio_top())
             edge = None if stream is None else self.audio.edge_at(stream, event.position().x(), self.geometry_())
-            self.viewport().setCursor(Qt.CursorShape.SizeHorCursor if edge else Qt.CursorShape.ArrowCursor)
+            grab = edge or self.editor.cursor_at(event.position()) == Qt.CursorShape.SizeHorCursor
+            self.viewport().setCursor(Qt.CursorShape.SizeHorCursor if grab else Qt.CursorShape.ArrowCursor)
 
     def mouseReleaseEvent(self, event) -> None:
         if self._drag == "audio":
             self.audio.release(max(float(HEADER_W), event.position().x()), self.geometry_())
+        if self._drag == "edit":
+            self.editor.release(event.position())
         self._drag = None
 
     def mouseDoubleClickEvent(self, event) -> None:
@@ -367,7 +432,7 @@ class TimelineCanvas(QAbstractScrollArea):
         lane = self.lane_at(pos.y())
         if lane is None or pos.x() < HEADER_W:
             return
-        keyframes = self.lane(self.doc.project.tracks[lane]).keyframes
+        keyframes = self.lane(self.lane_tracks()[lane]).keyframes
         if not len(keyframes):
             return
         distance = np.abs(self.geometry_().left + (keyframes + 0.5) * self.ppf - pos.x())
@@ -378,10 +443,11 @@ class TimelineCanvas(QAbstractScrollArea):
     def keyPressEvent(self, event) -> None:
         """Up/Down select the previous/next lane's track (the playhead keys are the window's)."""
         key = event.key()
-        tracks = self.doc.project.tracks if self.doc.project else []
+        tracks = self.lane_tracks()
         if key in (Qt.Key.Key_Up, Qt.Key.Key_Down) and tracks:
             ids = self.doc.selected_ids
-            row = self.doc.track_index(ids[0]) if ids else -1
+            row = self.lane_index(ids[0]) if ids else -1
+            row = -1 if row is None else row
             row = max(0, min(len(tracks) - 1, row + (1 if key == Qt.Key.Key_Down else -1)))
             self.doc.select([tracks[row].id])
             self.ensure_lane_visible(row)
@@ -390,7 +456,9 @@ class TimelineCanvas(QAbstractScrollArea):
 
     def wheelEvent(self, event) -> None:
         delta = event.angleDelta()
-        if event.modifiers() & Qt.KeyboardModifier.ControlModifier:
+        if event.modifiers() & Qt.KeyboardModifier.AltModifier:  # Alt+wheel: lane height
+            self.set_lane_height(self.lane_h + (4 if (delta.y() or delta.x()) > 0 else -4))
+        elif event.modifiers() & Qt.KeyboardModifier.ControlModifier:
             self.fit_mode = False
             self.set_ppf(self.ppf * 1.25 ** (delta.y() / 120.0), event.position().x())
         elif event.modifiers() & Qt.KeyboardModifier.ShiftModifier or not self.verticalScrollBar().maximum():
@@ -408,4 +476,4 @@ class TimelineCanvas(QAbstractScrollArea):
             self._update_scrollbars()
 
     def sizeHint(self) -> QSize:
-        return QSize(800, RULER_H + THUMB_H + self.audio.height() + 5 * LANE_H)
+        return QSize(800, RULER_H + THUMB_H + self.audio.height() + 5 * self.lane_h)

@@ -36,11 +36,19 @@ class TimelineView(QWidget):
         self.fit_button = self._button("Fit", "Zoom to fit the whole clip (\\)", self.zoom_to_fit)
         self.zoom_out_button = self._button("\u2212", "Zoom out (-, Ctrl+wheel)", self.zoom_out)
         self.zoom_in_button = self._button("+", "Zoom in to frames (+, Ctrl+wheel)", self.zoom_in)
+        self.shorter_button = self._button("\u2195\u2212", "Shorter lanes (Alt+-, Alt+wheel)",
+                                           lambda: self.set_lane_height(self.canvas.lane_h - 6))
+        self.taller_button = self._button("\u2195+", "Taller lanes (Alt+=, Alt+wheel)",
+                                          lambda: self.set_lane_height(self.canvas.lane_h + 6))
+        self.marks_label = QLabel()
+        self.marks_label.setAccessibleName("In and out marks")
         self.position_label = QLabel()
         self.position_label.setAccessibleName("Playhead position")
-        for wdg in (self.fit_button, self.zoom_out_button, self.zoom_in_button):
+        for wdg in (self.fit_button, self.zoom_out_button, self.zoom_in_button, self.shorter_button,
+                    self.taller_button):
             bar.addWidget(wdg)
         bar.addStretch(1)
+        bar.addWidget(self.marks_label)
         bar.addWidget(self.position_label)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -88,18 +96,85 @@ class TimelineView(QWidget):
         self.canvas.fit_mode = False
         self.canvas.set_ppf(ppf, self.canvas.x_of_frame(self.doc.frame))
 
+    def set_order(self, ids: list[int] | None) -> None:
+        """Lanes in this order (the tracks panel's filter and sort); None: every track, project order."""
+        self.canvas.set_order(ids)
+
+    def set_lane_height(self, height: int) -> None:
+        self.canvas.set_lane_height(height)
+
+    # -- in/out marks and range actions -------------------------------------------------------
+    def mark_in(self) -> None:
+        self._set_marks(self.doc.frame, self.canvas.marks[1])
+
+    def mark_out(self) -> None:
+        self._set_marks(self.canvas.marks[0], self.doc.frame)
+
+    def clear_marks(self) -> None:
+        self._set_marks(None, None)
+
+    def _set_marks(self, a: int | None, b: int | None) -> None:
+        self.canvas.set_marks(a, b)
+        a, b = self.canvas.marks
+        dash = "\u2013"
+        self.marks_label.setText("" if a is None and b is None else
+                                 f"In {dash if a is None else a}  Out {dash if b is None else b}")
+
+    def marked_range(self) -> tuple[int, int] | None:
+        """The in..out range (a missing mark: the clip's start or end); None without marks."""
+        a, b = self.canvas.marks
+        if a is None and b is None:
+            return None
+        return (0 if a is None else a), (self.doc.frame_count - 1 if b is None else b)
+
+    def mask_whole_frame(self) -> bool:
+        span = self.marked_range()
+        if span is None or self.doc.project is None:
+            return False
+        self.doc.undo_stack.push(commands.mask_whole_frame(self.doc, *span))
+        return True
+
+    def delete_keyframes_in_range(self) -> bool:
+        span, ids = self.marked_range(), self.doc.selected_ids
+        if span is None or not ids:
+            return False
+        command = commands.delete_keyframes_in(self.doc, ids, *span)
+        if not command.old:
+            return False
+        self.doc.undo_stack.push(command)
+        return True
+
+    def split_at_marks(self) -> bool:
+        span, ids = self.marked_range(), self.doc.selected_ids
+        if span is None or not ids:
+            return False
+        command = commands.split_at_marks(self.doc, ids, *span)
+        if not command.old:
+            return False
+        self.doc.undo_stack.push(command)
+        return True
+
     def actions(self) -> list[QAction]:
-        """Timeline zoom with NLE keys (=, -, \\), window-wide; for the View menu."""
+        """Timeline zoom with NLE keys (=, -, \\), marks (I, O) and range actions, window-wide."""
         if self._actions is None:
             self._actions = []
             for text, key, slot in (("Zoom Timeline In", "=", self.zoom_in), ("Zoom Timeline Out", "-", self.zoom_out),
                                     ("Fit Timeline", "\\", self.zoom_to_fit),
                                     ("Next Finding", "Ctrl+.", self.next_finding),
-                                    ("Mask Finding", "Ctrl+Shift+M", self.mask_finding)):
+                                    ("Mask Finding", "Ctrl+Shift+M", self.mask_finding),
+                                    ("Taller Lanes", "Alt+=", lambda: self.set_lane_height(self.canvas.lane_h + 6)),
+                                    ("Shorter Lanes", "Alt+-", lambda: self.set_lane_height(self.canvas.lane_h - 6)),
+                                    ("Mark In", "I", self.mark_in), ("Mark Out", "O", self.mark_out),
+                                    ("Clear In/Out", "Alt+X", self.clear_marks),
+                                    ("Mask Whole Frame In\u2013Out", "Ctrl+Shift+F", self.mask_whole_frame),
+                                    ("Delete Keyframes In\u2013Out", "Ctrl+Shift+Delete",
+                                     self.delete_keyframes_in_range),
+                                    ("Split Selected at In/Out", "Ctrl+Shift+K", self.split_at_marks)):
                 a = QAction(text, self)
                 a.setShortcut(QKeySequence(key))
                 a.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
                 a.triggered.connect(lambda _c=False, s=slot: s())
+                a.setObjectName("timeline_" + "".join(c for c in text.lower() if c.isalnum()))
                 self._actions.append(a)
         return list(self._actions)
 
@@ -160,6 +235,7 @@ class TimelineView(QWidget):
 
     # -- document ---------------------------------------------------------------------------
     def _on_reset(self) -> None:
+        self.clear_marks()
         project = self.doc.project
         self.frames.ensure_media(project.media.path if project else None, self.doc.media_info)
         self.canvas.reset()
@@ -177,5 +253,7 @@ class TimelineView(QWidget):
 
     def _on_selection(self, ids: list) -> None:
         if ids and self.doc.project is not None:
-            self.canvas.ensure_lane_visible(self.doc.track_index(ids[0]))
+            index = self.canvas.lane_index(ids[0])
+            if index is not None:
+                self.canvas.ensure_lane_visible(index)
         self.canvas.viewport().update()
