@@ -32,7 +32,8 @@ def test_opening_a_video_shows_title_first_frame_timeline_and_docks(qtbot, windo
     assert areas == {"timelineDock": Qt.DockWidgetArea.BottomDockWidgetArea,
                      "tracksDock": Qt.DockWidgetArea.RightDockWidgetArea,
                      "inspectorDock": Qt.DockWidgetArea.RightDockWidgetArea,
-                     "historyDock": Qt.DockWidgetArea.RightDockWidgetArea}
+                     "historyDock": Qt.DockWidgetArea.RightDockWidgetArea,
+                     "peopleDock": Qt.DockWidgetArea.RightDockWidgetArea}
     assert window.timeline.isVisible() and window.tracks_panel.isVisible() and window.inspector.isVisible()
     assert not window.empty_hint.isVisible()
     assert window.menus.save.isEnabled() and window.menus.export.isEnabled() and window.menus.analyse.isEnabled()

@@ -42,7 +42,7 @@ def test_lanes_follow_the_panels_filter_and_sort_grouped_by_person(timeline, edi
     panel = show_widget(qtbot, TracksPanel(editor.doc, editor.frames), 400, 300)
     panel.orderChanged.connect(lambda: timeline.set_order(panel.visible_track_ids()))
     panel.table.sortByColumn(COL_RANGE, Qt.SortOrder.DescendingOrder)  # by first frame, latest first
-    assert lane_ids(timeline) == panel.visible_track_ids() == [2, 1, 3] or lane_ids(timeline) == [2, 3, 1]
+    assert lane_ids(timeline) == panel.visible_track_ids() and lane_ids(timeline)[0] == 2
     panel.set_label_filter("face")
     assert lane_ids(timeline) == [1]
     panel.set_label_filter(None)

@@ -32,6 +32,7 @@ from .project_files import ProjectFiles
 from .recovery_bar import RecoveryBar
 from .track_files import TrackFiles
 from ..timeline.timeline import TimelineView
+from ..panels.people_panel import PeoplePanel
 from ..panels.review_queue import ReviewQueue
 from ..panels.tracks_panel import TracksPanel, review_text
 from ..viewer.viewer import VideoViewer
@@ -53,6 +54,7 @@ class MainWindow(QMainWindow):
         self.timeline = TimelineView(self.doc, self.frames)
         self.tracks_panel = TracksPanel(self.doc, self.frames)
         self.inspector = Inspector(self.doc)
+        self.people = PeoplePanel(self.doc, self.frames)
         self.undo_view = QUndoView(self.doc.undo_stack)
         self.undo_view.setEmptyLabel("Opened")
         self.undo_view.setObjectName("undoView")
@@ -79,6 +81,10 @@ class MainWindow(QMainWindow):
         self.tracks_panel.bulkRequested.connect(
             lambda state: self.review.bulk(state, self.tracks_panel.visible_track_ids()))
         self.tracks_panel.orderChanged.connect(self._sync_lane_order)
+        self.people.keepVisibleRequested.connect(self.review.keep_person_visible)
+        self.people.acceptRequested.connect(
+            lambda g: self.review.bulk("accepted", [t.id for t in self.doc.project.tracks if t.group == g],
+                                       f"the tracks of person {g}"))
         self._follow_workers: list[Worker] = []
         self._quitting = False  # shutdown() asked no questions; closeEvent must not ask either
         self.recovery_bar: RecoveryBar | None = None
@@ -92,7 +98,9 @@ class MainWindow(QMainWindow):
                                           Qt.DockWidgetArea.RightDockWidgetArea)
         self._history_dock = self._dock("History", "historyDock", self.undo_view,
                                         Qt.DockWidgetArea.RightDockWidgetArea)
+        self._people_dock = self._dock("People", "peopleDock", self.people, Qt.DockWidgetArea.RightDockWidgetArea)
         self.tabifyDockWidget(self._inspector_dock, self._history_dock)
+        self.tabifyDockWidget(self._inspector_dock, self._people_dock)
         self._inspector_dock.raise_()
         # The timeline spans the full width under the side docks, as in an NLE.
         self.setCorner(Qt.Corner.BottomLeftCorner, Qt.DockWidgetArea.BottomDockWidgetArea)
@@ -138,7 +146,7 @@ class MainWindow(QMainWindow):
         return dock
 
     def docks(self) -> list[QDockWidget]:
-        return [self._timeline_dock, self._tracks_dock, self._inspector_dock, self._history_dock]
+        return [self._timeline_dock, self._tracks_dock, self._inspector_dock, self._history_dock, self._people_dock]
 
     def _restore_layout(self) -> None:
         settings = S.app_settings()
