@@ -64,6 +64,11 @@ class MainWindow(QMainWindow):
         self.autosave.failed.connect(self._show_status)
         self.analysis = AnalysisRunner(self.doc, self.job_bar, self._ask_replace_analysis, self)
         self.analysis.status.connect(self._show_status)
+        from .analysis_dialog import load_saved
+
+        saved = load_saved()
+        if saved is not None:  # the editor's analysis settings and Find Faces / Plates switches
+            self.analysis.settings, self.analysis.classes = saved, saved.classes
         self.analysis.failed.connect(lambda message, details: show_error(self, message, details,
                                                                          title="Analysis failed"))
         self.audio_overviews = AudioOverviewRunner(self.doc, self)
@@ -249,7 +254,20 @@ class MainWindow(QMainWindow):
             return False
         return self.review.keep_person_visible(self.doc.track(ids[0]).group)
 
+    def edit_analysis_settings(self):
+        from .analysis_dialog import AnalysisSettingsDialog
+
+        dialog = AnalysisSettingsDialog(self.analysis, self.doc, self)
+        dialog.accepted.connect(self.menus.sync_classes)
+        dialog.open()
+        return dialog
+
     def _on_project_reset(self) -> None:
+        from .analysis_dialog import adopt_project_settings
+
+        adopt_project_settings(self.analysis, self.doc.project)
+        if hasattr(self, "menus"):
+            self.menus.sync_classes()
         self._take_settings_reasons()
         has = self.doc.project is not None
         self.empty_hint.setVisible(not has)

@@ -152,6 +152,10 @@ class MainMenus:
         m.addActions([self.analyse, self.cancel_analysis])
         m.addSeparator()
         m.addActions([self.find_faces, self.find_plates, self.analyse_on_open])
+        self.analysis_settings = make_action(w, "Analysis &Settings\u2026", w.edit_analysis_settings, None,
+                                             "analysis_settings", "Classes, sensitivity per class, device, "
+                                             "detect every k-th frame")
+        m.addAction(self.analysis_settings)
 
         m = bar.addMenu("&Playback")
         m.addActions(w.playback.actions())
@@ -262,9 +266,25 @@ class MainMenus:
         clear.triggered.connect(self.w.files.clear_recent)
 
     def _set_class(self, name: str, on: bool) -> None:
+        from dataclasses import replace
+
+        from ...core.analysis import AnalysisSettings
+        from .analysis_dialog import save
+
         classes = [c for c in ("face", "plate") if (c == name and on) or (c != name and c in self.w.analysis.classes)]
         self.w.analysis.classes = tuple(classes)
+        if classes:  # kept for the next start, with the rest of the analysis settings
+            runner = self.w.analysis
+            runner.settings = replace(runner.settings or AnalysisSettings(), classes=tuple(classes))
+            save(runner.settings)
         self.update_enabled()
+
+    def sync_classes(self) -> None:
+        """The Find Faces / Find Plates switches show the runner's classes (without toggling them)."""
+        for action, name in ((self.find_faces, "face"), (self.find_plates, "plate")):
+            action.blockSignals(True)
+            action.setChecked(name in self.w.analysis.classes)
+            action.blockSignals(False)
 
     def _set_analyse_on_open(self, on: bool) -> None:
         S.app_settings().setValue(S.ANALYSE_ON_OPEN, bool(on))
