@@ -101,6 +101,7 @@ def test_drawing_a_rectangle_makes_a_manual_track_that_holds_to_the_end(viewer, 
     drag(viewer.viewport(), a, b)
     track = doc.project.tracks[-1]
     assert (track.id, track.source, track.label) == (4, "manual", "manual")
+    assert (track.review, track.review_by) == ("accepted", doc.operator) and track.review_at  # issue 11
     assert [k.frame for k in track.keyframes] == [6, 29]
     assert track.keyframes[0].shape == track.keyframes[1].shape
     box = track.keyframes[0].shape.bbox()

@@ -10,7 +10,7 @@ from PySide6.QtCore import QPointF, Qt
 from PySide6.QtGui import QColor, QPainterPath, QPen
 from PySide6.QtWidgets import QApplication, QGraphicsPathItem, QGraphicsScene
 
-from ...core.project import Keyframe, Shape, Track
+from ...core.project import Keyframe, Shape, Track, track_edits
 from ..document.document import ProjectDocument
 from ..app.label_colors import label_color
 from .mask_items import Z_DRAFT, MaskItem, drag_handle, shape_path
@@ -30,7 +30,9 @@ def manual_track(doc: ProjectDocument, shape: Shape, frame: int) -> Track:
     keyframes = [Keyframe(frame, shape.copy())]
     if last != frame:
         keyframes.append(Keyframe(last, shape.copy()))
-    return Track(id=doc.project.next_track_id(), label=MANUAL_LABEL, source="manual", keyframes=keyframes)
+    # Drawn by the operator: accepted at once, in their name (issue 11: manual tracks start accepted).
+    return track_edits.new_manual_track(doc.project.next_track_id(), MANUAL_LABEL, keyframes, doc.operator,
+                                        doc.clock())
 
 
 def _draft_pen() -> QPen:
