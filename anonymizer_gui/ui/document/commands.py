@@ -262,10 +262,17 @@ class AnalysisTracks(TracksEdit):
         return self.MERGE_ID
 
     def mergeWith(self, other) -> bool:
-        if not isinstance(other, AnalysisTracks) or other.run_id != self.run_id or other.old:
+        if not isinstance(other, AnalysisTracks) or other.run_id != self.run_id:
             return False
-        self.new.extend(other.new)
-        self._index.update(other._index)
+        mine = {t.id: i for i, t in enumerate(self.new)}
+        if any(t.id not in mine for t in other.old):  # it changes tracks this run did not add
+            return False
+        for t in other.new:  # a later batch, or this run's tracks updated (their person groups)
+            if t.id in mine:
+                self.new[mine[t.id]] = t
+            else:
+                self.new.append(t)
+        self._index.update({k: v for k, v in other._index.items() if k not in self._index})
         if other.new_analysis != other.old_analysis:
             self.new_analysis = other.new_analysis
         return True

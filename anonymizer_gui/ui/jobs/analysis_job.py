@@ -145,10 +145,32 @@ class AnalysisRunner(QObject):
         tails = self._unreached_tails(analysis) if cancelled else []
         if fresh or analysis is not None or self._replace or tails:
             self._push(fresh, run_id, analysis, tails)
+        self._apply_groups(tracks, run_id)
         found = len(self._delivered)
         word = "stopped" if cancelled else "done"
         self.status.emit(f"Analysis {word}: {found} track{'s' if found != 1 else ''}"
                          + (" kept" if cancelled else " found"))
+
+    def _apply_groups(self, tracks: list[Track], run_id: int) -> None:
+        """The person groups found at the end of the run, onto the tracks it delivered (same undo step).
+        Group ids are moved above the document's other groups, so an earlier run's people stay apart."""
+        if not any(t.group is not None for t in tracks):
+            return
+        mine = set(self._delivered.values())
+        base = max((t.group for t in self.doc.project.tracks if t.id not in mine and t.group is not None), default=0)
+        old, new = [], []
+        for t in tracks:
+            doc_id = self._delivered.get(t.id)
+            if t.group is None or doc_id is None or not self.doc.has_track(doc_id):
+                continue
+            current = self.doc.track(doc_id)
+            if current.group != t.group + base:
+                old.append(current)
+                updated = copy.deepcopy(current)
+                updated.group = t.group + base
+                new.append(updated)
+        if new:
+            self.doc.undo_stack.push(AnalysisTracks(self.doc, new, run_id, None, old))
 
     def _push(self, fresh: list[Track], run_id: int, analysis: dict | None = None,
               tails: list[Track] | None = None) -> None:
