@@ -248,7 +248,7 @@ def test_cli_project_from_a_newer_schema(clip, tmp_path, capsys):
     code, out, err = run_cli(["export", str(path), "-o", str(tmp_path / "out.mp4")], capsys)
     assert code == 1
     assert_one_line_error(err, "this project was written by a newer version of anonymizer-gui (schema 99; this "
-                               "version reads up to 1); please update the program")
+                               "version reads up to 2); please update the program")
 
 
 def test_cli_tracks_past_the_last_frame(clip, tmp_path, capsys):
