@@ -21,7 +21,7 @@ from ..app.label_colors import label_color
 from ..media.timecode import doc_fps, frame_seconds
 from .audio_lanes import AudioLanes
 from .editing import LaneEditing
-from .lanes import Geometry, LaneData, lane_data, paint_lane, paint_ruler
+from .lanes import Geometry, LaneData, lane_data, lanes_in_order, paint_lane, paint_ruler
 
 HEADER_W = 130  # lane titles
 RULER_H = 22
@@ -34,6 +34,7 @@ MAX_PPF = 48.0
 PLAYHEAD = QColor(235, 64, 52)
 MARK_BAND = QColor(80, 160, 255, 70)
 MARK_EDGE = QColor(80, 160, 255)
+MARK_LANES = QColor(80, 160, 255, 30)  # the in/out range over the track lanes
 THUMBS_WITHIN_S = 2.0  # show ruler thumbnails when one covers at most this many seconds
 
 
@@ -95,19 +96,8 @@ class TimelineCanvas(QAbstractScrollArea):
         project = self.doc.project
         if project is None:
             return []
-        tracks = project.tracks if self.order is None else \
-            [project.track(i) for i in self.order if self.doc.has_track(i)]
-        groups: dict[int, list] = {}
-        out: list = []
-        for t in tracks:
-            if t.group is None:
-                out.append([t])
-            elif t.group in groups:
-                groups[t.group].append(t)
-            else:
-                groups[t.group] = [t]
-                out.append(groups[t.group])
-        return [t for bunch in out for t in bunch]
+        return lanes_in_order(project.tracks if self.order is None else
+                              [project.track(i) for i in self.order if self.doc.has_track(i)])
 
     def lane_index(self, track_id: int) -> int | None:
         return next((i for i, t in enumerate(self.lane_tracks()) if t.id == track_id), None)
@@ -244,6 +234,7 @@ class TimelineCanvas(QAbstractScrollArea):
             self._paint_lane_title(p, track, rect.top(), track.id in selected, pal)
         if self.editor is not None:
             self.editor.paint(p, top, h)
+        self._shade_marks(p, top, h)
         if not lanes:
             p.setPen(pal.color(QPalette.ColorRole.PlaceholderText))
             p.drawText(QRectF(HEADER_W + 12, top, w - HEADER_W - 24, h - top),
@@ -352,6 +343,20 @@ class TimelineCanvas(QAbstractScrollArea):
         for x, known in ((xa, a is not None), (xb, b is not None)):
             if known:
                 p.drawLine(QPointF(x, 0), QPointF(x, RULER_H))
+
+    def _shade_marks(self, p: QPainter, top: int, h: int) -> None:
+        """The in/out range over the track lanes, where the range actions will act."""
+        a, b = self.marks
+        if a is None and b is None:
+            return
+        geo = self.geometry_()
+        xa = max(float(HEADER_W), geo.x(a) if a is not None else geo.x(0))
+        xb = geo.x(b + 1) if b is not None else geo.x(self.doc.frame_count)
+        p.fillRect(QRectF(xa, top, max(1.0, xb - xa), h - top), MARK_LANES)
+        p.setPen(QPen(MARK_EDGE, 1, Qt.PenStyle.DashLine))
+        for x, known in ((xa, a is not None), (xb, b is not None)):
+            if known and x >= HEADER_W:
+                p.drawLine(QPointF(x, top), QPointF(x, h))
 
     def _paint_playhead(self, p: QPainter, h: int) -> None:
         x = self.x_of_frame(self.doc.frame)

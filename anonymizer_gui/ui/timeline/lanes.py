@@ -209,3 +209,19 @@ def paint_ruler(p: QPainter, rect: QRectF, geo: Geometry, frame_count: int, fps:
         else:
             p.setPen(dim)
             p.drawLine(QPointF(x, bottom - 4), QPointF(x, bottom))
+
+
+def lanes_in_order(tracks: list[Track]) -> list[Track]:
+    """`tracks` in their order, with the tracks of one person together at the first one's place."""
+    bunches: list[list[Track]] = []
+    groups: dict[int, list[Track]] = {}
+    for t in tracks:
+        if t.group is None:
+            bunches.append([t])
+        elif t.group in groups:
+            groups[t.group].append(t)
+        else:
+            groups[t.group] = [t]
+            bunches.append(groups[t.group])
+    return [t for bunch in bunches for t in bunch]
+
