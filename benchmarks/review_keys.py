@@ -43,6 +43,8 @@ def main() -> int:
     parser.add_argument("--width", type=int, default=1280)
     parser.add_argument("--height", type=int, default=720)
     parser.add_argument("--project", help="an analysed project of the demo clip at this size (skips analysis)")
+    parser.add_argument("--think-ms", type=int, default=500,
+                        help="the operator looks at each track this long before deciding (0: keys back to back)")
     parser.add_argument("--out", help="write the figures as JSON here")
     args = parser.parse_args()
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -91,6 +93,7 @@ def main() -> int:
     win.resize(1600, 1000)
     win.show()
     win.set_document(project, probe(clip))
+    win.activateWindow()  # window shortcuts need the active window
     win.viewer.setFocus()
 
     def pump_until(cond, timeout=10.0):
@@ -105,6 +108,8 @@ def main() -> int:
         return (win.doc.selected_ids[:1] == [track_id] and win.doc.frame == best_frame(t)
                 and win.viewer.displayed_frame() == win.doc.frame)
 
+    last_key = [0.0]  # when the last key of a press went in: the latency runs from there
+
     def press(key, mod=Qt.KeyboardModifier.NoModifier, answers=()):
         pending = list(answers)
 
@@ -112,27 +117,38 @@ def main() -> int:
             modal = QApplication.activeModalWidget()
             if pending and isinstance(modal, pending[0][0]):
                 _cls, k = pending.pop(0)
+                if not pending:
+                    last_key[0] = time.perf_counter()
                 QTest.keyClick(modal.list if isinstance(modal, ReasonDialog) else modal, k)
             if pending:
                 QTimer.singleShot(20, answer)
 
         if pending:
             QTimer.singleShot(20, answer)
+        if not win.isActiveWindow():  # after a dialog closes (offscreen has no window manager)
+            win.activateWindow()
+            pump_until(win.isActiveWindow)
+        last_key[0] = time.perf_counter()
         QTest.keyClick(QApplication.focusWidget() or win, key, mod)
         pump_until(lambda: not pending)
         return 1 + len(answers)
 
+    def think():
+        end = time.perf_counter() + args.think_ms / 1000
+        pump_until(lambda: time.perf_counter() >= end, timeout=args.think_ms / 1000 + 5)
+
+    pump_until(win.isActiveWindow)
     presses, latencies, kinds = 0, [], {}
-    t = time.perf_counter()
+    think()  # the operator looks at the opened clip first
     presses += press(Qt.Key.Key_N)
     steps = 0
     while not all(tr.reviewed for tr in win.doc.project.tracks) and steps < 4 * len(project.tracks):
         steps += 1
         current = win.doc.selected_ids[0]
         pump_until(lambda: shown(current))
-        latencies.append((time.perf_counter() - t) * 1000)
+        latencies.append((time.perf_counter() - last_key[0]) * 1000)
         k = kinds[current] = kind(win.doc.track(current))
-        t = time.perf_counter()
+        think()
         if k == "real":
             presses += press(Qt.Key.Key_A)
         elif k == "false":
@@ -143,15 +159,13 @@ def main() -> int:
                                  answers=[(QMessageBox, Qt.Key.Key_Y), (ReasonDialog, Qt.Key.Key_4)])
             else:
                 presses += press(Qt.Key.Key_V, answers=[(ReasonDialog, Qt.Key.Key_4)])
-            pump_until(lambda: True)
             if not all(tr.reviewed for tr in win.doc.project.tracks):
-                t = time.perf_counter()
                 presses += press(Qt.Key.Key_N)
         if all(tr.reviewed for tr in win.doc.project.tracks):
             break
     n = len(project.tracks)
     counts = win.doc.project.review_counts()
-    result = {"clip": f"{args.width}x{args.height}", "tracks": n, "reviewed": counts["reviewed"],
+    result = {"clip": f"{args.width}x{args.height}", "think_ms": args.think_ms, "tracks": n, "reviewed": counts["reviewed"],
               "key_presses": presses, "presses_per_track": round(presses / max(1, n), 2),
               "decisions": {k: sum(1 for v in kinds.values() if v == k) for k in ("real", "false", "requester")},
               "groups": len({tr.group for tr in win.doc.project.tracks if tr.group is not None}),

@@ -142,6 +142,7 @@ class FrameDecoder(DecoderThread):
         self._ahead_from: int | None = None
         self._ahead_count = 0
         self._ahead_step = 1
+        self._prefetch: list[int] = []  # frames likely wanted next (the review queue's next tracks)
         self.frame_count = 0
         super().__init__("frame-decoder")
 
@@ -158,6 +159,12 @@ class FrameDecoder(DecoderThread):
             self._ahead_from = index
             self._cond.notify_all()
 
+    def prefetch(self, indices: list[int]) -> None:
+        """Decode these into the cache while idle (after a wanted frame, before read-ahead)."""
+        with self._cond:
+            self._prefetch = [i for i in indices if 0 <= i < max(1, self.frame_count)]
+            self._cond.notify_all()
+
     def set_readahead(self, count: int, step: int) -> None:
         with self._cond:
             self._ahead_count, self._ahead_step = max(0, count), step or 1
@@ -166,6 +173,7 @@ class FrameDecoder(DecoderThread):
     def _reset_work(self) -> None:
         self._wanted = None
         self._ahead_from = None
+        self._prefetch = []
         self.frame_count = getattr(self._info, "frame_count", 0) or 0
 
     def _next_ahead(self) -> int | None:
@@ -179,13 +187,22 @@ class FrameDecoder(DecoderThread):
                 return i
         return None
 
+    def _next_prefetch(self) -> int | None:
+        while self._prefetch and self._prefetch[0] in self._cache:
+            self._prefetch.pop(0)
+        return self._prefetch[0] if self._prefetch else None
+
     def _has_work(self) -> bool:
-        return self._wanted is not None or self._next_ahead() is not None
+        return self._wanted is not None or self._next_prefetch() is not None or self._next_ahead() is not None
 
     def _take_work(self):
         if self._wanted is not None:
             index, self._wanted = self._wanted, None
             return (index, True)
+        index = self._next_prefetch()
+        if index is not None:
+            self._prefetch.pop(0)
+            return (index, False)
         index = self._next_ahead()
         return None if index is None else (index, False)
 

@@ -107,6 +107,11 @@ class FrameSource(QObject):
         """True while a requested frame (any, or `index`) has not arrived yet."""
         return self._wanted is not None and (index is None or self._wanted == index)
 
+    def prefetch(self, indices: list[int]) -> None:
+        """Decode these frames into the cache while idle, so showing one later is instant."""
+        if self.path is not None and not self._closed:
+            self._frames.prefetch([i for i in indices if i not in self.cache])
+
     def set_readahead(self, count: int, step: int = 1) -> None:
         """While idle, decode up to `count` frames after the last request, `step` apart (negative: backwards)."""
         self._frames.set_readahead(count, step)

@@ -63,6 +63,7 @@ class PeoplePanel(QWidget):
         self.doc = doc
         self.frames = frames
         self._rows: dict[int, tuple[QListWidgetItem, PersonRow]] = {}
+        self._members: dict[int, int] = {}  # track id -> group, as the rows show them
         self._pixmaps: dict = {}
         self._syncing = False
         self.list = QListWidget(self)
@@ -92,7 +93,7 @@ class PeoplePanel(QWidget):
         layout.addLayout(buttons)
         doc.projectReset.connect(self.rebuild)
         doc.trackListChanged.connect(self.rebuild)
-        doc.trackChanged.connect(lambda _id: self.rebuild())
+        doc.trackChanged.connect(self._on_track_changed)
         doc.selectionChanged.connect(self._on_doc_selection)
         frames.thumbnailReady.connect(self._on_thumbnail)
         self.rebuild()
@@ -125,11 +126,9 @@ class PeoplePanel(QWidget):
         try:
             self.list.clear()
             self._rows.clear()
+            self._members = {t.id: g for g, ts in groups.items() for t in ts}
             for group, tracks in sorted(groups.items(), key=lambda kv: min(t.first_frame for t in kv[1])):
-                todo = sum(not t.reviewed for t in tracks)
-                states = sorted({t.review for t in tracks if t.reviewed})
-                title = (f"Person {group}  \u00b7  {len(tracks)} track{'s' if len(tracks) != 1 else ''}  \u00b7  "
-                         + (f"{todo} to review" if todo else ", ".join(states)))
+                title = self._title(group, tracks)
                 item = QListWidgetItem()
                 item.setData(GROUP_ROLE, group)
                 widget = PersonRow(title)
@@ -143,6 +142,29 @@ class PeoplePanel(QWidget):
             self._syncing = False
         loose = sum(1 for t in (self.doc.project.tracks if self.doc.project else []) if t.group is None)
         self.summary.setText(f"{len(groups)} people" + (f", {loose} tracks without a person" if loose else ""))
+
+    def _on_track_changed(self, track_id: int) -> None:
+        """A review decision changes one row's title; only a change of person rebuilds the list."""
+        if not self.doc.has_track(track_id):
+            return
+        group = self.doc.track(track_id).group
+        members = self._members.get(track_id)
+        if group is None and members is None:
+            return
+        if members != group or group not in self._rows:
+            self.rebuild()
+            return
+        self._rows[group][1].title.setText(self._title(group, self.groups_of(group)))
+
+    def groups_of(self, group: int) -> list:
+        return [t for t in self.doc.project.tracks if t.group == group]
+
+    @staticmethod
+    def _title(group: int, tracks: list) -> str:
+        todo = sum(not t.reviewed for t in tracks)
+        states = sorted({t.review for t in tracks if t.reviewed})
+        return (f"Person {group}  \u00b7  {len(tracks)} track{'s' if len(tracks) != 1 else ''}  \u00b7  "
+                + (f"{todo} to review" if todo else ", ".join(states)))
 
     def _crop(self, track) -> QPixmap | None:
         frame = best_frame(track)

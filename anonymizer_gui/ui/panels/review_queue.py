@@ -43,6 +43,13 @@ class ReviewQueue(QObject):
         self.ask_reason = self._ask_reason_dialog  # (state, default code, note) -> (code, note) | None
         self.confirm = self._confirm_box  # (question) -> bool
         self._actions: list[QAction] | None = None
+        doc.projectReset.connect(self._prefetch_first)
+
+    def _prefetch_first(self) -> None:
+        """A project just opened: the first N is instant too."""
+        first = self.next_id() if self.doc.project is not None else None
+        if first is not None:
+            self._prefetch_after(first, count=1, lead=[best_frame(self.doc.track(first))])
 
     # -- order ----------------------------------------------------------------------------------
     def order(self) -> list[int]:
@@ -81,7 +88,22 @@ class ReviewQueue(QObject):
         self.doc.set_frame(best_frame(track))
         if self.playback is not None and self.autoplay:
             self.playback.play()
+        self._prefetch_after(track_id)
         self.moved.emit(track_id)
+
+    def _prefetch_after(self, track_id: int, count: int = 2, lead: list[int] | None = None) -> None:
+        """Decode the next tracks' best frames while the operator looks at this one: a seek into a
+        long GOP costs hundreds of ms at 720p, a cached frame shows at once."""
+        frames = getattr(self.playback, "frames", None)
+        if frames is None:
+            return
+        wanted, after = list(lead or []), track_id
+        for _ in range(count):
+            after = self.next_id(after=after)
+            if after is None or after == track_id:
+                break
+            wanted.append(best_frame(self.doc.track(after)))
+        frames.prefetch(wanted)
 
     # -- decisions ------------------------------------------------------------------------------
     def decide(self, state: str) -> bool:
@@ -118,7 +140,10 @@ class ReviewQueue(QObject):
         verb = commands.REVIEW_VERBS[state].lower()
         if not self.confirm(f"{verb.capitalize()} all {len(ids)} of {what}?"):
             return False
-        return self._push(ids, state, what)
+        done = self._push(ids, state, what)
+        if done:
+            self._prefetch_after(ids[0], count=2)
+        return done
 
     def keep_person_visible(self, group: int) -> bool:
         """The subject-access case: every track of one person kept visible, with one reason."""

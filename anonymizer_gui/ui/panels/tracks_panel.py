@@ -98,13 +98,21 @@ class TracksPanel(QWidget):
         self.table.verticalHeader().setDefaultSectionSize(THUMB_H + 6)
         header = self.table.horizontalHeader()
         header.setHighlightSections(False)
-        for col, mode in ((COL_ON, QHeaderView.ResizeMode.ResizeToContents),
+        # Widths from the font, not ResizeToContents: that measures every row at every change,
+        # which made each review decision cost tens of ms with a few dozen tracks.
+        fm = self.fontMetrics()
+        widths = {COL_ON: fm.horizontalAdvance("On") + 28, COL_SCORE: fm.horizontalAdvance("Score") + 16,
+                  COL_RANGE: fm.horizontalAdvance("00000\u201300000") + 12,
+                  COL_REVIEW: fm.horizontalAdvance("\u2717 rejected public official") + 12}
+        for col, mode in ((COL_ON, QHeaderView.ResizeMode.Interactive),
                           (COL_THUMB, QHeaderView.ResizeMode.Fixed),
                           (COL_TRACK, QHeaderView.ResizeMode.Stretch),
-                          (COL_SCORE, QHeaderView.ResizeMode.ResizeToContents),
-                          (COL_RANGE, QHeaderView.ResizeMode.ResizeToContents),
-                          (COL_REVIEW, QHeaderView.ResizeMode.ResizeToContents)):
+                          (COL_SCORE, QHeaderView.ResizeMode.Interactive),
+                          (COL_RANGE, QHeaderView.ResizeMode.Interactive),
+                          (COL_REVIEW, QHeaderView.ResizeMode.Interactive)):
             header.setSectionResizeMode(col, mode)
+            if col in widths:
+                header.resizeSection(col, widths[col])
         header.resizeSection(COL_THUMB, THUMB_W + 8)
         self.table.selectionModel().selectionChanged.connect(self._on_rows_selected)
         self.table.doubleClicked.connect(self._on_double_click)
