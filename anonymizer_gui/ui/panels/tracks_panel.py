@@ -103,7 +103,7 @@ class TracksPanel(QWidget):
         fm = self.fontMetrics()
         widths = {COL_ON: fm.horizontalAdvance("On") + 28, COL_SCORE: fm.horizontalAdvance("Score") + 16,
                   COL_RANGE: fm.horizontalAdvance("00000\u201300000") + 12,
-                  COL_REVIEW: fm.horizontalAdvance("\u2717 rejected public official") + 12}
+                  COL_REVIEW: fm.horizontalAdvance("\u2022 to review") + 14}
         for col, mode in ((COL_ON, QHeaderView.ResizeMode.Interactive),
                           (COL_THUMB, QHeaderView.ResizeMode.Fixed),
                           (COL_TRACK, QHeaderView.ResizeMode.Stretch),
@@ -114,6 +114,7 @@ class TracksPanel(QWidget):
             if col in widths:
                 header.resizeSection(col, widths[col])
         header.resizeSection(COL_THUMB, THUMB_W + 8)
+        header.moveSection(header.visualIndex(COL_REVIEW), 1)  # the decision beside the switch: always in view
         self.table.selectionModel().selectionChanged.connect(self._on_rows_selected)
         self.table.doubleClicked.connect(self._on_double_click)
 

@@ -49,6 +49,7 @@ class TimelineView(QWidget):
             bar.addWidget(wdg)
         bar.addStretch(1)
         bar.addWidget(self.marks_label)
+        bar.addSpacing(18)
         bar.addWidget(self.position_label)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
