@@ -70,6 +70,7 @@ class TimelineView(QWidget):
         doc.audioSelectionChanged.connect(lambda _i: self.canvas.viewport().update())
         doc.marksChanged.connect(self.canvas.viewport().update)
         doc.findingsChanged.connect(self.canvas.viewport().update)
+        doc.marksChanged.connect(self._show_marks)  # [ and ] of the audio bar set the same marks
         self._on_reset()
 
     def _button(self, text: str, tip: str, slot) -> QToolButton:
@@ -116,6 +117,9 @@ class TimelineView(QWidget):
 
     def _set_marks(self, a: int | None, b: int | None) -> None:
         self.canvas.set_marks(a, b)
+        self._show_marks()
+
+    def _show_marks(self) -> None:
         a, b = self.canvas.marks
         dash = "\u2013"
         self.marks_label.setText("" if a is None and b is None else
@@ -165,10 +169,10 @@ class TimelineView(QWidget):
                                     ("Mask Finding", "Ctrl+Shift+M", self.mask_finding),
                                     ("Taller Lanes", "Alt+=", lambda: self.set_lane_height(self.canvas.lane_h + 6)),
                                     ("Shorter Lanes", "Alt+-", lambda: self.set_lane_height(self.canvas.lane_h - 6)),
-                                    ("Mark In", "I", self.mark_in), ("Mark Out", "O", self.mark_out),
+                                    ("Set In Mark", "I", self.mark_in), ("Set Out Mark", "O", self.mark_out),
                                     ("Clear In/Out", "Alt+X", self.clear_marks),
                                     ("Mask Whole Frame In\u2013Out", "Ctrl+Shift+F", self.mask_whole_frame),
-                                    ("Delete Keyframes In\u2013Out", "Ctrl+Shift+Delete",
+                                    ("Delete Keyframes In\u2013Out", "Alt+Delete",
                                      self.delete_keyframes_in_range),
                                     ("Split Selected at In/Out", "Ctrl+Shift+K", self.split_at_marks)):
                 a = QAction(text, self)
@@ -236,7 +240,7 @@ class TimelineView(QWidget):
 
     # -- document ---------------------------------------------------------------------------
     def _on_reset(self) -> None:
-        self.clear_marks()
+        self._show_marks()  # the document dropped its marks with the old project
         project = self.doc.project
         self.frames.ensure_media(project.media.path if project else None, self.doc.media_info)
         self.canvas.reset()

@@ -7,7 +7,7 @@ from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 
 from .draw_tools import TOOLS
 
-TOOL_ACTIONS = (("select", "Select / Edit Masks", "S"), ("rect", "Draw Rectangle", "R"),
+TOOL_ACTIONS = (("select", "Select / Edit Masks", "Q"), ("rect", "Draw Rectangle", "R"),
                 ("ellipse", "Draw Ellipse", "E"), ("polygon", "Draw Polygon", "P"))
 
 
