@@ -113,6 +113,7 @@ def test_keyboard_only_review_then_export(qtbot, shell_env, tmp_path, monkeypatc
         press(qtbot, win, Qt.Key.Key_R, CTRL)
         qtbot.waitUntil(lambda: not win.analysis.is_running() and not win.job_bar.jobs(), timeout=30000)
         project = win.doc.project
+        assert win.doc.undo_stack.count() == 1  # the analysis, its person groups included, is one step
         kinds = {t.id: what_is(win, clip, t) for t in project.tracks}
         assert sorted(kinds.values()) == ["a", "a", "b", "ghost"], kinds
         a_ids = [i for i, k in kinds.items() if k == "a"]
