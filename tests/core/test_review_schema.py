@@ -156,3 +156,12 @@ def test_without_keyframes_in_range_and_full_frame_track():
         10, 20, "accepted", [0, 0, 320, 240])
     p = Project(MediaRef("a.mp4", frame_count=30), [full])
     assert len(masks_at(p, 15)) == 1 and masks_at(p, 21) == []
+
+
+def test_the_schema_1_switch_still_speaks_through_review():
+    off = Track(1, "face", enabled=False)
+    assert (off.review, off.reason_code, off.enabled) == ("rejected", "false_detection", False)
+    assert Track(2, "face", enabled=True).review == "unreviewed"  # masked already: nothing decided
+    on = Track(3, "face", review="visible", reason_code="requester")
+    on.enabled = True
+    assert (on.review, on.reason_code) == ("accepted", "")

@@ -98,6 +98,14 @@ class Track:
         """Whether the track masks: derived from the review state, the one source of truth."""
         return self.review in MASKED_STATES
 
+    @enabled.setter
+    def enabled(self, on: bool) -> None:
+        # The schema-1 switch, kept for callers that still speak it: on = accepted, off = rejected
+        # as a false detection. Editor commands record who and when (track_edits.reviewed).
+        if bool(on) != self.enabled:
+            self.review = "accepted" if on else "rejected"
+            self.reason_code = "" if on else (self.reason_code or "false_detection")
+
     @property
     def reviewed(self) -> bool:
         return self.review != "unreviewed"
@@ -150,6 +158,19 @@ class AudioRange:
     @property
     def duration(self) -> float:
         return self.end - self.start
+
+
+_track_init = Track.__init__
+
+
+def _track_init_with_enabled(self, *args, enabled: bool | None = None, **kwargs) -> None:
+    """Track(..., enabled=False) as schema 1 wrote it: sets the review state (see Track.enabled)."""
+    _track_init(self, *args, **kwargs)
+    if enabled is not None:
+        self.enabled = enabled
+
+
+Track.__init__ = _track_init_with_enabled
 
 
 @dataclass

@@ -11,7 +11,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QToolButton, QVBoxLayout, QWidget
 
-from ...core.project import Keyframe, Shape, Track
+from ...core.project import Keyframe, Shape, track_edits
 from ..document import commands
 from ..document.document import ProjectDocument
 from ..media.frames import FrameSource
@@ -209,9 +209,11 @@ class TimelineView(QWidget):
             return None
         a, b = finding["frames"]
         box = Shape.rect(*finding["box"])
-        track = Track(self.doc.project.next_track_id(), finding.get("label") or "face", source="manual",
-                      keyframes=[Keyframe(a, box), *([Keyframe(b, box.copy())] if b > a else [])],
-                      reason="possible leak found by the leak check")
+        # Drawn on the operator's word: a manual track, accepted in their name (issue 11).
+        track = track_edits.new_manual_track(
+            self.doc.project.next_track_id(), finding.get("label") or "face",
+            [Keyframe(a, box), *([Keyframe(b, box.copy())] if b > a else [])], self.doc.operator, self.doc.clock())
+        track.reason = "possible leak found by the leak check"
         self.doc.undo_stack.push(commands.add_track(self.doc, track, f"Mask finding (frames {a}-{b})"))
         self.doc.findings = [f for f in self.doc.findings if f is not finding]
         self.doc.findingsChanged.emit()
