@@ -115,3 +115,25 @@ def test_find_switches_are_kept_for_the_next_start(qtbot, shell_env):
         assert json.loads(S.app_settings().value(S.ANALYSIS_SETTINGS))["classes"] == ["face"]
     finally:
         close_window(again, shell_env)
+
+
+def test_group_people_again_joins_new_tracks_and_keeps_groups(window, tmp_path, qtbot):
+    from anonymizer_gui.core.media import probe
+    from tests.clips import MovingBox, make_clip
+    from tests.ui.shell_support import wait_jobs_done
+
+    clip = make_clip(tmp_path / "c.mp4", width=320, height=240, frames=30,
+                     boxes=(MovingBox(20, 40, 44, 44, vx=2, texture="checker", cell=4, seed=1),
+                            MovingBox(40, 170, 50, 50, texture="noise", seed=2)))
+
+    def on(box, a, b, tid, group=None):
+        kfs = [Keyframe(f, Shape.rect(*clip.boxes[f][box])) for f in (a, b)]
+        return Track(tid, "face", keyframes=kfs, scores={f: 0.9 for f in range(a, b + 1)}, group=group)
+
+    project = Project(MediaRef(str(clip.path), width=320, height=240, frame_count=30, fps=clip.fps),
+                      [on(0, 0, 10, 1, group=4), on(1, 0, 29, 2, group=5), on(0, 16, 29, 3)])  # 3: new, ungrouped
+    window.set_document(project, probe(clip.path))
+    window.regroup_people()
+    wait_jobs_done(qtbot, window)
+    assert [window.doc.track(i).group for i in (1, 2, 3)] == [4, 5, 4]  # joined person 4; groups stand
+    assert window.doc.undo_stack.count() == 1 and window.doc.undo_stack.text(0) == "Group people"

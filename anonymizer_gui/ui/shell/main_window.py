@@ -33,8 +33,8 @@ from .recovery_bar import RecoveryBar
 from .track_files import TrackFiles
 from ..timeline.timeline import TimelineView
 from ..panels.people_panel import PeoplePanel
-from ..panels.review_queue import ReviewQueue
-from ..panels.tracks_panel import TracksPanel, review_text
+from ..panels.tracks_panel import TracksPanel
+from .review_shell import ReviewShell
 from ..viewer.viewer import VideoViewer
 from ..jobs.worker import Worker
 
@@ -64,11 +64,6 @@ class MainWindow(QMainWindow):
         self.autosave.failed.connect(self._show_status)
         self.analysis = AnalysisRunner(self.doc, self.job_bar, self._ask_replace_analysis, self)
         self.analysis.status.connect(self._show_status)
-        from .analysis_dialog import load_saved
-
-        saved = load_saved()
-        if saved is not None:  # the editor's analysis settings and Find Faces / Plates switches
-            self.analysis.settings, self.analysis.classes = saved, saved.classes
         self.analysis.failed.connect(lambda message, details: show_error(self, message, details,
                                                                          title="Analysis failed"))
         self.audio_overviews = AudioOverviewRunner(self.doc, self)
@@ -82,14 +77,7 @@ class MainWindow(QMainWindow):
         self.track_files.status.connect(self._show_status)
         self.edit = EditActions(self.doc, self)
         self.edit.visible_ids = self.tracks_panel.visible_track_ids
-        self.review = ReviewQueue(self.doc, self.playback, self.tracks_panel.queue_order, self)
-        self.tracks_panel.bulkRequested.connect(
-            lambda state: self.review.bulk(state, self.tracks_panel.visible_track_ids()))
-        self.tracks_panel.orderChanged.connect(self._sync_lane_order)
-        self.people.keepVisibleRequested.connect(self.review.keep_person_visible)
-        self.people.acceptRequested.connect(
-            lambda g: self.review.bulk("accepted", [t.id for t in self.doc.project.tracks if t.group == g],
-                                       f"the tracks of person {g}"))
+        self.review_shell = ReviewShell(self)  # sets self.review (the queue) and self.review_status
         self._follow_workers: list[Worker] = []
         self._quitting = False  # shutdown() asked no questions; closeEvent must not ask either
         self.recovery_bar: RecoveryBar | None = None
@@ -116,10 +104,6 @@ class MainWindow(QMainWindow):
         self.empty_hint = QLabel("Open a video, a picture or a project: File ▸ Open (Ctrl+O), or drop a file here.")
         self.empty_hint.setObjectName("emptyHint")
         self.statusBar().addWidget(self.empty_hint)
-        self.review_status = QLabel()
-        self.review_status.setObjectName("reviewStatus")
-        self.review_status.setToolTip("Tracks with a review decision (N: next unreviewed; A accept, X reject, "
-                                      "V keep visible)")
         self.statusBar().addPermanentWidget(self.review_status)
         self.statusBar().addPermanentWidget(self.job_bar)
         self.setAcceptDrops(True)
@@ -131,8 +115,6 @@ class MainWindow(QMainWindow):
         for signal in (self.doc.selectionChanged, self.doc.frameChanged, self.doc.trackListChanged,
                        self.analysis.stateChanged):
             signal.connect(self._update_actions)
-        for signal in (self.doc.trackChanged, self.doc.trackListChanged, self.doc.projectReset):
-            signal.connect(self._update_review_status)
         self.apply_review_settings()
 
         self.resize(1280, 800)
@@ -199,76 +181,27 @@ class MainWindow(QMainWindow):
         self.set_document(None)
         return True
 
-    # -- review -------------------------------------------------------------------------------------
+    # -- review (the review's shell side lives in review_shell.py) ------------------------------------
     def apply_review_settings(self) -> None:
-        """Operator name and loop play from the settings (after the Review Settings dialog, too)."""
-        from ..document.document import default_operator
-
-        settings = S.app_settings()
-        self.doc.operator = str(settings.value(S.OPERATOR, "") or "").strip() or default_operator()
-        self.review.autoplay = S.read_bool(settings, S.REVIEW_PLAY, True)
-        self._take_settings_reasons()
-
-    def _take_settings_reasons(self) -> None:
-        """The settings' reason list is the project's, plus any code its tracks still use."""
-        from .review_dialogs import merged_reasons
-
-        project = self.doc.project
-        if project is None:
-            return
-        reasons = merged_reasons(project.reasons, S.read_reasons(S.app_settings()))
-        if reasons != project.reasons:
-            project.reasons = reasons  # not an edit of the operator's: the editor's reason list
-
-    def _update_review_status(self, *_args) -> None:
-        project = self.doc.project
-        self.review_status.setText(review_text(project) if project is not None else "")
-
-    def _sync_lane_order(self) -> None:
-        if hasattr(self.timeline, "set_order"):
-            sorted_ids, shown = self.tracks_panel.queue_order()
-            self.timeline.set_order(self.tracks_panel.visible_track_ids()
-                                    if sorted_ids is not None or shown is not None else None)
+        self.review_shell.apply_settings()
 
     def edit_case(self):
-        if self.doc.project is None:
-            return None
-        from .review_dialogs import CaseDialog
-
-        dialog = CaseDialog(self.doc, self)
-        dialog.open()
-        return dialog
+        return self.review_shell.edit_case()
 
     def edit_review_settings(self):
-        from .review_dialogs import ReviewSettingsDialog
+        return self.review_shell.edit_settings()
 
-        dialog = ReviewSettingsDialog(self)
-        dialog.accepted.connect(self.apply_review_settings)
-        dialog.open()
-        return dialog
+    def regroup_people(self) -> Worker | None:
+        return self.review_shell.regroup_people()
 
     def keep_person_visible(self) -> bool:
-        ids = self.doc.selected_ids
-        if not ids or self.doc.track(ids[0]).group is None:
-            self._show_status("Select a track of a person group first")
-            return False
-        return self.review.keep_person_visible(self.doc.track(ids[0]).group)
+        return self.review_shell.keep_person_visible()
 
     def edit_analysis_settings(self):
-        from .analysis_dialog import AnalysisSettingsDialog
-
-        dialog = AnalysisSettingsDialog(self.analysis, self.doc, self)
-        dialog.accepted.connect(self.menus.sync_classes)
-        dialog.open()
-        return dialog
+        return self.review_shell.edit_analysis_settings()
 
     def _on_project_reset(self) -> None:
-        from .analysis_dialog import adopt_project_settings
-
-        adopt_project_settings(self.analysis, self.doc.project)
-        if hasattr(self, "menus"):
-            self.menus.sync_classes()
-        self._take_settings_reasons()
+        self.review_shell.project_reset()
         has = self.doc.project is not None
         self.empty_hint.setVisible(not has)
         self._update_title()

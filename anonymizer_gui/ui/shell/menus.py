@@ -139,7 +139,9 @@ class MainMenus:
                                         "Reference, requester, operator and notes for the report")
         self.review_settings = make_action(w, "Review &Settings\u2026", w.edit_review_settings, None,
                                            "review_settings", "Operator name, reasons and their legal basis")
-        m.addAction(self.keep_person_visible)
+        self.regroup = make_action(w, "&Group People Again", w.regroup_people, None, "review_regroup",
+                                   "Link tracks of one person by appearance and motion; existing groups stand")
+        m.addActions([self.keep_person_visible, self.regroup])
         m.addSeparator()
         m.addActions([self.case_details, self.review_settings])
 
