@@ -38,7 +38,7 @@ import numpy as np
 
 from ..project import MaskStyle, Shape
 from .floor import floored
-from .region import RegionGeometry, opaque_reach, render_region
+from .region import RegionGeometry, opaque_reach, render_regions
 
 BLUR_CELLS = 6.0  # block means across the shape's larger side for "blur"
 PIXELATE_CELLS = 5.0  # blocks across the shape's larger side for "pixelate"; 8 left faces recognisable
@@ -109,7 +109,8 @@ def render_planes(planes: Sequence[np.ndarray], layout: PlaneLayout, masks: Sequ
     """Burn `masks` (shapes in frame pixels) into `planes`, in place, one mask after the other.
 
     Planes may be strided views (an av.VideoFrame's buffers); only each mask's region is read
-    and written. Later masks are drawn over earlier ones, so overlaps stay fully covered.
+    and written. Later masks are drawn over earlier ones, so overlaps stay fully covered;
+    overlapping blur masks in a row are drawn once as their union (render_regions).
     """
     if len(planes) != len(layout.scales):
         raise ValueError(f"{len(planes)} planes for a layout of {len(layout.scales)}")
@@ -117,6 +118,7 @@ def render_planes(planes: Sequence[np.ndarray], layout: PlaneLayout, masks: Sequ
     groups: dict[tuple[float, float], list[int]] = {}
     for i, scale in enumerate(layout.scales):
         groups.setdefault(scale, []).append(i)
+    items: dict[tuple[float, float], list] = {scale: [] for scale in groups}
     for shape, style in masks:
         style = floored(style)
         geometry = _MaskGeometry.of(shape, style)
@@ -131,8 +133,9 @@ def render_planes(planes: Sequence[np.ndarray], layout: PlaneLayout, masks: Sequ
                                     reach=opaque_reach(geometry.feather) * s,
                                     anchor=((geometry.centre[0] - cell / 2) * sx, (geometry.centre[1] - cell / 2) * sy),
                                     cell=(cell * sx, cell * sy))
-            render_region([planes[i] for i in members], region, style.kind, [fills[i] for i in members],
-                          layout.max_value)
+            items[(sx, sy)].append((region, style.kind, [fills[i] for i in members]))
+    for scale, members in groups.items():
+        render_regions([planes[i] for i in members], items[scale], layout.max_value)
 
 
 def shape_to_coded(shape: Shape, rotation: int, coded_width: int, coded_height: int) -> Shape:
