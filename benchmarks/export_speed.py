@@ -1,7 +1,7 @@
 """Export speed against a plain PyAV transcode with identical encoder settings.
 
     .venv/bin/python -m benchmarks.export_speed [--seconds 10] [--width 1920 --height 1080]
-                                                [--repeat 2] [--texture checker|noise]
+                                                [--repeat 2] [--texture checker|noise] [--crowd 17]
 
 Generates a clip (25 fps, three moving textured boxes, an AAC track) and a project with one
 track per box (keyframes every 10 frames, so interpolation runs), then times, alternating the
@@ -41,7 +41,8 @@ from anonymizer_gui.core.project.model import (ExportSettings, Keyframe, MediaRe
 from tests.clips import MovingBox, Tone, make_clip  # noqa: E402
 
 
-def make_inputs(folder: Path, seconds: float, width: int, height: int, texture: str = "checker"):
+def make_inputs(folder: Path, seconds: float, width: int, height: int, texture: str = "checker",
+                crowd: int = 0):
     s = min(width, height)
     # Three face-sized boxes (about 110 to 320 px at 1080p). "noise" is the encoder's worst case
     # for the ratio: x264 gives up early on noise but works harder on the smooth masks that replace it.
@@ -54,6 +55,15 @@ def make_inputs(folder: Path, seconds: float, width: int, height: int, texture: 
         MovingBox(x=width * 3 // 4, y=height // 5, w=int(0.10 * s), h=int(0.12 * s), vx=-width // 200,
                   vy=height // 150, texture=second, cell=2, seed=3),
     )
+    # --crowd N: N more, smaller boxes (4-17 % of the short side: 30-120 px at 720p) drifting
+    # slowly over a grid, some overlapping: a crowd's masks.
+    cols = max(1, int(round((crowd * width / height) ** 0.5)))
+    boxes += tuple(
+        MovingBox(x=int((n % cols + 0.2) * width / cols), y=int((n // cols + 0.2) * height / -(-crowd // cols)),
+                  w=int((0.04 + 0.13 * ((n * 7) % 11) / 10) * s), h=int((0.05 + 0.15 * ((n * 7) % 11) / 10) * s),
+                  vx=(n % 5) - 2, vy=(n % 3) - 1, texture=second if n % 2 else "checker", cell=2 + n % 3,
+                  seed=10 + n)
+        for n in range(crowd))
     frames = int(round(seconds * 25))
     t0 = time.perf_counter()
     truth = make_clip(folder / "bench.mp4", width=width, height=height, frames=frames, fps=25, boxes=boxes,
@@ -103,12 +113,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--repeat", type=int, default=2)
     ap.add_argument("--preset", default="medium")
     ap.add_argument("--crf", type=int, default=18)
+    ap.add_argument("--crowd", type=int, default=0, help="this many more, smaller boxes (>= 20 masks per frame: 17)")
     ap.add_argument("--texture", choices=("checker", "noise"), default="checker",
                     help="texture of the masked boxes (noise: the worst case, see make_inputs)")
     args = ap.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="export-bench-") as tmp:
         folder = Path(tmp)
-        truth, project = make_inputs(folder, args.seconds, args.width, args.height, args.texture)
+        truth, project = make_inputs(folder, args.seconds, args.width, args.height, args.texture, args.crowd)
         settings = ExportSettings(codec="libx264", crf=args.crf, preset=args.preset)
         runs: dict[str, list[tuple[float, float]]] = {"plain": [], "export": [], "redacted": []}
         phases: list[dict] = []
@@ -126,6 +137,7 @@ def main(argv: list[str] | None = None) -> int:
                 else:
                     result = export_video(project, folder / "export.mp4", settings)
                     phases.append(result.report["timings"])
+                    masks = result.report["settings"]["masks_drawn"] / max(1, truth.frames)
                 runs[which].append((time.perf_counter() - wall, time.process_time() - cpu))
                 w, c = runs[which][-1]
                 print(f"  run {r + 1} {which:8s}: {w:6.2f} s wall, {c:6.2f} s CPU (all threads)")
@@ -134,7 +146,8 @@ def main(argv: list[str] | None = None) -> int:
         ew, ec = (statistics.median(v[i] for v in runs["export"]) for i in (0, 1))
         phase = {k: statistics.median(p.get(k, 0.0) for p in phases) for k in
                  ("verify_input_s", "encode_s", "render_s", "render_cpu_s", "verify_output_s")}
-        print(f"clip: {args.width}x{args.height}, {frames} frames, {len(project.tracks)} tracks ({args.texture}), "
+        print(f"clip: {args.width}x{args.height}, {frames} frames, {len(project.tracks)} tracks ({args.texture}, "
+              f"{masks:.1f} masks per frame), "
               f"libx264 {args.preset} crf {args.crf}, {os.cpu_count()} CPUs")
         print(f"plain transcode: {pw:.2f} s wall ({frames / pw:.1f} fps), {pc:.2f} s CPU")
         print(f"export_video:    {ew:.2f} s wall ({frames / ew:.1f} fps), {ec:.2f} s CPU")
