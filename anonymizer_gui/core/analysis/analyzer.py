@@ -40,6 +40,7 @@ STAGE = "analyse"
 DEFAULT_THRESHOLD = 0.3  # for a manifest entry that names none
 POLL_S = 0.1
 OnTracks = Callable[[list[Track]], None]
+OnFinal = Callable[[int], None]
 
 
 @dataclass(frozen=True)
@@ -124,12 +125,15 @@ class AnalysisCancelled(Cancelled):
 
 def analyze(video: str | Path, classes: Sequence[str] | None = None, settings: AnalysisSettings | None = None,
             progress: ProgressFn | None = None, cancel: CancelFn | None = None,
-            on_tracks: OnTracks | None = None, detectors: Mapping[str, "Detector"] | None = None) -> Project:
+            on_tracks: OnTracks | None = None, detectors: Mapping[str, "Detector"] | None = None,
+            on_final: OnFinal | None = None) -> Project:
     """Analyse `video` (or a still image) and return a Project of automatic tracks.
 
     classes: labels to find; None takes `settings.classes`. detectors: ready Detector objects by
     label (reuse loaded models, or inject one in tests); the other classes get the manifest's model.
-    on_tracks is called, on this thread, with each batch of finished tracks.
+    on_tracks is called, on this thread, with each batch of finished tracks. on_final(F) follows it
+    after every batch: every track that masks any frame below F has been handed to on_tracks, so
+    frames below F can be rendered now (what `redact`'s pipeline waits for).
     Raises MediaError / ModelError for bad input, AnalysisCancelled (see module text) on cancel.
     """
     settings = settings or AnalysisSettings()
@@ -145,7 +149,7 @@ def analyze(video: str | Path, classes: Sequence[str] | None = None, settings: A
     active = {label: active[label] for label in classes}
     thresholds = {label: threshold_of(label, det, settings) for label, det in active.items()}
     load_s = time.monotonic() - started
-    run = _AnalysisRun(path, info, settings, active, thresholds, on_tracks)
+    run = _AnalysisRun(path, info, settings, active, thresholds, on_tracks, on_final)
     project = run.execute(progress, cancel, load_s)
     if settings.group_people and len(project.tracks) > 1:
         try:
@@ -188,9 +192,10 @@ def threshold_of(label: str, detector, settings: AnalysisSettings) -> float:
 
 class _AnalysisRun:
     def __init__(self, path: Path, info: MediaInfo, settings: AnalysisSettings, detectors: dict,
-                 thresholds: dict[str, float], on_tracks: OnTracks | None):
+                 thresholds: dict[str, float], on_tracks: OnTracks | None, on_final: OnFinal | None = None):
         self.path, self.info, self.settings = path, info, settings
         self.detectors, self.thresholds, self.on_tracks = detectors, thresholds, on_tracks
+        self.on_final = on_final
         fps = info.fps if info.fps and info.fps > 0 else 25.0
         self.trackers = LabelTrackers(thresholds, {label: settings.tracker_settings(threshold, fps)
                                                    for label, threshold in thresholds.items()}, IdCounter())
@@ -214,6 +219,8 @@ class _AnalysisRun:
                 if batch:
                     self._analyse(batch)
                 self.frames_done += len(batch) + skipped
+                if self.on_final is not None and not ended:
+                    self.on_final(self._final_before())
                 meter.advance(len(batch) + skipped, force=ended)
                 if ended:
                     break
@@ -225,6 +232,12 @@ class _AnalysisRun:
             decoder.stop()
         hasher.join()
         return self._project(hasher, start, load_s, cancelled=False)
+
+    def _final_before(self) -> int:
+        """Frames below this are final: a live tracklet, or one born on a frame not analysed yet,
+        masks at most `extend_frames` before its first detection; finished ones are emitted."""
+        first = [tl.first_frame for tracker in self.trackers.trackers.values() for tl in tracker.live_tracklets]
+        return max(0, min([self.frames_done, *first]) - self.shape.extend_frames)
 
     def _next_batch(self, decoder: "_FrameFeeder", meter: ProgressMeter):
         """Up to batch_size frames to detect on, the count of skipped frames, and whether the video ended."""

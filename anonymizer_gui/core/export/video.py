@@ -64,7 +64,8 @@ def export_video(project: Project, output: str | os.PathLike, settings: ExportSe
                  progress: ProgressFn | None = None, cancel: CancelFn | None = None,
                  report_path: str | os.PathLike | None = None, *, force: bool = True,
                  reads: list[tuple[str, str | os.PathLike]] = (), allow_incomplete: bool = False,
-                 check: OutputCheck | None = None) -> ExportResult:
+                 check: OutputCheck | None = None,
+                 masks_source: Callable[[int], list[Mask]] | None = None) -> ExportResult:
     """Write `project`'s video with every mask burnt in to `output`, and its audit report.
 
     check_export runs first, before the video is even probed. `force` (default True: the editor
@@ -75,6 +76,11 @@ def export_video(project: Project, output: str | os.PathLike, settings: ExportSe
     check: called with the written file (still under its temporary name) and its MediaInfo
     before anything is renamed into place; what it returns is the report's "verify" entry
     (the leak check of core/verify, injected so that export stays below it).
+    masks_source: a frame's masks (display pixels) by index, instead of the project's tracks: for
+    `redact`'s pipeline, which learns the tracks while the export runs. It is called in frame order
+    on the decoding thread and may block until the frame's masks are known; by the time the last
+    frame's masks are returned, `project` must hold the final tracks and analysis (the report and
+    `check` read them).
     """
     started = time.monotonic()
     settings = settings or project.export
@@ -100,7 +106,7 @@ def export_video(project: Project, output: str | os.PathLike, settings: ExportSe
     if info.is_still:
         job = _export_still(project, info, out, meter, timings)
     else:
-        job = _export_movie(project, info, out, settings, meter, timings)
+        job = _export_movie(project, info, out, settings, meter, timings, masks_source)
     with job["temp"] as tmp:
         t0 = time.monotonic()
         output_sha = file_sha256(tmp.path, cancel=meter.is_cancelled)
@@ -193,20 +199,22 @@ def _verify_output(path: Path, out: Path, info: MediaInfo) -> MediaInfo:
     return dataclasses.replace(written, path=str(out))
 
 
-def _masks_for(project: Project, info: MediaInfo, coded: bool) -> Callable[[int], list[Mask]]:
+def _masks_for(project: Project, info: MediaInfo, coded: bool,
+               source: Callable[[int], list[Mask]] | None = None) -> Callable[[int], list[Mask]]:
     def masks(index: int) -> list[Mask]:
-        found = masks_at(project, index)
+        found = source(index) if source is not None else [(shape, style) for _, shape, style in
+                                                          masks_at(project, index)]
         if not coded or not info.rotation:
-            return [(shape, style) for _, shape, style in found]
+            return found
         return [(shape_to_coded(shape, info.rotation, info.coded_width, info.coded_height), style)
-                for _, shape, style in found]
+                for shape, style in found]
 
     return masks
 
 
 # -- a video --------------------------------------------------------------------------------------
 def _export_movie(project: Project, info: MediaInfo, out: Path, settings: ExportSettings,
-                  meter: ProgressMeter, timings: dict) -> dict:
+                  meter: ProgressMeter, timings: dict, masks_source=None) -> dict:
     plan = plan_output(info, out, settings)
     tmp = TempFile(out)
     try:
@@ -228,7 +236,7 @@ def _export_movie(project: Project, info: MediaInfo, out: Path, settings: Export
                 t0 = time.monotonic()
                 stats = Transcoder(inp, output, info, video_out, kept,
                                    plan.video.pix_fmt if plan.video.convert_from else None,
-                                   _masks_for(project, info, coded=True), meter,
+                                   _masks_for(project, info, coded=True, source=masks_source), meter,
                                    pts_offset=pts_offset, audio_processors=audio.processors,
                                    audio_origin_s=origin).run()
             timings.update(encode_s=round(time.monotonic() - t0, 3), render_s=round(stats.render_s, 3),
