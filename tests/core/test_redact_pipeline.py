@@ -119,3 +119,26 @@ def test_an_analysis_failure_stops_the_export_and_is_raised(clip, tmp_path):
     with pytest.raises(ModelError, match="the model broke"):
         redact(clip.path, out, SETTINGS, detectors={"face": Failing(clip)})
     assert list(tmp_path.iterdir()) == []
+
+
+def test_detectors_on_a_gpu_get_large_batches(clip):
+    from anonymizer_gui.core.analysis.analyzer import GPU_BATCH_SIZE
+    from anonymizer_gui.core.detect.runtime import ProviderChoice
+
+    sizes = []
+
+    class OnGpu(KnownBoxesDetector):
+        batch_size = 4
+
+        def detect(self, frames):
+            sizes.append(len(frames))
+            return super().detect(frames)
+
+    det = OnGpu(clip)
+    det.provider = ProviderChoice(("CUDAExecutionProvider", "CPUExecutionProvider"), "CUDA: test")
+    project = analyze(clip.path, settings=SETTINGS, detectors={"face": det})
+    assert max(sizes) == GPU_BATCH_SIZE and det.batch_size == GPU_BATCH_SIZE
+    assert sum(sizes) == FRAMES and len(project.tracks) >= 1
+    sizes.clear()
+    analyze(clip.path, settings=SETTINGS, detectors={"face": OnGpu(clip)})  # the test detector's CPU provider
+    assert max(sizes) == SETTINGS.batch_size

@@ -62,7 +62,9 @@ class FakeGpuSession:
         return super().__new__(cls)
 
     def __init__(self, model, sess_options=None, providers=None):
-        self._providers = [CPU] if self.drop_provider else list(providers)
+        # (name, options) pairs are reported by name, as onnxruntime does
+        self._providers = [CPU] if self.drop_provider else [p[0] if isinstance(p, tuple) else p for p in providers]
+        self.options = dict(p for p in providers if isinstance(p, tuple))
 
     def get_providers(self):
         return self._providers
@@ -78,12 +80,39 @@ class FakeGpuSession:
             raise RuntimeError("CUDA error: out of memory")
         return [feeds["X"] + 1]
 
+    # IO binding, as onnxruntime's CUDA sessions offer it
+    runs_bound = 0
+
+    def io_binding(self):
+        return FakeBinding()
+
+    def run_with_iobinding(self, binding):
+        type(self).runs_bound += 1
+        binding.outputs = {name: out for name, out in zip(binding.output_names, self.run(None, binding.inputs))}
+
+
+class FakeBinding:
+    def __init__(self):
+        self.inputs, self.output_names, self.outputs = {}, [], {}
+
+    def bind_cpu_input(self, name, array):
+        assert array.flags.c_contiguous
+        self.inputs[name] = array
+
+    def bind_output(self, name, device_type="cpu", device_id=0):
+        assert (device_type, device_id) == ("cuda", 0)
+        self.output_names.append(name)
+
+    def copy_outputs_to_cpu(self):
+        return [self.outputs[name] for name in self.output_names]
+
 
 @pytest.fixture
 def fake_gpu(monkeypatch):
     monkeypatch.setattr(runtime.ort, "InferenceSession", FakeGpuSession)
     FakeGpuSession.fail_create = FakeGpuSession.fail_run = FakeGpuSession.drop_provider = False
     FakeGpuSession.created = []
+    FakeGpuSession.runs_bound = 0
     return FakeGpuSession
 
 
@@ -189,3 +218,28 @@ def test_cpu_session_runs_a_real_model_without_warnings():
 def test_a_broken_model_on_cpu_is_a_model_error():
     with pytest.raises(ModelError, match="cannot load broken.onnx"):
         ModelSession(b"not an onnx file", device="cpu", label="broken.onnx")
+
+
+def test_cuda_runs_through_io_binding_with_the_tuned_provider_options(gpu_machine, fake_gpu):
+    session = ModelSession(plus_one_model(), device="cuda")
+    assert session.device == "cuda"
+    assert fake_gpu.created[-1][0] == (CUDA, runtime.CUDA_OPTIONS)
+    batch = np.arange(8, dtype=np.float32).reshape(4, 2)[:, ::-1]  # a strided view: bound as a copy
+    out = session.run({"X": batch})
+    np.testing.assert_allclose(out[0], batch + 1)
+    assert fake_gpu.runs_bound == 1
+
+
+def test_cuda_failing_under_io_binding_reruns_the_batch_on_cpu(gpu_machine, fake_gpu):
+    session = ModelSession(plus_one_model(), device="cuda")
+    fake_gpu.fail_run = True
+    with pytest.warns(ProviderFallbackWarning, match="out of memory"):
+        out = session.run({"X": np.ones((4, 2), np.float32)})
+    np.testing.assert_allclose(out[0], np.full((4, 2), 2))
+    assert session.device == "cpu" and fake_gpu.created[-1] == (CPU,)
+
+
+def test_cpu_sessions_do_not_spin_idle_threads():
+    options = runtime.session_options(CPU, threads=2)
+    assert options.get_session_config_entry("session.intra_op.allow_spinning") == "0"
+    assert options.enable_cpu_mem_arena and options.inter_op_num_threads == 1

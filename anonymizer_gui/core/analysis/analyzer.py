@@ -39,6 +39,7 @@ if TYPE_CHECKING:
 STAGE = "analyse"
 DEFAULT_THRESHOLD = 0.3  # for a manifest entry that names none
 POLL_S = 0.1
+GPU_BATCH_SIZE = 16  # frames per detector call when every detector runs on a GPU: fills the device
 OnTracks = Callable[[list[Track]], None]
 OnFinal = Callable[[int], None]
 
@@ -180,6 +181,18 @@ def load_detectors(classes: Sequence[str], settings: AnalysisSettings | None = N
     return out
 
 
+def batch_size_for(settings: AnalysisSettings, detectors: Mapping[str, "Detector"]) -> int:
+    """Frames per detector call: the setting, raised to GPU_BATCH_SIZE when every detector runs on a
+    GPU (one large batch per call keeps it busy; on the CPU a larger batch gains nothing)."""
+    on_gpu = bool(detectors) and all(getattr(det.provider, "device", "cpu") != "cpu" for det in detectors.values())
+    if not on_gpu:
+        return settings.batch_size
+    for det in detectors.values():  # windowed detectors batch their windows as well
+        if hasattr(det, "batch_size"):
+            det.batch_size = max(det.batch_size, GPU_BATCH_SIZE)
+    return max(settings.batch_size, GPU_BATCH_SIZE)
+
+
 def threshold_of(label: str, detector, settings: AnalysisSettings) -> float:
     """The score a detection of `label` needs to start a track: the setting, else the model's default."""
     if label in settings.thresholds:
@@ -202,6 +215,7 @@ class _AnalysisRun:
         self.shape = settings.shape_settings(fps)
         self.tracks: list[Track] = []
         self.timings = {"detect_s": 0.0, "track_s": 0.0, "wait_for_decode_s": 0.0}
+        self.batch = batch_size_for(settings, detectors)
         self.frames_done = 0  # frames decoded and analysed (skipped ones included)
         self.frames_detected = 0
 
@@ -211,7 +225,7 @@ class _AnalysisRun:
         every = self.settings.detect_every
         last = self.info.frame_count - 1
         decoder = _FrameFeeder(self.path, self.info, lambda i: i % every == 0 or i == last,
-                               2 * self.settings.batch_size)
+                               2 * self.batch)
         hasher = _FileHasher(self.path)
         try:
             while True:
@@ -243,7 +257,7 @@ class _AnalysisRun:
         """Up to batch_size frames to detect on, the count of skipped frames, and whether the video ended."""
         batch: list[tuple[int, np.ndarray]] = []
         skipped = 0
-        while len(batch) < self.settings.batch_size:
+        while len(batch) < self.batch:
             waited = time.monotonic()
             item = decoder.get(POLL_S)
             self.timings["wait_for_decode_s"] += time.monotonic() - waited
@@ -257,7 +271,7 @@ class _AnalysisRun:
                 raise image
             if image is None:
                 skipped += 1
-                if skipped >= 4 * self.settings.batch_size:  # report progress through long skips
+                if skipped >= 4 * self.batch:  # report progress through long skips
                     return batch, skipped, False
             else:
                 batch.append((index, image))
