@@ -3,6 +3,7 @@
     python -m benchmarks.analysis_speed                          # face_sizes clip, 2 repeats
     python -m benchmarks.analysis_speed --scene poker_pan --repeats 3
     python -m benchmarks.analysis_speed --variant rgb-640        # + a detector-setting variant (variants.py)
+    python -m benchmarks.analysis_speed --scene crowd_street --baseline /tmp/main-tree --only "ours redact,base redact"
 
 What runs (each a fresh process, so start-up and model loading are paid like a user pays them):
   ours analyze      `anonymizer-gui analyze CLIP -o P.json --device cpu --quiet` (faces + plates)
@@ -24,6 +25,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -44,18 +46,26 @@ def _ours_cmd(sub: str, clip: SceneClip, out: Path, extra: list[str]) -> list[st
     return [sys.executable, "-m", "anonymizer_gui", sub, str(clip.path), "-o", str(out), "--device", "cpu", "--quiet", *extra]
 
 
-def _timed(cmd: list[str], out: Path, manifest: Path | None = None) -> float:
+def _timed(cmd: list[str], out: Path, manifest: Path | None = None, source: Path = REPO) -> float:
+    """Wall seconds of the command; its CPU seconds (user + system, all threads) go to _last_cpu:
+    on a shared machine the wall time mostly measures the neighbours, the CPU time much less."""
     if out.exists():
         out.unlink()
-    env = dict(os.environ, PYTHONPATH=str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    env = dict(os.environ, PYTHONPATH=str(source) + os.pathsep + os.environ.get("PYTHONPATH", ""))
     if manifest is not None:
         env["ANONYMIZER_GUI_USER_MANIFEST"] = str(manifest)
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    done = subprocess.run(cmd, capture_output=True, text=True, cwd=REPO, env=env)
+    done = subprocess.run(cmd, capture_output=True, text=True, cwd=source, env=env)
     seconds = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    _last_cpu[0] = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     if done.returncode != 0 or not out.is_file():
         raise RuntimeError(f"{' '.join(cmd)} exited {done.returncode}:\n{(done.stdout + done.stderr)[-1500:]}")
     return seconds
+
+
+_last_cpu = [0.0]
 
 
 def _pipeline_fps(project_json: Path) -> float | None:
@@ -69,6 +79,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--variant", action="append", default=[], choices=sorted(VARIANTS),
                         help="also time our CLI with this detector-setting variant (see variants.py)")
     parser.add_argument("--json", type=Path)
+    parser.add_argument("--baseline", type=Path, metavar="TREE",
+                        help="also time `redact` (faces + plates) and `redact -f` from this source tree (e.g. an "
+                             "export of the main branch: `git archive main | tar -x -C TREE`), as 'base ...'")
+    parser.add_argument("--only", help="comma-separated variant names to run (default: all)")
     args = parser.parse_args(argv)
 
     clip = build_all([args.scene])[0]
@@ -82,7 +96,15 @@ def main(argv: list[str] | None = None) -> int:
         "ours redact -f": lambda: _timed(_ours_cmd("redact", clip, work / "ours_f.mp4", faces), work / "ours_f.mp4"),
         "deface": lambda: _timed([str(deface), str(clip.path), "-o", str(work / "deface.mp4")], work / "deface.mp4"),
     }
-    outputs = {"ours redact -f": work / "ours_f.mp4", "deface": work / "deface.mp4"}
+    variants["ours redact"] = lambda: _timed(_ours_cmd("redact", clip, work / "ours.mp4", []), work / "ours.mp4")
+    outputs = {"ours redact -f": work / "ours_f.mp4", "ours redact": work / "ours.mp4", "deface": work / "deface.mp4"}
+    if args.baseline:
+        tree = args.baseline.resolve()
+        variants["base redact"] = lambda: _timed(_ours_cmd("redact", clip, work / "base.mp4", []), work / "base.mp4",
+                                                 source=tree)
+        variants["base redact -f"] = lambda: _timed(_ours_cmd("redact", clip, work / "base_f.mp4", faces),
+                                                    work / "base_f.mp4", source=tree)
+        outputs.update({"base redact": work / "base.mp4", "base redact -f": work / "base_f.mp4"})
     projects = {"ours analyze": work / "ours.json", "ours analyze -f": work / "ours_f.json"}
     for name in args.variant:
         manifest = variant_manifest(name)
@@ -92,8 +114,13 @@ def main(argv: list[str] | None = None) -> int:
         outputs[f"ours+{name} redact -f"] = mp4
         projects[f"ours+{name} analyze -f"] = pj
 
+    if args.only:
+        keep = {n.strip() for n in args.only.split(",")} | {"deface"}
+        variants = {n: v for n, v in variants.items() if n in keep}
+        outputs = {n: o for n, o in outputs.items() if n in keep}
     names = list(variants)
     times: dict[str, list[float]] = {n: [] for n in names}
+    cpu: dict[str, list[float]] = {n: [] for n in names}
     print(f"clip: {clip.path.name}, {clip.frames} frames at {clip.width}x{clip.height}; "
           f"{os.cpu_count()} logical CPUs; deface venv: {deface_backend_versions()}")
     for r in range(args.repeats):
@@ -102,8 +129,9 @@ def main(argv: list[str] | None = None) -> int:
             load_before = os.getloadavg()[0]
             seconds = variants[name]()
             times[name].append(seconds)
+            cpu[name].append(_last_cpu[0])
             print(f"  repeat {r + 1}: {name:22s} {seconds:7.1f} s  {clip.frames / seconds:6.2f} fps  "
-                  f"(load {load_before:.2f} -> {os.getloadavg()[0]:.2f})", flush=True)
+                  f"CPU {_last_cpu[0]:7.1f} s  (load {load_before:.2f} -> {os.getloadavg()[0]:.2f})", flush=True)
 
     coverage = {}
     for name, out in outputs.items():
@@ -112,22 +140,27 @@ def main(argv: list[str] | None = None) -> int:
         coverage[name] = {"face": ok / n if n else None, "outside": score.outside_share}
 
     deface_fps = clip.frames / statistics.median(times["deface"])
+    deface_cpu = statistics.median(cpu["deface"])
     print(f"\n== medians of {args.repeats} on {clip.path.name} ({clip.frames} frames, CPU) ==")
-    print(f"{'variant':26s} {'wall s':>7s} {'fps':>7s} {'x deface':>9s} {'pipeline fps':>12s} {'face cov':>9s} {'outside':>8s}")
+    print(f"{'variant':26s} {'wall s':>7s} {'fps':>7s} {'x deface':>9s} {'CPU s':>7s} {'x deface':>9s} "
+          f"{'pipeline fps':>12s} {'face cov':>9s} {'outside':>8s}")
     summary = {}
     for name in names:
         med = statistics.median(times[name])
         fps = clip.frames / med
+        cpu_med = statistics.median(cpu[name])
         cov = coverage.get(name, {})
         face = f"{cov['face']:.4f}" if cov.get("face") is not None else ""
         outside = f"{100 * cov['outside']:.2f}%" if cov else ""
         pipe = _pipeline_fps(projects[name]) if name in projects else None
-        print(f"{name:26s} {med:7.1f} {fps:7.2f} {fps / deface_fps:8.2f}x {pipe if pipe else '':>12} {face:>9s} {outside:>8s}")
+        print(f"{name:26s} {med:7.1f} {fps:7.2f} {fps / deface_fps:8.2f}x {cpu_med:7.1f} "
+              f"{deface_cpu / max(cpu_med, 1e-9):8.2f}x {pipe if pipe else '':>12} {face:>9s} {outside:>8s}")
         summary[name] = {"median_s": med, "fps": fps, "ratio_vs_deface": fps / deface_fps, "runs": times[name],
+                         "cpu_s": cpu[name], "cpu_ratio_vs_deface": deface_cpu / max(cpu_med, 1e-9),
                          "pipeline_fps": pipe, **cov}
     print("target: analysis >= 3x deface's speed at equal or better face coverage")
     for name in names:
-        if "analyze -f" not in name:
+        if "analyze -f" not in name or name.replace("analyze", "redact") not in coverage:
             continue
         redact = name.replace("analyze", "redact")
         cov = coverage.get(redact, {}).get("face")
