@@ -20,6 +20,7 @@ is written (the export's temporary file is removed) and AnalysisCancelled carrie
 
 from __future__ import annotations
 
+import heapq
 import threading
 from pathlib import Path
 from typing import Mapping
@@ -59,7 +60,11 @@ class _LiveTracks:
         self.project = project
         self._cancel = cancel
         self._cond = threading.Condition()
-        self._tracks: list[Track] = []  # sorted by first frame once drawn from
+        # Tracks wait in a heap by (first frame, id) until the export reaches their first frame, then
+        # stay in `_active` (in that order: the project's, as analysis + export draws them) until
+        # their last. A track is always found before the export asks for its first frame.
+        self._pending: list[tuple[int, int, Track]] = []
+        self._active: list[Track] = []
         self._final_before = 0
         self._done = False
         self._error: BaseException | None = None
@@ -67,7 +72,8 @@ class _LiveTracks:
     # -- the analysis thread ------------------------------------------------------------------------
     def add(self, tracks: list[Track]) -> None:
         with self._cond:
-            self._tracks.extend(tracks)
+            for t in tracks:
+                heapq.heappush(self._pending, (t.first_frame, t.id, t))
 
     def final(self, before: int) -> None:
         with self._cond:
@@ -95,11 +101,12 @@ class _LiveTracks:
                 self._cond.wait(POLL_S)
             if self._error is not None:
                 raise Cancelled() if isinstance(self._error, Cancelled) else self._error
-            # The order analysis + export draws them in: the project's, by (first frame, id).
-            tracks = sorted(self._tracks if not self._done else self.project.tracks,
-                            key=lambda t: (t.first_frame, t.id))
+            while self._pending and self._pending[0][0] <= index:
+                self._active.append(heapq.heappop(self._pending)[2])
+        self._active = [t for t in self._active if t.last_frame >= index]
         style_of = self.project.style_of
-        return [(shape, style_of(t)) for t in tracks if t.enabled and (shape := shape_at(t, index)) is not None]
+        return [(shape, style_of(t)) for t in self._active
+                if t.enabled and (shape := shape_at(t, index)) is not None]
 
 
 class _Pipeline:
