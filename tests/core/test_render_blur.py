@@ -25,14 +25,15 @@ def _opaque(shape: Shape, style: MaskStyle, h: int, w: int) -> np.ndarray:
 
 
 def test_only_block_means_reach_the_blurred_pixels():
-    # A 60 px square: cells of 10 px anchored at its centre (100, 100). Shuffling the pixels inside
-    # every cell keeps every block mean, so the opaque part of the blur must not change at all.
+    # A 60 px square: cells of 10 px, one of them centred on the square's centre (100, 100), so
+    # cell corners at 95 + 10k. Shuffling the pixels inside every cell keeps every block mean, so
+    # the opaque part of the blur must not change at all.
     img = _noisy()
     shape, style = Shape("rect", [70, 70, 130, 130]), MaskStyle()
     shuffled = img.copy()
     rng = np.random.default_rng(1)
-    for y in range(0, 240, 10):
-        for x in range(0, 320, 10):
+    for y in range(5, 235, 10):
+        for x in range(5, 315, 10):
             block = shuffled[y:y + 10, x:x + 10].reshape(-1, 3)
             shuffled[y:y + 10, x:x + 10] = block[rng.permutation(len(block))].reshape(10, 10, 3)
     a, b = render_bgr(img, [(shape, style)]), render_bgr(shuffled, [(shape, style)])

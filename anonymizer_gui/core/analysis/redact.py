@@ -23,10 +23,10 @@ from __future__ import annotations
 import heapq
 import threading
 from pathlib import Path
-from typing import Mapping
+from typing import Callable, Mapping
 
 from ..export import export_video
-from ..foundation import Cancelled, CancelFn, ProgressFn, file_sha256
+from ..foundation import Cancelled, CancelFn, ExportError, ProgressFn, file_sha256
 from ..media import probe
 from ..project import ExportSettings, MaskStyle, MediaRef, Project, Track, shape_at
 from .analyzer import AnalysisSettings, analyze
@@ -38,19 +38,34 @@ def redact(video: str | Path, output: str | Path, settings: AnalysisSettings | N
            style: MaskStyle | None = None, export: ExportSettings | None = None,
            progress: ProgressFn | None = None, cancel: CancelFn | None = None,
            detectors: Mapping | None = None, report_path: str | Path | None = None,
-           pipelined: bool = True):
-    """Analyse `video` and write it redacted to `output`; returns (project, export result)."""
+           pipelined: bool = True, *, remove_audio: bool = False, force: bool = True,
+           check: Callable | None = None, on_analysed: Callable[[Project], None] | None = None):
+    """Analyse `video` and write it redacted to `output`; returns (project, export result).
+
+    `force` as in export_video. `check(path, info, project)`: run on the written file before it is
+    put in place; its result is the report's "verify". `on_analysed(project)`: called once the
+    analysis is complete (style and export settings set), before the output is put in place
+    (where the caller saves the project: it survives a failed export, as in the serial path).
+    """
     settings = settings or AnalysisSettings()
     style = style or MaskStyle()
+    export = export or ExportSettings()
     path = Path(video)
     info = probe(path)
+
+    def setup(project: Project) -> Project:
+        project.default_style, project.export, project.remove_audio = style, export, remove_audio
+        return project
+
     if not pipelined or info.is_still:
-        project = analyze(path, settings=settings, progress=progress, cancel=cancel, detectors=detectors)
-        project.default_style = style
-        result = export_video(project, output, export or project.export, progress=progress, cancel=cancel,
-                              report_path=report_path)
+        project = setup(analyze(path, settings=settings, progress=progress, cancel=cancel, detectors=detectors))
+        if on_analysed is not None:
+            on_analysed(project)
+        result = export_video(project, output, export, progress=progress, cancel=cancel, report_path=report_path,
+                              force=force, check=None if check is None else (lambda p, i: check(p, i, project)))
         return project, result
-    return _Pipeline(path, info, settings, style, progress, cancel, detectors).run(output, export, report_path)
+    pipeline = _Pipeline(path, info, settings, setup, progress, cancel, detectors, on_analysed)
+    return pipeline.run(output, export, report_path, force, check)
 
 
 class _LiveTracks:
@@ -80,13 +95,15 @@ class _LiveTracks:
             self._final_before = max(self._final_before, before)
             self._cond.notify_all()
 
-    def finish(self, analysed: Project | None, error: BaseException | None = None) -> None:
+    def complete(self, analysed: Project) -> None:
+        """The project the report describes: the analysed one, with the style and settings chosen."""
         with self._cond:
-            if analysed is not None:
-                # The project the report describes: the analysed one, with the style chosen.
-                self.project.tracks = analysed.tracks
-                self.project.analysis = analysed.analysis
-                self.project.media = analysed.media
+            self.project.tracks = analysed.tracks
+            self.project.analysis = analysed.analysis
+            self.project.media = analysed.media
+
+    def finish(self, error: BaseException | None = None) -> None:
+        with self._cond:
             self._error = error
             self._done = True
             self._final_before = 1 << 62
@@ -110,28 +127,31 @@ class _LiveTracks:
 
 
 class _Pipeline:
-    def __init__(self, path: Path, info, settings: AnalysisSettings, style: MaskStyle,
-                 progress: ProgressFn | None, cancel: CancelFn | None, detectors: Mapping | None):
+    def __init__(self, path: Path, info, settings: AnalysisSettings, setup: Callable[[Project], Project],
+                 progress: ProgressFn | None, cancel: CancelFn | None, detectors: Mapping | None,
+                 on_analysed: Callable[[Project], None] | None):
         self.path, self.info, self.settings = path, info, settings
         self.progress, self.user_cancel, self.detectors = progress, cancel, detectors
+        self.on_analysed = on_analysed
         self._stop = threading.Event()  # the export failed: stop the analysis too
         self._progress_lock = threading.Lock()
         self._analysis_running = True
         sha = file_sha256(path, cancel=self.cancelled)
         media = MediaRef(path=str(path.resolve()), size=path.stat().st_size, sha256=sha, width=info.width,
                          height=info.height, frame_count=info.frame_count, fps=info.fps, probe=info.to_json())
-        self.live = _LiveTracks(Project(media=media, tracks=[], default_style=style), self.cancelled)
+        self.live = _LiveTracks(setup(Project(media=media, tracks=[])), self.cancelled)
 
     def cancelled(self) -> bool:
         return self._stop.is_set() or (self.user_cancel is not None and bool(self.user_cancel()))
 
-    def run(self, output, export: ExportSettings | None, report_path):
+    def run(self, output, export: ExportSettings, report_path, force: bool, check: Callable | None):
         worker = threading.Thread(target=self._analyse, name="redact-analysis", daemon=True)
         worker.start()
+        project = self.live.project
         try:
-            result = export_video(self.live.project, output, export or self.live.project.export,
-                                  progress=self._export_progress, cancel=self.cancelled,
-                                  report_path=report_path, masks_source=self.live.masks)
+            result = export_video(project, output, export, progress=self._export_progress, cancel=self.cancelled,
+                                  report_path=report_path, force=force, masks_source=self.live.masks,
+                                  check=None if check is None else (lambda p, i: check(p, i, project)))
         except BaseException:
             self._stop.set()
             worker.join()
@@ -149,12 +169,20 @@ class _Pipeline:
             project = analyze(self.path, settings=self.settings, progress=self._analysis_progress,
                               cancel=self.cancelled, on_tracks=self.live.add, on_final=self.live.final,
                               detectors=self.detectors)
+            done = project.analysis.get("frames_analyzed")
+            if isinstance(done, int) and done < self.info.frame_count:
+                # export_video refuses such a project; here it learns of it only now (fail closed)
+                raise ExportError(f"the analysis stopped short after {done} of {self.info.frame_count} frames: "
+                                  "faces on the frames it never read would go out unmasked; nothing was written")
+            self.live.complete(project)
+            if self.on_analysed is not None:
+                self.on_analysed(self.live.project)
         except BaseException as exc:  # noqa: BLE001 - handed to the export, which stops and raises
-            self.live.finish(None, exc)
+            self.live.finish(exc)
             return
         with self._progress_lock:
             self._analysis_running = False
-        self.live.finish(project)
+        self.live.finish()
 
     # Progress: the analysis's while it runs (it paces the job), then the export's.
     def _analysis_progress(self, p) -> None:
