@@ -142,3 +142,25 @@ def test_detectors_on_a_gpu_get_large_batches(clip):
     sizes.clear()
     analyze(clip.path, settings=SETTINGS, detectors={"face": OnGpu(clip)})  # the test detector's CPU provider
     assert max(sizes) == SETTINGS.batch_size
+
+
+def test_an_analysis_that_stops_short_writes_nothing(clip, tmp_path, monkeypatch):
+    # export_video refuses a project whose analysis read only part of the video; the pipeline learns
+    # of it only at the end, and must refuse too (fail closed), keeping nothing.
+    import importlib
+
+    from anonymizer_gui.core.foundation import ExportError
+
+    redact_module = importlib.import_module("anonymizer_gui.core.analysis.redact")
+
+    real = redact_module.analyze
+
+    def short(*args, **kwargs):
+        project = real(*args, **kwargs)
+        project.analysis["frames_analyzed"] = FRAMES - 10
+        return project
+
+    monkeypatch.setattr(redact_module, "analyze", short)
+    with pytest.raises(ExportError, match="stopped short"):
+        redact(clip.path, tmp_path / "short.mp4", SETTINGS, detectors={"face": _detector(clip)})
+    assert list(tmp_path.iterdir()) == []
