@@ -62,6 +62,23 @@ def aligned_polygon(a: Shape, b: Shape) -> Shape:
 ELLIPSE_HULL_VERTICES = 48
 
 
+def covering_outline(shape: Shape, ellipse_vertices: int = ELLIPSE_HULL_VERTICES) -> np.ndarray:
+    """The shape as a polygon (N, 2) that covers it: an ellipse's vertices sit just outside it, so the
+    polygon's flat sides never cut into the ellipse."""
+    if shape.kind == "polygon":
+        return np.asarray(shape.points, np.float64).reshape(-1, 2)
+    x1, y1, x2, y2 = shape.points
+    if shape.kind == "rect":
+        return np.array([[x1, y1], [x2, y1], [x2, y2], [x1, y2]], np.float64)
+    if shape.kind != "ellipse":
+        raise ValueError(f"unknown shape kind {shape.kind!r}")
+    n = ellipse_vertices
+    t = np.linspace(0.0, 2.0 * np.pi, n, endpoint=False)
+    out = 1.0 / math.cos(math.pi / n)
+    rx, ry = (x2 - x1) / 2.0 * out, (y2 - y1) / 2.0 * out
+    return np.stack([(x1 + x2) / 2.0 + rx * np.cos(t), (y1 + y2) / 2.0 + ry * np.sin(t)], axis=1)
+
+
 def _outline(shape: Shape) -> np.ndarray:
     if shape.kind == "polygon":
         return np.asarray(shape.points, np.float64).reshape(-1, 2)
@@ -77,7 +94,7 @@ def _outline(shape: Shape) -> np.ndarray:
 
 def hull_of(a: Shape, b: Shape) -> Shape:
     """A polygon holding both shapes: their convex hull (their bounding box if that is degenerate)."""
-    pts = np.vstack([_outline(a), _outline(b)])
+    pts = np.vstack([covering_outline(a), covering_outline(b)])
     try:
         hull = pts[ConvexHull(pts).vertices]
     except (QhullError, ValueError):

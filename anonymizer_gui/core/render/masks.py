@@ -30,13 +30,12 @@ rendered in coded orientation) maps blocks onto blocks.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Literal, Sequence
 
 import numpy as np
 
-from ..project import MaskStyle, Shape
+from ..project import MaskStyle, Shape, covering_outline
 from .floor import floored
 from .region import RegionGeometry, opaque_reach, render_regions
 
@@ -47,6 +46,7 @@ MIN_CELL_PX = 2.0  # a cell never shrinks below this many frame pixels (tiny sha
 # uncovered (OpenCV's fillPoly rounds one side of a span down); slanted edges are moved this far
 # out (frame pixels), so every pixel centred inside the grown shape is covered.
 RASTER_GROW_PX = 0.5
+MITER_LIMIT = 4.0
 ELLIPSE_VERTICES = 96  # outline resolution of an ellipse; enough for a 2000 px ellipse to stay within 1 px
 
 _MATRICES = {"bt601": (0.299, 0.114), "bt709": (0.2126, 0.0722), "bt2020": (0.2627, 0.0593)}
@@ -182,7 +182,7 @@ class _MaskGeometry:
 
     @staticmethod
     def of(shape: Shape, style: MaskStyle) -> "_MaskGeometry":
-        pts = _outline(shape)
+        pts = covering_outline(shape, ELLIPSE_VERTICES)
         x1, y1 = pts.min(axis=0)
         x2, y2 = pts.max(axis=0)
         cx, cy = (x1 + x2) / 2.0, (y1 + y2) / 2.0
@@ -235,21 +235,3 @@ def offset_outline(pts: np.ndarray, distance: float) -> np.ndarray:
         else:
             out.append(p + shift[i])
     return np.asarray(out)
-
-
-MITER_LIMIT = 4.0
-
-
-def _outline(shape: Shape) -> np.ndarray:
-    if shape.kind == "polygon":
-        return np.asarray(shape.points, np.float64).reshape(-1, 2)
-    x1, y1, x2, y2 = shape.points
-    if shape.kind == "rect":
-        return np.array([[x1, y1], [x2, y1], [x2, y2], [x1, y2]], np.float64)
-    if shape.kind == "ellipse":
-        t = np.linspace(0.0, 2.0 * np.pi, ELLIPSE_VERTICES, endpoint=False)
-        # Vertices on a slightly larger ellipse, so the polygon's flat sides never cut inside it.
-        out = 1.0 / math.cos(math.pi / ELLIPSE_VERTICES)
-        rx, ry = (x2 - x1) / 2.0 * out, (y2 - y1) / 2.0 * out
-        return np.stack([(x1 + x2) / 2.0 + rx * np.cos(t), (y1 + y2) / 2.0 + ry * np.sin(t)], axis=1)
-    raise ValueError(f"unknown shape kind {shape.kind!r}")
