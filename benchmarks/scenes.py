@@ -27,6 +27,7 @@ if __package__ in (None, ""):  # run as a script: make `benchmarks` importable f
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.deface_env import bench_dir
+from benchmarks.overlays import Occluder, Sticker, hidden_share, paste_occluder, paste_sticker, visible_part
 from benchmarks.photos import PHOTOS, Box, load_photo
 
 WIDTH, HEIGHT, FPS = 1280, 720, 25
@@ -43,6 +44,7 @@ class CameraKey:
     cx: float
     cy: float
     scale: float
+    roll: float = 0.0  # degrees, turns the picture (a plate seen at an angle); added to the shake's roll
 
 
 @dataclass(frozen=True)
@@ -83,6 +85,9 @@ class Scene:
     # motion blur: each frame averages this many warps spread over `shutter` of the frame interval
     blur_samples: int = 1
     shutter: float = 0.5
+    stickers: tuple[Sticker, ...] = ()  # lettering and signs pasted where nothing is to be masked
+    occluders: tuple[Occluder, ...] = ()  # hide part of a face (see overlays.py)
+    plates_hidden: bool = False  # the photo's plates are covered by stickers: not ground truth
 
 
 @dataclass
@@ -91,6 +96,7 @@ class GroundTruthBox:
     object_id: str
     box: Box  # frame pixels, clipped to the frame
     visible: float  # share of the unclipped box inside the frame
+    hidden: float = 0.0  # share of the face hidden by an occluder (the box is the part in view)
 
 
 @dataclass
@@ -156,6 +162,42 @@ SCENES: tuple[Scene, ...] = (
                            ("touchline", 1, 22), ("bus", 0, 23), ("bus", 1, 24), ("poker", 2, 26),
                            ("poker", 3, 28), ("astronaut", 0, 30), ("hopper", 0, 32), ("touchline", 1, 34)))),
           about="sixteen face copies only 14-34 px wide (people far away in a 720p frame), slow drift"),
+
+    # -- issue 10: the failures an operator meets (occlusion, lettering, cars, hard plates) --
+    Scene("poker_occluded", "poker", 100,
+          (CameraKey(0.0, 640, 330, 1.0), CameraKey(0.5, 560, 320, 1.2), CameraKey(1.0, 700, 340, 1.1)),
+          Shake(3.0, 0.4, 10),
+          occluders=(
+              Occluder(2, "left", 0.25, "touchline", (180, 470, 430, 700), sweep=0.35, about="a shoulder (dark jacket)"),
+              Occluder(3, "bottom", 0.30, "poker", (128, 378, 230, 485), sweep=0.2, about="a hand holding cards"),
+              Occluder(0, "right", 0.30, "bus", (428, 657, 457, 757), about="a microphone-like dark post"),
+              Occluder(1, "left", 0.45, "hopper", face=0, sweep=-0.2, about="another head in front"),
+              Occluder(5, "right", 0.35, "poker", (730, 478, 793, 550), sweep=0.3, about="a hand with a chip"),
+          ),
+          about="five of six real faces partly hidden (25-65 %) by a shoulder, hands, a post and another head"),
+    Scene("lettering_touchline", "touchline", 100,
+          (CameraKey(0.0, 700, 330, 1.5), CameraKey(1.0, 640, 360, 1.0)),
+          Shake(3.0, 0.3, 11),
+          stickers=(
+              Sticker("bus", (555, 540, 685, 615), 330, 600, 170, "'cero emisiones' on a jacket"),
+              Sticker("bus", (40, 325, 152, 372), 950, 610, 150, "'M1 SOL/SEVILLA' on a shirt"),
+              Sticker("text", (0, 0, 448, 172), 190, 130, 270, "handwriting as a shop sign"),
+              Sticker("bus", (590, 390, 760, 490), 1170, 560, 150, "'electricaEMT' logo board"),
+              Sticker("bus", (540, 325, 775, 355), 640, 50, 440, "a shop-front band of small lettering"),
+          ),
+          about="two faces and five pieces of real lettering (shirts, signs, a shop front): nothing else to mask"),
+    Scene("cars_noplate", "sportscars", 100,
+          (CameraKey(0.0, 600, 420, 1.1), CameraKey(0.6, 420, 470, 1.8), CameraKey(1.0, 640, 470, 2.0)),
+          Shake(3.0, 0.3, 12), plates_hidden=True,
+          stickers=(Sticker("sportscars", (300, 640, 420, 670), 131, 502, 125, "asphalt over the front plate"),
+                    Sticker("sportscars", (300, 640, 420, 670), 641, 513, 165, "asphalt over the rear plate")),
+          about="two cars, plates covered: no face and no plate to mask"),
+    Scene("plates_whip_angle", "sportscars", 100,
+          (CameraKey(0.0, 600, 420, 1.2, 0.0), CameraKey(0.25, 420, 470, 1.8, 12.0),
+           CameraKey(0.4, 700, 480, 1.8, 12.0), CameraKey(0.5, 380, 480, 2.0, -10.0),
+           CameraKey(0.75, 500, 480, 2.2, -14.0), CameraKey(1.0, 640, 470, 1.5, 5.0)),
+          Shake(6.0, 1.0, 13), blur_samples=8, shutter=0.5,
+          about="the two plates turned up to 14 degrees, fast pans (up to ~60 px/frame) with motion blur"),
 )
 
 
@@ -184,20 +226,21 @@ def _smoothstep(u: float) -> float:
     return u * u * (3.0 - 2.0 * u)
 
 
-def camera_at(scene: Scene, frame: float) -> tuple[float, float, float]:
+def camera_at(scene: Scene, frame: float) -> tuple[float, float, float, float]:
+    """World centre x, y, zoom and roll (degrees) at `frame`."""
     t = frame / max(1, scene.frames - 1)
     keys = scene.path
     if t <= keys[0].t:
         k = keys[0]
-        return k.cx, k.cy, k.scale
+        return k.cx, k.cy, k.scale, k.roll
     for a, b in zip(keys, keys[1:]):
         if t <= b.t:
             u = _smoothstep((t - a.t) / (b.t - a.t))
             # zoom interpolates geometrically, so a constant-speed zoom looks constant
             return (a.cx + (b.cx - a.cx) * u, a.cy + (b.cy - a.cy) * u,
-                    a.scale * (b.scale / a.scale) ** u)
+                    a.scale * (b.scale / a.scale) ** u, a.roll + (b.roll - a.roll) * u)
     k = keys[-1]
-    return k.cx, k.cy, k.scale
+    return k.cx, k.cy, k.scale, k.roll
 
 
 def _wobble(seed: int, frame: int) -> float:
@@ -210,11 +253,11 @@ def _wobble(seed: int, frame: int) -> float:
 
 def world_to_frame(scene: Scene, frame: float) -> np.ndarray:
     """The 2x3 affine matrix mapping world pixels to frame pixels at `frame`."""
-    cx, cy, s = camera_at(scene, frame)
+    cx, cy, s, key_roll = camera_at(scene, frame)
     sh = scene.shake
     dx = sh.amplitude_px * _wobble(sh.seed * 3 + 0, frame)
     dy = sh.amplitude_px * _wobble(sh.seed * 3 + 1, frame)
-    roll = math.radians(sh.roll_deg * _wobble(sh.seed * 3 + 2, frame))
+    roll = math.radians(key_roll + sh.roll_deg * _wobble(sh.seed * 3 + 2, frame))
     c, si = math.cos(roll), math.sin(roll)
     linear = s * np.array([[c, -si], [si, c]])
     offset = np.array([WIDTH / 2 + dx, HEIGHT / 2 + dy]) - linear @ np.array([cx, cy])
@@ -280,18 +323,27 @@ class World:
         base = load_photo(scene.photo)
         if scene.world_scale != 1.0:
             base = cv2.resize(base, None, fx=scene.world_scale, fy=scene.world_scale, interpolation=cv2.INTER_CUBIC)
+        for sticker in scene.stickers:  # static: pasted once
+            paste_sticker(base, sticker)
         self.base = base
         self.sprites = [_face_sprite(c) for c in scene.copies]
         photo = PHOTOS[scene.photo]
         k = scene.world_scale
         scaled = lambda b: tuple(v * k for v in b)  # noqa: E731
+        plates = () if scene.plates_hidden else photo.plates
         self.static_truth = ([("face", f"{scene.photo}.face{i}", scaled(b)) for i, b in enumerate(photo.faces)]
-                             + [("plate", f"{scene.photo}.plate{i}", scaled(b)) for i, b in enumerate(photo.plates)])
+                             + [("plate", f"{scene.photo}.plate{i}", scaled(b)) for i, b in enumerate(plates)])
         self.static_ignore = [scaled(b) for b in photo.ignore]
+        widths = [b[2] - b[0] for label, _, b in self.static_truth if label == "face"] + [c.width for c in scene.copies]
+        self.heads = {i: _face_sprite(FaceCopy(o.photo, o.face, widths[o.covers], 0, 0))
+                      for i, o in enumerate(scene.occluders) if o.face >= 0}
 
-    def at(self, frame: int) -> tuple[np.ndarray, list[tuple[str, str, Box]]]:
-        img = self.base.copy() if self.sprites else self.base
-        truth = list(self.static_truth)
+    def at(self, frame: int) -> tuple[np.ndarray, list[tuple[str, str, Box, float]], list[Box]]:
+        """The world image, its truth (label, id, box, hidden share) and extra ignore regions at `frame`."""
+        moving = self.sprites or self.scene.occluders
+        img = self.base.copy() if moving else self.base
+        truth = [(label, oid, box, 0.0) for label, oid, box in self.static_truth]
+        ignore: list[Box] = []
         for i, (copy, (sprite, alpha, face)) in enumerate(zip(self.scene.copies, self.sprites)):
             fcx, fcy = copy.x + copy.vx * frame, copy.y + copy.vy * frame
             ox = int(round(fcx - (face[0] + face[2]) / 2))
@@ -303,13 +355,26 @@ class World:
             a = alpha[..., None]
             region[:] = (sprite * a + region * (1 - a) + 0.5).astype(np.uint8)
             truth.append(("face", f"copy{i}.{copy.photo}.face{copy.index}",
-                          (ox + face[0], oy + face[1], ox + face[2], oy + face[3])))
-        return img, truth
+                          (ox + face[0], oy + face[1], ox + face[2], oy + face[3]), 0.0))
+        faces = [n for n, t in enumerate(truth) if t[0] == "face"]
+        for i, occ in enumerate(self.scene.occluders):
+            n = faces[occ.covers]
+            label, oid, box, _ = truth[n]
+            share = hidden_share(occ, frame, self.scene.frames)
+            head = None
+            if occ.face >= 0:  # another head, as large as the covered face
+                head = self.heads[i]
+            other = paste_occluder(img, occ, box, share, head)
+            truth[n] = (label, oid, visible_part(box, occ.side, share), share)
+            ignore.append(box)
+            if other is not None:
+                truth.append(("face", f"occluder{i}.{occ.photo}.face{occ.face}", other, 0.0))
+        return img, truth, ignore
 
 
 def render_frame(world: World, frame: int) -> tuple[np.ndarray, list[GroundTruthBox], list[Box]]:
     """The frame and its truth; the truth is where things are at the middle of the exposure."""
-    img, truth = world.at(frame)
+    img, truth, extra_ignore = world.at(frame)
     m = world_to_frame(world.scene, frame)
     n = world.scene.blur_samples
     if n <= 1:
@@ -323,11 +388,11 @@ def render_frame(world: World, frame: int) -> tuple[np.ndarray, list[GroundTruth
                                   borderMode=cv2.BORDER_CONSTANT, borderValue=BORDER_BGR)
         out = (acc / n + 0.5).astype(np.uint8)
     boxes = []
-    for label, oid, box in truth:
+    for label, oid, box, hidden in truth:
         fbox, visible = transform_box(m, box)
         if visible > 0:
-            boxes.append(GroundTruthBox(label, oid, fbox, visible))
-    ignore = [b for b, v in (transform_box(m, box) for box in world.static_ignore) if v > 0]
+            boxes.append(GroundTruthBox(label, oid, fbox, visible, hidden))
+    ignore = [b for b, v in (transform_box(m, box) for box in [*world.static_ignore, *extra_ignore]) if v > 0]
     return out, boxes, ignore
 
 
@@ -335,10 +400,17 @@ def render_frame(world: World, frame: int) -> tuple[np.ndarray, list[GroundTruth
 
 def _scene_hash(scene: Scene) -> str:
     photos = {k: (PHOTOS[k].sha256, PHOTOS[k].faces, PHOTOS[k].plates, PHOTOS[k].ignore)
-              for k in {scene.photo, *(c.photo for c in scene.copies)}}
+              for k in {scene.photo, *(c.photo for c in scene.copies), *(x.photo for x in scene.stickers),
+                        *(x.photo for x in scene.occluders)}}
     fields = asdict(scene)
     if scene.blur_samples == 1:  # keeps the names (and cached clips) of scenes made before blur existed
         del fields["blur_samples"], fields["shutter"]
+    for name in ("stickers", "occluders", "plates_hidden"):  # the same for fields added later
+        if not fields[name]:
+            del fields[name]
+    for key in fields["path"]:
+        if key["roll"] == 0.0:
+            del key["roll"]
     text = json.dumps([SCENE_FORMAT, WIDTH, HEIGHT, FPS, CRF, fields, sorted(photos.items())], default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:12]
 
@@ -380,10 +452,14 @@ def build_clip(scene: Scene, log=print) -> SceneClip:
 
 def _load_clip(scene: Scene, path: Path, truth_path: Path) -> SceneClip:
     data = json.loads(truth_path.read_text())
-    truth = [[GroundTruthBox(b["label"], b["object_id"], tuple(b["box"]), b["visible"]) for b in f]
+    truth = [[GroundTruthBox(b["label"], b["object_id"], tuple(b["box"]), b["visible"], b.get("hidden", 0.0))
+              for b in f]
              for f in data["truth"]]
     ignore = [[tuple(b) for b in f] for f in data["ignore"]]
     return SceneClip(scene, path, WIDTH, HEIGHT, data["frames"], truth, ignore)
+
+
+QUICK = ("poker_occluded", "lettering_touchline", "cars_noplate", "plates_whip_angle", "bus_handheld")
 
 
 def build_all(names: list[str] | None = None, log=print) -> list[SceneClip]:

@@ -53,6 +53,7 @@ class BoxScore:
     width: float
     ratio: float  # E(out) / E(in); nan when flat
     flat: bool
+    hidden: bool = False  # a partly hidden face (scored on the part in view)
 
     @property
     def redacted(self) -> bool:
@@ -68,10 +69,15 @@ class ClipScore:
     frames_in: int = 0
     frames_out: int = 0
 
-    def coverage(self, label: str, lo: float = 0, hi: float = 1e9) -> tuple[int, int]:
-        """(redacted, scored) box-frames of `label` whose width lies in [lo, hi)."""
-        scored = [b for b in self.boxes if b.label == label and not b.flat and lo <= b.width < hi]
+    def coverage(self, label: str, lo: float = 0, hi: float = 1e9, hidden_only: bool = False) -> tuple[int, int]:
+        """(redacted, scored) box-frames of `label` whose width lies in [lo, hi) (partly hidden ones only)."""
+        scored = [b for b in self.boxes if b.label == label and not b.flat and lo <= b.width < hi
+                  and (b.hidden or not hidden_only)]
         return sum(b.redacted for b in scored), len(scored)
+
+    def objects(self, label: str) -> int:
+        """Distinct ground-truth objects of `label` scored at least once."""
+        return len({b.object_id for b in self.boxes if b.label == label})
 
     def flat(self, label: str) -> int:
         return sum(1 for b in self.boxes if b.label == label and b.flat)
@@ -128,9 +134,9 @@ def score_box(y_in: np.ndarray, y_out: np.ndarray, gt: GroundTruthBox, frame: in
         return None
     e_in = detail_energy(y_in, gt.box, gt.label)
     if e_in < FLAT_ENERGY:
-        return BoxScore(frame, gt.label, gt.object_id, x2 - x1, float("nan"), True)
+        return BoxScore(frame, gt.label, gt.object_id, x2 - x1, float("nan"), True, gt.hidden > 0)
     e_out = detail_energy(y_out, gt.box, gt.label)
-    return BoxScore(frame, gt.label, gt.object_id, x2 - x1, e_out / e_in, False)
+    return BoxScore(frame, gt.label, gt.object_id, x2 - x1, e_out / e_in, False, gt.hidden > 0)
 
 
 def protected_mask(shape: tuple[int, int], boxes: list[GroundTruthBox], ignore: list[Box],
