@@ -30,7 +30,7 @@ from ..foundation import CancelFn, ProgressFn, ProgressMeter
 from ..media import MediaInfo, iter_frames, probe
 from ..project import MediaRef, Project, Track
 from ..review import group_people
-from ..tracking import IdCounter, LabelTrackers, TrackerSettings, Tracklet
+from ..tracking import IdCounter, LabelTrackers, LinkSettings, TrackerSettings, Tracklet, TrackletLinker
 from ..tracking import TrackShapeSettings, tracklet_to_track
 
 if TYPE_CHECKING:
@@ -56,6 +56,8 @@ class AnalysisSettings:
         missed and turns are followed less closely. 1 (every frame) is the default.
     extend_s: seconds of mask added before the first and after the last detection of a track.
     max_lost_s: how long a track lost from sight may be bridged if it is found again.
+    link_tracks: join fragments of one object across gaps up to twice max_lost_s, by motion and
+        colour, and fold short detections that lie inside another track into it (tracking/linking.py).
     smoothing, keyframe_tolerance, motion_growth: see tracking.TrackShapeSettings.
     input_size: the detectors' working size (width, height); None: each model's default.
     group_people: after tracking, group the tracks of one person (appearance + motion; one more
@@ -69,6 +71,7 @@ class AnalysisSettings:
     detect_every: int = 1
     extend_s: float = 0.3
     max_lost_s: float = 1.0
+    link_tracks: bool = True
     low_score_ratio: float = 0.5
     smoothing: float = 1.0
     keyframe_tolerance: float = 0.04
@@ -107,6 +110,9 @@ class AnalysisSettings:
             tentative_max_age=3 * k,
             max_age=max(2 * k, round(self.max_lost_s * fps)),
         )
+
+    def link_settings(self, fps: float) -> LinkSettings:
+        return LinkSettings(max_gap=max(2 * self.detect_every, round(2 * self.max_lost_s * fps)))
 
     def shape_settings(self, fps: float) -> TrackShapeSettings:
         # detect-every-K: a face may show up to K - 1 frames before its first detection (and
@@ -213,6 +219,7 @@ class _AnalysisRun:
         self.trackers = LabelTrackers(thresholds, {label: settings.tracker_settings(threshold, fps)
                                                    for label, threshold in thresholds.items()}, IdCounter())
         self.shape = settings.shape_settings(fps)
+        self.linker = TrackletLinker(settings.link_settings(fps)) if settings.link_tracks else None
         self.tracks: list[Track] = []
         self.timings = {"detect_s": 0.0, "track_s": 0.0, "wait_for_decode_s": 0.0}
         self.batch = batch_size_for(settings, detectors)
@@ -284,11 +291,18 @@ class _AnalysisRun:
         for label, detector in self.detectors.items():
             per_label[label] = detector.detect(images)
         t1 = time.monotonic()
-        for row, (index, _) in enumerate(batch):
+        for row, (index, image) in enumerate(batch):
             for label, tracker in self.trackers.trackers.items():
                 dets = per_label[label][row]
-                tracker.update(index, dets.boxes, dets.scores)
-        self._emit(self.trackers.pop_finished())
+                matched = tracker.update(index, dets.boxes, dets.scores)
+                if self.linker is not None:
+                    for tracklet in matched:
+                        self.linker.observe(tracklet, image)
+        finished = self.trackers.pop_finished()
+        if self.linker is not None:
+            live = [t for tr in self.trackers.trackers.values() for t in tr.live_tracklets]
+            finished = self.linker.push(finished, live, batch[-1][0])
+        self._emit(finished)
         self.timings["detect_s"] += t1 - t0
         self.timings["track_s"] += time.monotonic() - t1
         self.frames_detected += len(batch)
@@ -304,7 +318,8 @@ class _AnalysisRun:
 
     def _project(self, hasher: "_FileHasher", start: float, load_s: float, cancelled: bool) -> Project:
         t0 = time.monotonic()
-        self._emit(self.trackers.finish())
+        remaining = self.trackers.finish()
+        self._emit(self.linker.finish(remaining) if self.linker is not None else remaining)
         self.timings["track_s"] += time.monotonic() - t0
         total = time.monotonic() - start
         info = self.info
