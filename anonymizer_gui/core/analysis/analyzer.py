@@ -31,7 +31,7 @@ from ..media import MediaInfo, iter_frames, probe
 from ..project import MediaRef, Project, Track
 from ..review import group_people
 from ..tracking import IdCounter, LabelTrackers, LinkSettings, TrackerSettings, Tracklet, TrackletLinker
-from ..tracking import TrackShapeSettings, tracklet_to_track
+from ..tracking import DEFAULT_SHAPES, TrackShapeSettings, tracklet_to_track
 
 if TYPE_CHECKING:
     from ..detect import Detector
@@ -59,6 +59,8 @@ class AnalysisSettings:
     link_tracks: join fragments of one object across gaps up to twice max_lost_s, by motion and
         colour, and fold short detections that lie inside another track into it (tracking/linking.py).
     smoothing, keyframe_tolerance, motion_growth: see tracking.TrackShapeSettings.
+    fitted_shapes: faces as ellipses and plates as tight rectangles (tracking/postprocess.py, step 5)
+        instead of the detector's box as a rectangle.
     input_size: the detectors' working size (width, height); None: each model's default.
     group_people: after tracking, group the tracks of one person (appearance + motion; one more
         decode pass over a few frames per track) for the review's person rows.
@@ -72,6 +74,7 @@ class AnalysisSettings:
     extend_s: float = 0.3
     max_lost_s: float = 1.0
     link_tracks: bool = True
+    fitted_shapes: bool = True
     low_score_ratio: float = 0.5
     smoothing: float = 1.0
     keyframe_tolerance: float = 0.04
@@ -119,7 +122,8 @@ class AnalysisSettings:
         # after its last); the extension grows with K (TrackShapeSettings.unseen_frames).
         return TrackShapeSettings(extend_frames=round(self.extend_s * fps), smoothing=self.smoothing,
                                   motion_growth=self.motion_growth, keyframe_tolerance=self.keyframe_tolerance,
-                                  unseen_frames=self.detect_every - 1)
+                                  unseen_frames=self.detect_every - 1,
+                                  shapes=DEFAULT_SHAPES if self.fitted_shapes else ())
 
 
 class AnalysisCancelled(Cancelled):

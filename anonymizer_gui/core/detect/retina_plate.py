@@ -10,7 +10,8 @@ level -> row -> column -> anchor size:
 Priors: at steps 8, 16, 32 with square anchors of sizes [24, 48], [96, 192], [384, 768]; the
 number of priors is sum(ceil(H/step) * ceil(W/step) * 2), which the model's outputs match.
 The box we return is the union of the regressed box and the corners' bounding rectangle, so a
-plate seen at an angle is covered whole.
+plate seen at an angle is covered whole. Each candidate is then checked and widened where it is
+cut (plate_check.py).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import numpy as np
 from .manifest import ModelSpec, model_path
 from .base import Detections, parse_size, resolve_settings
 from .nms import nms
+from .plate_check import check_plates
 from .runtime import ModelSession, ProviderChoice
 from .tiling import WINDOW_DEFAULTS, WindowedDetector
 
@@ -45,6 +47,8 @@ DEFAULTS = {
     # often boxes only the characters right of the blue band, leaving the rest legible. A box
     # narrower than this aspect is widened about its centre: a plate is never taller than wide.
     "min_aspect": 4.7,
+    # look at each candidate before it may start a track (plate_check.py): lettering is scored down
+    "verify": True,
     "threads": None,
 }
 
@@ -114,6 +118,7 @@ class RetinaPlateDetector(WindowedDetector):
         self.score_threshold = float(config["score_threshold"])
         self.nms_iou = float(config["nms_iou"])
         self.min_aspect = float(config["min_aspect"])
+        self.verify = bool(config["verify"])
         self.min_sizes = tuple(tuple(int(s) for s in level) for level in config["min_sizes"])
         self.steps = tuple(int(s) for s in config["steps"])
         self.variances = tuple(float(v) for v in config["variances"])
@@ -136,5 +141,13 @@ class RetinaPlateDetector(WindowedDetector):
         wanted = ("loc", "conf", "landms") if {"loc", "conf", "landms"} <= set(names) else None
         loc, conf, landms = self._session.run({self._session.input_names[0]: blob}, wanted)
         priors = prior_boxes(batch.shape[2], batch.shape[1], self.min_sizes, self.steps)
+        # with verification, widening waits until the candidate can be seen in the whole frame
+        min_aspect = 0.0 if self.verify else self.min_aspect
         return [decode_retina_plate(loc[i], conf[i], landms[i], priors, self.variances, self.score_threshold,
-                                    self.nms_iou, self.label_names, self.min_aspect) for i in range(len(batch))]
+                                    self.nms_iou, self.label_names, min_aspect) for i in range(len(batch))]
+
+    def detect(self, frames):
+        found = super().detect(frames)
+        if not self.verify:
+            return found
+        return [check_plates(frame, dets, self.min_aspect) for frame, dets in zip(frames, found)]

@@ -22,17 +22,24 @@ Analysis is offline, so each tracklet is finished with the whole of it in view:
    the grown boxes. Keyframe boxes are widened by half the tolerance and interpolation must never
    fall inside the grown box, so the interpolated mask always contains it and exceeds it by at
    most the tolerance: reduction errs larger, never smaller.
+5. shape: a face becomes an ellipse, a plate a rectangle, each sized so that, once the style's
+   default margin (MaskStyle.margin, applied at render time) is added, the mask holds the whole
+   box and little more. The ellipse that holds a w x h box with the least area has axes sqrt(2) w
+   and sqrt(2) h (the box's corners on its outline): 1.57 w h, against 1.69 w h for the box grown by
+   the margin as a rectangle, and it leaves out the corners, which on a face are hair and
+   background. A plate's box already outlines the plate, so its mask is the box plus PLATE_MARGIN.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
 from scipy.ndimage import maximum_filter1d
 
 from .kalman import BoxMotionModel, cxcywh_to_boxes, rts_smooth
-from ..project import REVIEW_MIN_FRAMES, Keyframe, Shape, Track
+from ..project import REVIEW_MIN_FRAMES, Keyframe, MaskStyle, Shape, Track
 from .keyframes import outward_excess, reduce_to_keyframes, share_of_size, widen
 from .tracker import Tracklet
 
@@ -44,6 +51,12 @@ SMOOTHING_MODEL = BoxMotionModel(pos_noise=1 / 100, vel_noise=1 / 40, meas_noise
 
 
 COVER_HOLD = 6  # frames each way that a detection's overshoot keeps the mask widened
+
+_RENDER_GROWTH = 1.0 + 2.0 * MaskStyle().margin  # what the default style adds at render time
+PLATE_MARGIN = 0.05  # per side, of the plate box: blur needs a little of the plate's surround
+# (label, shape kind, keyframe size as a share of the box) - see step 5 of the module text
+DEFAULT_SHAPES = (("face", "ellipse", math.sqrt(2.0) / _RENDER_GROWTH),
+                  ("plate", "rect", (1.0 + 2.0 * PLATE_MARGIN) / _RENDER_GROWTH))
 
 
 @dataclass(frozen=True)
@@ -66,6 +79,8 @@ class TrackShapeSettings:
     unseen_frames: frames between two detector runs (detect-every-K: K - 1). A face can enter or
         leave that many frames before its first or after its last detection, so the extension is
         never shorter, confirmed tracklet or not.
+    shapes: per label, the keyframe shape kind and its size as a share of the box (about the box's
+        centre); a label not listed gets the box as a rectangle. The analysis uses DEFAULT_SHAPES.
     """
 
     extend_frames: int = 8
@@ -77,6 +92,13 @@ class TrackShapeSettings:
     keyframe_tolerance: float = 0.04
     min_tolerance_px: float = 1.0
     unseen_frames: int = 0
+    shapes: tuple[tuple[str, str, float], ...] = ()
+
+    def shape_of(self, label: str) -> tuple[str, float]:
+        for name, kind, scale in self.shapes:
+            if name == label:
+                return kind, scale
+        return "rect", 1.0
 
     def __post_init__(self):
         if self.unseen_frames < 0:
@@ -172,6 +194,15 @@ def clip_path(boxes: np.ndarray, frame_size: tuple[int, int]) -> tuple[np.ndarra
     return clipped, slice(int(inside[0]), int(inside[-1]) + 1)
 
 
+def scaled_about_centre(boxes: np.ndarray, scale: float) -> np.ndarray:
+    """(N, 4) boxes with width and height times `scale`, centres kept (linear: commutes with interpolation)."""
+    if scale == 1.0:
+        return boxes
+    centre = (boxes[:, :2] + boxes[:, 2:]) / 2
+    half = (boxes[:, 2:] - boxes[:, :2]) / 2 * scale
+    return np.concatenate([centre - half, centre + half], axis=1)
+
+
 def tracklet_to_track(tracklet: Tracklet, frame_count: int, frame_size: tuple[int, int],
                       settings: TrackShapeSettings | None = None) -> Track | None:
     """The keyframed, fail-closed project Track of one tracklet (None if it lies wholly outside).
@@ -197,6 +228,8 @@ def tracklet_to_track(tracklet: Tracklet, frame_count: int, frame_size: tuple[in
     start = path.start + keep.start
     keys, key_boxes = reduce_to_keyframes(boxes, share_of_size(boxes, s.keyframe_tolerance,
                                                                      s.min_tolerance_px))
-    keyframes = [Keyframe(start + k, Shape.rect(*map(float, kb))) for k, kb in zip(keys, key_boxes)]
+    kind, scale = s.shape_of(tracklet.label)
+    key_boxes = scaled_about_centre(np.asarray(key_boxes, np.float64), scale)
+    keyframes = [Keyframe(start + k, Shape.rect(*map(float, kb), kind=kind)) for k, kb in zip(keys, key_boxes)]
     scores = {int(f): float(sc) for f, sc in zip(tracklet.frames, tracklet.scores)}
     return Track(id=tracklet.id, label=tracklet.label, source="auto", keyframes=keyframes, scores=scores)
