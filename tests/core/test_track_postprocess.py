@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 import pytest
 
@@ -199,3 +200,44 @@ def test_tracker_to_track_end_to_end_covers_every_frame_with_few_keyframes():
         assert_contains(widen_by_margin(mask_boxes(track, frames), 0.0), np.array([obj.path(f) for f in frames]),
                         slack_px=0.1 * 50)  # within the detection slack, which the style margin covers
         assert len(track.keyframes) < len(frames) / 5
+
+
+def _inside(outline: np.ndarray, points: np.ndarray, tol_px: float = 0.5) -> bool:
+    contour = outline.astype(np.float32).reshape(-1, 1, 2)
+    return all(cv2.pointPolygonTest(contour, (float(x), float(y)), True) >= -tol_px for x, y in points)
+
+
+def test_face_tracks_are_ellipses_that_hold_every_detection_box_once_the_margin_is_added():
+    from anonymizer_gui.core.render.masks import grown_outline
+    from anonymizer_gui.core.tracking.postprocess import DEFAULT_SHAPES
+
+    path = linear(100, 80, 60, 80, vx=2.0, vy=0.5)
+    tl = make_tracklet(path, range(40), noise=0.02, seed=3)
+    track = tracklet_to_track(tl, 40, FRAME, TrackShapeSettings(extend_frames=0, shapes=DEFAULT_SHAPES))
+    assert {k.shape.kind for k in track.keyframes} == {"ellipse"}
+    style = MaskStyle()
+    for f, box in zip(tl.frames, tl.box_array()):
+        shrunk = box + np.array([1, 1, -1, -1]) * 0.1 * np.array([box[2] - box[0], box[3] - box[1]] * 2)
+        corners = np.array([[shrunk[0], shrunk[1]], [shrunk[2], shrunk[1]], [shrunk[2], shrunk[3]], [shrunk[0], shrunk[3]]])
+        assert _inside(grown_outline(shape_at(track, f), style), corners), f"frame {f}"
+    # and it is smaller than the box grown by the margin as a rectangle (the old mask)
+    rect = tracklet_to_track(tl, 40, FRAME, TrackShapeSettings(extend_frames=0))
+    ellipse_area = cv2.contourArea(grown_outline(shape_at(track, 20), style).astype(np.float32))
+    rect_area = cv2.contourArea(grown_outline(shape_at(rect, 20), style).astype(np.float32))
+    assert ellipse_area < 0.95 * rect_area
+
+
+def test_plate_tracks_are_tight_rectangles_that_still_hold_the_box():
+    from anonymizer_gui.core.render.masks import grown_outline
+    from anonymizer_gui.core.tracking.postprocess import DEFAULT_SHAPES
+
+    tl = make_tracklet(linear(200, 200, 120, 30, vx=1.0), range(30))
+    tl.label = "plate"
+    track = tracklet_to_track(tl, 30, FRAME, TrackShapeSettings(extend_frames=0, shapes=DEFAULT_SHAPES))
+    assert {k.shape.kind for k in track.keyframes} == {"rect"}
+    for f, box in zip(tl.frames, tl.box_array()):
+        outline = grown_outline(shape_at(track, f), MaskStyle())
+        x1, y1 = outline.min(axis=0)
+        x2, y2 = outline.max(axis=0)
+        assert x1 <= box[0] and y1 <= box[1] and x2 >= box[2] and y2 >= box[3]
+        assert (x2 - x1) <= 1.2 * (box[2] - box[0])  # the old mask: 1.3x the (smoothed, grown) box
