@@ -232,3 +232,20 @@ def test_tracks_of_one_box_seen_twice_are_grouped(clip):
     off = analyze(clip.path, detectors={"face": KnownBoxesDetector(clip, dropout=0.0)},
                   settings=AnalysisSettings(classes=("face",), group_people=False))
     assert all(t.group is None for t in off.tracks)
+
+
+def test_an_object_missed_for_longer_than_max_lost_is_still_one_track(clip):
+    # box 0 is missed on frames 30-37 (0.32 s, more than max_lost_s), after box 1 has crossed it:
+    # the tracker alone splits it; linking joins across up to twice max_lost_s
+    seen = set(range(0, 30)) | set(range(38, clip.frames))
+    det = KnownBoxesDetector(clip, dropout=0.0, only_boxes={0: seen})
+    settings = AnalysisSettings(max_lost_s=0.2, extend_s=0.0)
+    split = analyze(clip.path, classes=["face"], detectors={"face": det},
+                    settings=AnalysisSettings(max_lost_s=0.2, extend_s=0.0, link_tracks=False))
+    joined = analyze(clip.path, classes=["face"], detectors={"face": KnownBoxesDetector(clip, dropout=0.0,
+                                                                                           only_boxes={0: seen})},
+                     settings=settings)
+    assert len(split.tracks) == len(joined.tracks) + 1
+    margin = MaskStyle().margin
+    for f in range(clip.frames):  # the gap is masked too: fail closed across the link
+        assert covered(joined, f, clip.boxes[f][0], margin), f"frame {f}"

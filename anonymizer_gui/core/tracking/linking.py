@@ -9,7 +9,7 @@ with the finished tracklets in view, we undo both:
 - link: tracklet B continues tracklet A when B starts at most `max_gap` frames after A ends, B's
   first box lies where A's motion predicts it (centre within `gate` box sizes, plus
   `gate_per_frame` sizes per frame of gap), their sizes differ by less than `max_size_ratio`, and
-  their colour histograms (hue-saturation of the box's centre) are alike (Bhattacharyya distance
+  their colour histograms (of the box's centre) are alike (Bhattacharyya distance
   at most `max_appearance`). Each A takes the best B, each B the best A.
 - absorb: a short tracklet (fewer than `absorb_max_hits` detections) whose boxes lie mostly
   (`absorb_overlap` of their area) inside another tracklet's boxes on the same frames joins that
@@ -31,7 +31,7 @@ import numpy as np
 
 from .tracker import Tracklet
 
-HIST_BINS = (16, 8)  # hue, saturation
+HIST_BINS = (4, 4, 4)  # blue, green, red: coarse, so codec noise and small lighting changes stay in a bin
 
 
 @dataclass(frozen=True)
@@ -47,15 +47,19 @@ class LinkSettings:
 
 
 def appearance_of(image: np.ndarray, box) -> np.ndarray | None:
-    """Normalised hue-saturation histogram of the middle of `box` (half its width and height)."""
+    """Normalised colour histogram of the middle of `box` (half its width and height).
+
+    BGR rather than hue-saturation: hue is undefined on grey and near-white pixels (a face in
+    poor light, a checker pattern after chroma subsampling) and jumps between bins there.
+    """
     h, w = image.shape[:2]
     x1, y1, x2, y2 = (float(v) for v in box)
     cx, cy, bw, bh = (x1 + x2) / 2, (y1 + y2) / 2, (x2 - x1) / 4, (y2 - y1) / 4
     X1, Y1, X2, Y2 = int(max(0, cx - bw)), int(max(0, cy - bh)), int(min(w, cx + bw)), int(min(h, cy + bh))
     if X2 - X1 < 2 or Y2 - Y1 < 2:
         return None
-    hsv = cv2.cvtColor(np.ascontiguousarray(image[Y1:Y2, X1:X2]), cv2.COLOR_BGR2HSV)
-    hist = cv2.calcHist([hsv], [0, 1], None, list(HIST_BINS), [0, 180, 0, 256])
+    patch = np.ascontiguousarray(image[Y1:Y2, X1:X2])
+    hist = cv2.calcHist([patch], [0, 1, 2], None, list(HIST_BINS), [0, 256, 0, 256, 0, 256])
     total = float(hist.sum())
     return (hist / total).astype(np.float32) if total > 0 else None
 
