@@ -11,8 +11,8 @@ most of the quadrilateral its four corners outline, with dark characters on it.
 - contrast between the classes (characters must be there);
 - colour of the background: low saturation (white, grey, silver) or a yellow hue;
 - or, for a plate with light characters on blue (Chinese style), a saturated blue background
-  holding one line of at least MIN_CHARACTERS tall characters, which ends at the plate's top and
-  bottom edges (lettering on a blue bus or shirt has the same blue above and below it).
+  holding one line of at least MIN_CHARACTERS tall characters inside a light frame along its top
+  and bottom edges (lettering on a blue bus or shirt has the blue panel above and below it).
 
 A candidate that fails is not dropped: its score is multiplied by `penalty`, so it cannot start a
 track on its own but can still continue a confirmed one (a real plate seen blurred or at an
@@ -112,7 +112,7 @@ def looks_like_plate(features: dict[str, float]) -> bool:
                   and BLUE_HUE[0] <= features.get("dark_hue", 0) <= BLUE_HUE[1]
                   and features.get("dark_saturation", 0) >= MIN_BLUE_SATURATION
                   and features.get("tall_light_characters", 0) >= MIN_CHARACTERS
-                  and features.get("bounded", 0.0) > 0)
+                  and features.get("framed", 0.0) > 0)
     return light_plate or blue_plate
 
 
@@ -172,22 +172,26 @@ def widen_where_cut(image: np.ndarray, box: np.ndarray, min_aspect: float, backg
     return np.array([x1 - grow["left"], y1, x2 + grow["right"], y2], np.float32)
 
 
-def ends_above_and_below(image: np.ndarray, box: np.ndarray, background: np.ndarray) -> bool:
-    """True when neither the strip above nor the one below the box carries on its background."""
-    x1, y1, x2, y2 = (float(v) for v in box)
-    step = max(2.0, 0.2 * (y2 - y1))
-    inner_x = (x1 + 0.2 * (x2 - x1), x2 - 0.2 * (x2 - x1))
+def framed(image: np.ndarray, corners: np.ndarray, grow: float = 0.25, reach: float = 0.3,
+           min_light: float = 0.4) -> bool:
+    """A light rim along both the top and the bottom edge of the quadrilateral (a plate's frame).
 
-    def continues(y0: float, y1_: float) -> bool:  # a horizontal strip: same test as beside the box
-        h, w = image.shape[:2]
-        X0, X1 = int(max(0, inner_x[0])), int(min(w, inner_x[1]))
-        Y0, Y1 = int(max(0, np.floor(y0))), int(min(h, np.ceil(y1_)))
-        if X1 - X0 < 2 or Y1 - Y0 < 1:
-            return False
-        strip = image[Y0:Y1, X0:X1].reshape(-1, 3).astype(np.float32)
-        return bool((np.linalg.norm(strip - background, axis=1) <= CONTINUES_DISTANCE).mean() >= 0.6)
-
-    return not continues(y1 - step, y1) and not continues(y2, y2 + step)
+    The quadrilateral is grown by `grow` of its height above and below and rectified; in the outer
+    `reach` of the rows on each side, some row must be at least `min_light` light (Otsu).
+    Lettering on a panel has no such rim: the panel carries on above and below it.
+    """
+    q = np.asarray(corners, np.float32).reshape(4, 2).copy()
+    down = (q[3] + q[2]) / 2 - (q[0] + q[1]) / 2
+    q[:2] -= down * grow
+    q[2:] += down * grow
+    crop = rectified(image, q)
+    if crop is None:
+        return False
+    gray = cv2.cvtColor(crop, cv2.COLOR_BGR2GRAY)
+    threshold, _ = cv2.threshold(gray, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
+    rows = (gray > threshold).mean(axis=1)
+    k = max(1, int(round(reach * len(rows))))
+    return bool(rows[:k].max() >= min_light and rows[-k:].max() >= min_light)
 
 
 def check_plates(image: np.ndarray, dets: Detections, min_aspect: float = 0.0,
@@ -201,7 +205,7 @@ def check_plates(image: np.ndarray, dets: Detections, min_aspect: float = 0.0,
         crop = rectified(image, dets.keypoints[i]) if dets.keypoints.shape[1] == 4 else None
         features = plate_likeness(crop) if crop is not None else None
         if features is not None and features["share"] < 0.5:  # light on dark: must be a bounded plate
-            features["bounded"] = float(ends_above_and_below(image, boxes[i], background_colour(crop)))
+            features["framed"] = float(framed(image, dets.keypoints[i]))
         if features is None or not looks_like_plate(features):
             scores[i] *= penalty
         if min_aspect > 0 and crop is not None:
