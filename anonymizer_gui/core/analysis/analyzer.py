@@ -40,6 +40,7 @@ STAGE = "analyse"
 DEFAULT_THRESHOLD = 0.3  # for a manifest entry that names none
 POLL_S = 0.1
 GPU_BATCH_SIZE = 16  # frames per detector call when every detector runs on a GPU: fills the device
+LINK_EXTRA_S = 0.2  # how much longer than max_lost_s a gap between two fragments may be
 OnTracks = Callable[[list[Track]], None]
 OnFinal = Callable[[int], None]
 
@@ -56,8 +57,11 @@ class AnalysisSettings:
         missed and turns are followed less closely. 1 (every frame) is the default.
     extend_s: seconds of mask added before the first and after the last detection of a track.
     max_lost_s: how long a track lost from sight may be bridged if it is found again.
-    link_tracks: join fragments of one object across gaps up to twice max_lost_s, by motion and
-        colour, and fold short detections that lie inside another track into it (tracking/linking.py).
+    link_tracks: join fragments of one object across gaps up to max_lost_s + LINK_EXTRA_S, by
+        motion and colour (tentative ones too, and ones the tracker's IoU gate lost on fast
+        motion), and fold short detections that lie inside another track into it
+        (tracking/linking.py). A finished track is handed on that long after its last detection,
+        once no later one can continue it.
     smoothing, keyframe_tolerance, motion_growth: see tracking.TrackShapeSettings.
     fitted_shapes: faces as ellipses and plates as tight rectangles (tracking/postprocess.py, step 5)
         instead of the detector's box as a rectangle.
@@ -115,7 +119,9 @@ class AnalysisSettings:
         )
 
     def link_settings(self, fps: float) -> LinkSettings:
-        return LinkSettings(max_gap=max(2 * self.detect_every, round(2 * self.max_lost_s * fps)))
+        # a little longer than the tracker's own max_age: a finished track is still streamed soon
+        # after the tracker gives it up (the editor shows tracks while the analysis runs)
+        return LinkSettings(max_gap=max(2 * self.detect_every, round((self.max_lost_s + LINK_EXTRA_S) * fps)))
 
     def shape_settings(self, fps: float) -> TrackShapeSettings:
         # detect-every-K: a face may show up to K - 1 frames before its first detection (and
