@@ -246,6 +246,7 @@ def test_an_object_missed_for_longer_than_max_lost_is_still_one_track(clip):
                                                                                            only_boxes={0: seen})},
                      settings=settings)
     assert len(split.tracks) == len(joined.tracks) + 1
+    assert joined.analysis["linking"] == {"linked": 1, "absorbed": 0} and split.analysis["linking"] is None
     margin = MaskStyle().margin
     for f in range(clip.frames):  # the gap is masked too: fail closed across the link
         assert covered(joined, f, clip.boxes[f][0], margin), f"frame {f}"

@@ -344,6 +344,7 @@ class _AnalysisRun:
             "models": [_model_record(label, det) for label, det in self.detectors.items()],
             "provider": _provider_record(self.detectors),
             "settings": self.settings.to_json(),
+            "linking": dict(self.linker.counts) if self.linker is not None else None,
             "frames_analyzed": self.frames_done,
             "frames_detected": self.frames_detected,
             "cancelled": cancelled,

@@ -169,6 +169,7 @@ class TrackletLinker:
         self._pending: dict[int, _Pending] = {}
         self._prefix: dict[int, int] = {}  # tracklet id -> id of the pending tracklet it continues
         self._absorbed: dict[int, list[Tracklet]] = {}  # host id -> short tracklets it took in
+        self.counts = {"linked": 0, "absorbed": 0}  # what linking saved the operator, for the record
 
     def observe(self, tracklet: Tracklet, image: np.ndarray) -> None:
         """Add the appearance of the tracklet's newest detection (call on the frame it was matched)."""
@@ -204,6 +205,7 @@ class TrackletLinker:
                 taken.append(short)
                 taken.extend(self._absorbed.pop(short.id, []))
                 self._looks.pop(short.id, None)
+                self.counts["absorbed"] += 1
                 return True
         return False
 
@@ -231,6 +233,7 @@ class TrackletLinker:
             taken.add(b_id)
             self._pending[a_id].next_id = b_id
             self._prefix[b_id] = a_id
+            self.counts["linked"] += 1
         for p in self._pending.values():
             if frame > p.tracklet.last_frame + s.max_gap:
                 p.decided = True
