@@ -241,3 +241,17 @@ def test_plate_tracks_are_tight_rectangles_that_still_hold_the_box():
         x2, y2 = outline.max(axis=0)
         assert x1 <= box[0] and y1 <= box[1] and x2 >= box[2] and y2 >= box[3]
         assert (x2 - x1) <= 1.2 * (box[2] - box[0])  # the old mask: 1.3x the (smoothed, grown) box
+
+
+def test_a_gap_is_covered_at_least_as_the_two_ends_extensions_would_cover_it():
+    # a whip: seen moving right until frame 19, then far to the left from frame 30 on
+    def whip(f: int) -> np.ndarray:
+        x = 100 + 8 * f if f < 20 else 600 - 4 * (f - 30)
+        return np.array([x, 100.0, x + 60, 160])
+    frames = [f for f in range(50) if not 20 <= f < 30]
+    joined = tracklet_to_track(make_tracklet(whip, frames), 50, (1280, 400), TrackShapeSettings(extend_frames=8))
+    for d in range(1, 9):  # where each fragment alone would have been carried: on from 19, back from 30
+        on = whip(19) + np.array([8, 0, 8, 0]) * d
+        back = whip(30) + np.array([4, 0, 4, 0]) * d
+        assert_contains(mask_boxes(joined, [19 + d]), np.array([on]))
+        assert_contains(mask_boxes(joined, [30 - d]), np.array([back]))

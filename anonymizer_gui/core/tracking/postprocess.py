@@ -12,6 +12,7 @@ Analysis is offline, so each tracklet is finished with the whole of it in view:
 2. extend: `extend_frames` before the first and after the last detection (clipped to the video),
    the box swept from where it was last seen along its velocity, never shrinking: it covers a
    face that stops as it turns away as well as one that walks on out of the detector's sight.
+   Inside a gap between detections the bridge gets the same sweep from both ends (sweep_gaps).
 3. grow (fail closed): each side moves out by `motion_growth` times the per-frame displacement,
    which covers motion blur and the half frame a detector box may be off on a fast object, and by
    `gap_growth * size * (frames to the nearest detection)`, what a velocity error of `gap_growth`
@@ -167,6 +168,43 @@ def extend_path(path: BoxPath, before: int, after: int) -> BoxPath:
     return BoxPath(path.start - before, boxes, velocity, distance)
 
 
+MIN_SWEPT_GAP = 3  # missed frames: shorter gaps are bridged well by the motion model alone
+
+
+def sweep_gaps(path: BoxPath, tracklet: Tracklet, extend: int) -> BoxPath:
+    """Inside a gap between detections, also cover what the two ends' extensions would.
+
+    The smoother bridges a gap along the motion model, which is right for an object that moved
+    on steadily, but a whip pan or a head that ducked away and came back moved elsewhere in
+    between. Each row of a gap of at least MIN_SWEPT_GAP frames gets the union of the bridge and
+    the detection swept `extend` frames on from the last one before the gap (at the speed of
+    the detections just before it) and back from the first one after it: two fragments joined
+    into one track (linking.py) cover what each one's own extension covered apart.
+    """
+    frames = np.asarray(tracklet.frames)
+    gaps = np.flatnonzero(np.diff(frames) > MIN_SWEPT_GAP)
+    if extend <= 0 or len(gaps) == 0:
+        return path
+    detected = tracklet.box_array()
+    boxes = path.boxes.copy()
+    for g in gaps:
+        a, b = int(frames[g] - path.start), int(frames[g + 1] - path.start)
+        before = _detection_velocity(frames[max(0, g - 3):g + 1], detected[max(0, g - 3):g + 1])
+        after = _detection_velocity(frames[g + 1:g + 5], detected[g + 1:g + 5])
+        for d in range(1, min(extend, b - a - 1) + 1):
+            boxes[a + d] = union(boxes[a + d], _swept(detected[g], before, d))
+            boxes[b - d] = union(boxes[b - d], _swept(detected[g + 1], -after, d))
+    return BoxPath(path.start, boxes, path.velocity, path.detection_distance)
+
+
+def _detection_velocity(frames: np.ndarray, boxes: np.ndarray) -> np.ndarray:
+    """Centre displacement per frame over a few detections (zero for one)."""
+    if len(frames) < 2 or frames[-1] == frames[0]:
+        return np.zeros(2)
+    centres = (boxes[:, :2] + boxes[:, 2:]) / 2
+    return (centres[-1] - centres[0]) / (frames[-1] - frames[0])
+
+
 def _swept(box: np.ndarray, velocity: np.ndarray, frames: int) -> np.ndarray:
     """Union of the box held where it was and moved `frames` along `velocity`."""
     dx, dy = velocity * frames
@@ -217,6 +255,7 @@ def tracklet_to_track(tracklet: Tracklet, frame_count: int, frame_size: tuple[in
     if not tracklet.confirmed:
         span = tracklet.last_frame - tracklet.first_frame + 1
         extend = min(extend, max(s.unseen_frames, (REVIEW_MIN_FRAMES - 1 - span) // 2))
+    path = sweep_gaps(path, tracklet, extend)
     if extend:
         before = min(extend, path.start)
         after = min(extend, max(0, frame_count - 1 - tracklet.last_frame))
