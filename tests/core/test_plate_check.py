@@ -77,8 +77,3 @@ def test_a_two_line_plate_is_never_widened():
     crop = rectified(img, np.array([[500, 300], [580, 300], [580, 350], [500, 350]], np.float32))
     np.testing.assert_allclose(widen_where_cut(img, box, 4.7, background_colour(crop)), box)
 
-
-def test_a_candidate_cut_by_the_frame_edge_keeps_its_score():
-    img = scene_with(lettering_on_blue()[:100, :180], 1100, 620)  # would be scored down if seen whole
-    out = check_plates(img, candidate(1130, 680, 1280, 720, score=0.9), 4.7)
-    assert out.scores[0] == np.float32(0.9)

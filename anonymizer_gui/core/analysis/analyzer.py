@@ -51,7 +51,9 @@ class AnalysisSettings:
 
     thresholds: per class, the detector score a detection needs to start a track (the tracker's
         high_score); a class not listed uses its model's default from the manifest. Detections
-        down to `low_score_ratio` times the threshold still continue a known track.
+        down to `low_score_ratio` times the threshold still continue a known track (a model's
+        manifest entry may name its own `low_score_ratio`: the plate model's candidates are
+        scored down by its look check, and a plate leaving the frame scores low).
     detect_every: run the detectors on every k-th frame only and let the motion model carry the
         tracks in between; k times faster, but a face that appears for less than k frames can be
         missed and turns are followed less closely. 1 (every frame) is the default.
@@ -107,11 +109,12 @@ class AnalysisSettings:
         d["input_size"] = list(self.input_size) if self.input_size else None
         return d
 
-    def tracker_settings(self, threshold: float, fps: float) -> TrackerSettings:
+    def tracker_settings(self, threshold: float, fps: float, low_score_ratio: float | None = None) -> TrackerSettings:
         k = self.detect_every
+        ratio = self.low_score_ratio if low_score_ratio is None else low_score_ratio
         return TrackerSettings(
             high_score=threshold,
-            low_score=threshold * self.low_score_ratio,
+            low_score=threshold * ratio,
             # one detection well above the user's threshold is enough evidence on its own
             confirm_score=min(1.0, max(0.5, threshold + 0.3)),
             tentative_max_age=3 * k,
@@ -193,7 +196,7 @@ def load_detectors(classes: Sequence[str], settings: AnalysisSettings | None = N
         threshold = settings.thresholds.get(label, float(spec.params.get("score_threshold", DEFAULT_THRESHOLD)))
         out[label] = create_detector(spec.name, device=settings.device, input_size=settings.input_size,
                                      batch_size=settings.batch_size,
-                                     score_threshold=threshold * settings.low_score_ratio)
+                                     score_threshold=threshold * low_ratio_of(spec, settings))
     return out
 
 
@@ -207,6 +210,12 @@ def batch_size_for(settings: AnalysisSettings, detectors: Mapping[str, "Detector
         if hasattr(det, "batch_size"):
             det.batch_size = max(det.batch_size, GPU_BATCH_SIZE)
     return max(settings.batch_size, GPU_BATCH_SIZE)
+
+
+def low_ratio_of(spec, settings: AnalysisSettings) -> float:
+    """The share of the threshold down to which a detection still continues a track."""
+    params = getattr(spec, "params", None) or {}
+    return float(params.get("low_score_ratio", settings.low_score_ratio))
 
 
 def threshold_of(label: str, detector, settings: AnalysisSettings) -> float:
@@ -226,7 +235,8 @@ class _AnalysisRun:
         self.detectors, self.thresholds, self.on_tracks = detectors, thresholds, on_tracks
         self.on_final = on_final
         fps = info.fps if info.fps and info.fps > 0 else 25.0
-        self.trackers = LabelTrackers(thresholds, {label: settings.tracker_settings(threshold, fps)
+        self.trackers = LabelTrackers(thresholds, {label: settings.tracker_settings(
+                                                       threshold, fps, low_ratio_of(getattr(detectors[label], "spec", None), settings))
                                                    for label, threshold in thresholds.items()}, IdCounter())
         self.shape = settings.shape_settings(fps)
         self.linker = TrackletLinker(settings.link_settings(fps)) if settings.link_tracks else None

@@ -14,8 +14,7 @@ most of the quadrilateral its four corners outline, with dark characters on it.
   holding one line of at least MIN_CHARACTERS tall characters inside a light frame along its top
   and bottom edges (lettering on a blue bus or shirt has the blue panel above and below it).
 
-A candidate cut by the frame's edge is not judged (part of it is not in the picture): it keeps
-its score and is widened about its centre as before. A candidate that fails is not dropped: its score is multiplied by `penalty`, so it cannot start a
+A candidate that fails is not dropped: its score is multiplied by `penalty`, so it cannot start a
 track on its own but can still continue a confirmed one (a real plate seen blurred or at an
 angle for a few frames), and a very strong one (a plate the check misreads) still counts.
 
@@ -195,12 +194,6 @@ def framed(image: np.ndarray, corners: np.ndarray, grow: float = 0.25, reach: fl
     return bool(rows[:k].max() >= min_light and rows[-k:].max() >= min_light)
 
 
-def _cut_by_frame(box: np.ndarray, corners: np.ndarray, width: int, height: int, margin: float = 2.0) -> bool:
-    pts = np.concatenate([np.asarray(corners, np.float32).reshape(-1, 2), np.reshape(box, (2, 2))])
-    return bool((pts[:, 0] <= margin).any() or (pts[:, 1] <= margin).any()
-                or (pts[:, 0] >= width - margin).any() or (pts[:, 1] >= height - margin).any())
-
-
 def check_plates(image: np.ndarray, dets: Detections, min_aspect: float = 0.0,
                  penalty: float = PENALTY) -> Detections:
     """Candidates re-scored by their look (see module text) and widened where cut; same order and count."""
@@ -208,15 +201,8 @@ def check_plates(image: np.ndarray, dets: Detections, min_aspect: float = 0.0,
         return dets
     boxes = dets.boxes.copy()
     scores = dets.scores.copy()
-    h, w = image.shape[:2]
     for i in range(len(dets)):
         crop = rectified(image, dets.keypoints[i]) if dets.keypoints.shape[1] == 4 else None
-        if _cut_by_frame(boxes[i], dets.keypoints[i], w, h):
-            # fail closed: what is outside the picture cannot be judged; widened as before the check
-            x1, y1, x2, y2 = boxes[i]
-            grow = max(0.0, min_aspect * (y2 - y1) - (x2 - x1)) / 2
-            boxes[i] = (x1 - grow, y1, x2 + grow, y2)
-            continue
         features = plate_likeness(crop) if crop is not None else None
         if features is not None and features["share"] < 0.5:  # light on dark: must be a bounded plate
             features["framed"] = float(framed(image, dets.keypoints[i]))

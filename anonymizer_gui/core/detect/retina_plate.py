@@ -49,6 +49,9 @@ DEFAULTS = {
     "min_aspect": 4.7,
     # look at each candidate before it may start a track (plate_check.py): lettering is scored down
     "verify": True,
+    # read by the analysis, not the model: detections down to this share of the start threshold
+    # continue a confirmed plate track (a plate leaving the frame, or scored down while blurred)
+    "low_score_ratio": 0.5,
     "threads": None,
 }
 
