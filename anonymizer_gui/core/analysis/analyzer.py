@@ -66,7 +66,11 @@ class AnalysisSettings:
         once no later one can continue it.
     smoothing, keyframe_tolerance, motion_growth: see tracking.TrackShapeSettings.
     fitted_shapes: faces as ellipses and plates as tight rectangles (tracking/postprocess.py, step 5)
-        instead of the detector's box as a rectangle.
+        instead of the detector's box as a rectangle. Off by default: those shapes hold the
+        detection only together with the default style margin (15 %), and since the mask must hold
+        every detection whatever the margin (TrackShapeSettings.detection_slack), an ellipse that
+        does so alone is sqrt(2) x the box, larger than the box plus the margin. On only for
+        projects rendered with the default margin (benchmarks/README.md, issue 10).
     input_size: the detectors' working size (width, height); None: each model's default.
     group_people: after tracking, group the tracks of one person (appearance + motion; one more
         decode pass over a few frames per track) for the review's person rows.
@@ -80,7 +84,7 @@ class AnalysisSettings:
     extend_s: float = 0.3
     max_lost_s: float = 1.0
     link_tracks: bool = True
-    fitted_shapes: bool = True
+    fitted_shapes: bool = False
     low_score_ratio: float = 0.5
     smoothing: float = 1.0
     keyframe_tolerance: float = 0.04
