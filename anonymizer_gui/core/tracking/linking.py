@@ -181,6 +181,11 @@ class TrackletLinker:
         look = self._looks.get(tracklet_id)
         return None if look is None else look.mean()
 
+    def held_first_frames(self) -> list[int]:
+        """First frames of every tracklet held back (pending or absorbed): not handed on yet."""
+        return ([p.tracklet.first_frame for p in self._pending.values()]
+                + [t.first_frame for shorts in self._absorbed.values() for t in shorts])
+
     def push(self, finished: list[Tracklet], live: list[Tracklet], frame: int) -> list[Tracklet]:
         """Take tracklets that ended; return those released by now (merged where linked)."""
         for t in finished:
