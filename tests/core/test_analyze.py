@@ -235,9 +235,9 @@ def test_tracks_of_one_box_seen_twice_are_grouped(clip):
 
 
 def test_an_object_missed_for_longer_than_max_lost_is_still_one_track(clip):
-    # box 0 is missed on frames 30-37 (8 frames) after box 1 has crossed it: more than max_lost_s
+    # box 0 is missed on frames 30-35 (6 frames) after box 1 has crossed it: more than max_lost_s
     # (0.2 s, 5 frames), so the tracker alone gives it up and starts over; linking joins the pieces
-    seen = set(range(0, 30)) | set(range(38, clip.frames))
+    seen = set(range(0, 30)) | set(range(36, clip.frames))
     det = KnownBoxesDetector(clip, dropout=0.0, only_boxes={0: seen})
     settings = AnalysisSettings(max_lost_s=0.2, extend_s=0.0)
     split = analyze(clip.path, classes=["face"], detectors={"face": det},

@@ -40,7 +40,7 @@ STAGE = "analyse"
 DEFAULT_THRESHOLD = 0.3  # for a manifest entry that names none
 POLL_S = 0.1
 GPU_BATCH_SIZE = 16  # frames per detector call when every detector runs on a GPU: fills the device
-LINK_EXTRA_S = 0.2  # how much longer than max_lost_s a gap between two fragments may be
+LINK_EXTRA_S = 0.1  # how much longer than max_lost_s a gap between two fragments may be
 OnTracks = Callable[[list[Track]], None]
 OnFinal = Callable[[int], None]
 
