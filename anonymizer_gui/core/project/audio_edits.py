@@ -46,10 +46,6 @@ def replaced(ranges: list[AudioRange], index: int, **fields) -> list[AudioRange]
     return sorted([new if i == index else r for i, r in enumerate(ranges)], key=_key)
 
 
-def ranges_of_stream(ranges: list[AudioRange], stream: int) -> list[AudioRange]:
-    return [r for r in ranges if r.stream == stream]
-
-
 def index_at(ranges: list[AudioRange], stream: int, seconds: float) -> int | None:
     """The index of the shortest range of `stream` that holds `seconds` (the one on top), or None."""
     hits = [(r.duration, i) for i, r in enumerate(ranges) if r.stream == stream and r.start <= seconds < r.end]

@@ -233,10 +233,6 @@ def set_case(doc: ProjectDocument, case) -> SetProjectField:
     return SetProjectField(doc, "case", case, "Change case details")
 
 
-def set_reasons(doc: ProjectDocument, reasons: list) -> SetProjectField:
-    return SetProjectField(doc, "reasons", reasons, "Change reason list")
-
-
 def set_analysis(doc: ProjectDocument, analysis: dict) -> SetProjectField:
     return SetProjectField(doc, "analysis", analysis, "Change analysis settings")
 

@@ -171,6 +171,11 @@ class ProjectDocument(QObject):
         self.project.default_style = style
         self.defaultStyleChanged.emit()
 
+    def adopt_reasons(self, reasons: list) -> None:
+        """The editor's reason list becomes the open project's (on open, after the settings change): not an
+        edit of the operator's, so no undo step, but the views hear of it like any field change."""
+        self._set_field("reasons", reasons)
+
     def _set_field(self, name: str, value) -> None:
         """Set a project-level field (export settings, analysis facts); for commands only."""
         setattr(self.project, name, value)

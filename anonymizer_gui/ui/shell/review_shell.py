@@ -81,7 +81,7 @@ class ReviewShell(QObject):
             return
         reasons = review_dialogs.merged_reasons(project.reasons, S.read_reasons(S.app_settings()))
         if reasons != project.reasons:
-            project.reasons = reasons  # not an edit of the operator's: the editor's reason list
+            self.doc.adopt_reasons(reasons)
 
     # -- dialogs and actions ----------------------------------------------------------------------
     def edit_case(self):
