@@ -203,19 +203,23 @@ def offset_outline(pts: np.ndarray, distance: float) -> np.ndarray:
     Edges along a pixel row or column rasterise exactly and stay where they are (a rect covers
     exactly its pixels). Each vertex moves to where its two edges' offset lines meet; a corner
     sharper than that (further than MITER_LIMIT times the distance) is bevelled instead.
+    Runs for every mask on every plane of every frame: slices instead of np.roll (a rect costs a
+    few microseconds, not tens).
     """
     if len(pts) < 3 or distance <= 0:
         return pts
-    x, y = pts[:, 0], pts[:, 1]
-    orientation = 1.0 if float(np.sum(x * np.roll(y, -1) - np.roll(x, -1) * y)) >= 0 else -1.0
-    edge = np.roll(pts, -1, axis=0) - pts  # edge i runs from vertex i to i + 1
-    length = np.hypot(edge[:, 0], edge[:, 1])
-    normal = np.stack([edge[:, 1], -edge[:, 0]], axis=1) / np.maximum(length, 1e-12)[:, None] * orientation
-    slanted = (np.abs(edge[:, 0]) > 1e-9) & (np.abs(edge[:, 1]) > 1e-9) & (length > 1e-9)
+    nxt = np.concatenate((pts[1:], pts[:1]))
+    edge = nxt - pts  # edge i runs from vertex i to i + 1
+    ex, ey = edge[:, 0], edge[:, 1]
+    length = np.hypot(ex, ey)
+    slanted = (np.abs(ex) > 1e-9) & (np.abs(ey) > 1e-9) & (length > 1e-9)
     if not slanted.any():
         return pts
+    x, y = pts[:, 0], pts[:, 1]
+    orientation = 1.0 if float(np.sum(x * nxt[:, 1] - nxt[:, 0] * y)) >= 0 else -1.0
+    normal = np.stack([ey, -ex], axis=1) / np.maximum(length, 1e-12)[:, None] * orientation
     d = np.where(slanted, distance, 0.0)
-    n1, d1 = np.roll(normal, 1, axis=0), np.roll(d, 1)  # the edge into each vertex
+    n1, d1 = np.concatenate((normal[-1:], normal[:-1])), np.concatenate((d[-1:], d[:-1]))  # the edge into each vertex
     n2, d2 = normal, d  # the edge out of it
     det = n1[:, 0] * n2[:, 1] - n1[:, 1] * n2[:, 0]
     safe = np.where(np.abs(det) > 1e-6, det, 1.0)
@@ -223,7 +227,8 @@ def offset_outline(pts: np.ndarray, distance: float) -> np.ndarray:
     ay = (n1[:, 0] * d2 - n2[:, 0] * d1) / safe
     shift = np.stack([ax, ay], axis=1)
     parallel = np.abs(det) <= 1e-6  # straight on: move along the shared normal
-    shift[parallel] = (n2 * np.maximum(d1, d2)[:, None])[parallel]
+    if parallel.any():
+        shift[parallel] = (n2 * np.maximum(d1, d2)[:, None])[parallel]
     sharp = np.hypot(shift[:, 0], shift[:, 1]) > MITER_LIMIT * distance
     if not sharp.any():
         return pts + shift

@@ -209,6 +209,17 @@ def _fill(pts: np.ndarray, shape: tuple[int, int], name: str) -> np.ndarray | No
     lo, hi = pts.min(axis=0), pts.max(axis=0)
     centre, half = (lo + hi) / 2.0, np.maximum((hi - lo) / 2.0, 1e-9)
     pts = centre + (pts - centre) * np.maximum(half - EDGE_SLACK, half / 2.0) / half
+    # The usual case: the region holds the outline with a pixel to spare (its box is the outline's
+    # plus a margin), so every vertex lands on a pixel of `inside` and fillPoly draws straight
+    # into it; the same fixed-point vertices as on the padded canvas below, shifted by whole pixels.
+    fixed = np.round((pts + FILL_PAD - 0.5) * 16.0).astype(np.int32)
+    if fixed.min() >= FILL_PAD * 16 and (fixed.max(axis=0) < (np.array(shape[::-1]) - 1 + FILL_PAD) * 16).all():
+        fixed -= FILL_PAD * 16
+        cv2.fillPoly(inside, [fixed], OPAQUE, lineType=cv2.LINE_8, shift=4)
+        if cv2.countNonZero(inside):
+            return inside
+        cv2.polylines(inside, [fixed], True, OPAQUE, lineType=cv2.LINE_8, shift=4)
+        return inside if cv2.countNonZero(inside) else None
     # fillPoly drops pixels along the left and top border when vertices lie at negative
     # coordinates (up to two pixels in, seen on a shape that leaves the picture): clip the outline
     # to the region plus a pixel, and draw it FILL_PAD pixels in on a larger canvas.
@@ -354,10 +365,28 @@ def to_dtype(values, dtype: np.dtype, max_value: int) -> np.ndarray:
 # -- blend ------------------------------------------------------------------------------------------
 def _blend(roi: np.ndarray, effect: np.ndarray, alpha: np.ndarray) -> None:
     """roi += (effect - roi) * alpha / 255, rounded, written through the view into the frame."""
-    wide, wide_type = (cv2.CV_16S, np.int16) if roi.dtype == np.uint8 else (cv2.CV_32S, np.int32)
-    narrow = cv2.CV_8U if roi.dtype == np.uint8 else cv2.CV_16U
     if roi.ndim == 3:
         alpha = cv2.merge([alpha] * roi.shape[2], dst=_scratch("alpha", roi.shape, np.uint8))
+    if roi.dtype == np.uint8:
+        # OpenCV's arithmetic on operands of mixed types (uint8 with int16) takes a generic path
+        # 3-6x slower than on equal types, so all three are widened first (cheap copies); the
+        # same saturating arithmetic, bit for bit (tested against the mixed form).
+        r, e, a = (_scratch(name, roi.shape, np.int16) for name in ("blend-roi", "blend-effect", "blend-alpha"))
+        np.copyto(r, roi)
+        np.copyto(e, effect)
+        np.copyto(a, alpha)
+        cv2.subtract(e, r, dst=e)
+        cv2.multiply(e, a, dst=e, scale=1.0 / OPAQUE)
+        cv2.add(r, e, dst=r)
+        np.copyto(roi, r, casting="unsafe")  # between roi and effect: always within 0..255
+        return
+    _blend_mixed(roi, effect, alpha)
+
+
+def _blend_mixed(roi: np.ndarray, effect: np.ndarray, alpha: np.ndarray) -> None:
+    """_blend on OpenCV's mixed-type arithmetic: the form for 16-bit planes, and the reference for 8-bit."""
+    wide, wide_type = (cv2.CV_16S, np.int16) if roi.dtype == np.uint8 else (cv2.CV_32S, np.int32)
+    narrow = cv2.CV_8U if roi.dtype == np.uint8 else cv2.CV_16U
     step = _scratch("step", roi.shape, wide_type)
     view = step.reshape(roi.shape[0], roi.shape[1], -1) if roi.ndim == 3 else step
     cv2.subtract(effect, roi, dst=view, dtype=wide)
