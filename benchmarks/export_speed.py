@@ -2,6 +2,7 @@
 
     .venv/bin/python -m benchmarks.export_speed [--seconds 10] [--width 1920 --height 1080]
                                                 [--repeat 2] [--texture checker|noise] [--crowd 17]
+                                                [--baseline TREE]
 
 Generates a clip (25 fps, three moving textured boxes, an AAC track) and a project with one
 track per box (keyframes every 10 frames, so interpolation runs), then times, alternating the
@@ -14,6 +15,14 @@ the picture, and a smooth moving blur costs x264 more than a synthetic texture t
 rigidly. Its ratio to the export isolates the pipeline's own overhead (decode thread, drawing,
 checks). CPU seconds (all threads of the process) are printed beside wall time, because on a
 shared machine the wall time mostly measures the neighbours. Not run in CI.
+
+--scene NAME: instead of the generated boxes, a benchmark scene of benchmarks/scenes.py (real face
+photos moving over real backgrounds, e.g. crowd_street: ~20 faces per frame at 720p) with one
+ellipse track per ground-truth face, a keyframe on every frame it is seen (as an analysis makes).
+
+--baseline TREE (another source tree, e.g. `git archive main | tar -x -C TREE`): both trees'
+export_video run in child processes of their own (same clip, same project file), alternating with
+each other and with the plain transcodes; each child times only the export_video call.
 """
 
 from __future__ import annotations
@@ -21,10 +30,13 @@ from __future__ import annotations
 import argparse
 import hashlib
 import os
+import json
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
@@ -81,6 +93,30 @@ def make_inputs(folder: Path, seconds: float, width: int, height: int, texture: 
     return truth, Project(media=media, tracks=tracks)
 
 
+@dataclass
+class SceneInput:
+    path: Path
+    frames: int
+
+
+def scene_inputs(name: str) -> tuple[SceneInput, Project]:
+    """A benchmark scene's clip, and a project with one ellipse track per ground-truth face."""
+    from benchmarks.scenes import build_all
+
+    clip = build_all([name])[0]
+    keys: dict[str, list[Keyframe]] = {}
+    for i, boxes in enumerate(clip.truth):
+        for b in boxes:
+            if b.label == "face":
+                keys.setdefault(b.object_id, []).append(Keyframe(i, Shape("ellipse", [float(v) for v in b.box])))
+    tracks = [Track(n + 1, "face", keyframes=k) for n, k in enumerate(keys.values())]
+    info = probe(clip.path)
+    media = MediaRef(str(clip.path), size=clip.path.stat().st_size,
+                     sha256=hashlib.sha256(clip.path.read_bytes()).hexdigest(), width=info.width,
+                     height=info.height, frame_count=info.frame_count, fps=info.fps)
+    return SceneInput(clip.path, info.frame_count), Project(media=media, tracks=tracks)
+
+
 def plain_transcode(src: Path, dst: Path, crf: int, preset: str) -> int:
     """What a minimal PyAV script does: decode, encode with the same settings, copy the audio."""
     with av.open(str(src)) as inp, av.open(str(dst), "w") as out:
@@ -105,6 +141,67 @@ def plain_transcode(src: Path, dst: Path, crf: int, preset: str) -> int:
     return n
 
 
+_CHILD = r"""
+import json, sys, time
+from anonymizer_gui.core.export.video import export_video
+from anonymizer_gui.core.project import load_project
+from anonymizer_gui.core.project.model import ExportSettings
+project = load_project(sys.argv[1])
+settings = ExportSettings(codec="libx264", crf=int(sys.argv[3]), preset=sys.argv[4])
+wall, cpu = time.perf_counter(), time.process_time()
+result = export_video(project, sys.argv[2], settings)
+print(json.dumps({"wall": time.perf_counter() - wall, "cpu": time.process_time() - cpu,
+                  "timings": result.report["timings"], "masks": result.report["settings"]["masks_drawn"]}))
+"""
+
+
+def export_in(tree: Path, project_file: Path, out: Path, crf: int, preset: str) -> tuple[float, float, dict, int]:
+    """export_video of `tree` in a fresh process: (wall s, CPU s, the report's timings, masks drawn)."""
+    out.unlink(missing_ok=True)
+    env = dict(os.environ, PYTHONPATH=str(tree))
+    done = subprocess.run([sys.executable, "-c", _CHILD, str(project_file), str(out), str(crf), preset],
+                          capture_output=True, text=True, cwd=tree, env=env, check=True)
+    r = json.loads(done.stdout.strip().splitlines()[-1])
+    return r["wall"], r["cpu"], r["timings"], r["masks"]
+
+
+def compare(args, folder: Path, truth, project) -> int:
+    """--baseline: plain, ours and the baseline tree, each export in a child process, alternating."""
+    from anonymizer_gui.core.project import save_project
+
+    project_file = folder / "bench.anonymizer.json"
+    save_project(project, project_file)
+    trees = {"ours": REPO, "base": args.baseline.resolve()}
+    runs: dict[str, list[tuple[float, float]]] = {"plain": [], "ours": [], "base": []}
+    render: dict[str, list[float]] = {"ours": [], "base": []}
+    masks = 0
+    for r in range(args.repeat):
+        order = ["plain", "ours", "base"] if r % 2 == 0 else ["base", "ours", "plain"]
+        for which in order:
+            if which == "plain":
+                wall, cpu = time.perf_counter(), time.process_time()
+                plain_transcode(truth.path, folder / "plain.mp4", args.crf, args.preset)
+                runs[which].append((time.perf_counter() - wall, time.process_time() - cpu))
+            else:
+                w, c, timings, masks = export_in(trees[which], project_file, folder / f"{which}.mp4", args.crf,
+                                                 args.preset)
+                runs[which].append((w, c))
+                render[which].append(timings.get("render_cpu_s", 0.0))
+            w, c = runs[which][-1]
+            print(f"  run {r + 1} {which:6s}: {w:6.2f} s wall, {c:6.2f} s CPU (all threads); load "
+                  f"{os.getloadavg()[0]:.1f}", flush=True)
+    frames = truth.frames
+    pw, pc = (statistics.median(v[i] for v in runs["plain"]) for i in (0, 1))
+    print(f"clip: {args.width}x{args.height}, {frames} frames, {len(project.tracks)} tracks ({args.texture}, "
+          f"{masks / max(1, frames):.1f} masks per frame), libx264 {args.preset} crf {args.crf}, {os.cpu_count()} CPUs")
+    print(f"plain transcode: {pw:.2f} s wall, {pc:.2f} s CPU")
+    for which in ("base", "ours"):
+        ew, ec = (statistics.median(v[i] for v in runs[which]) for i in (0, 1))
+        print(f"export {which} ({trees[which]}): {ew:.2f} s wall, {ec:.2f} s CPU, drawing "
+              f"{statistics.median(render[which]):.2f} s CPU; export/plain {pw / ew:.3f} wall, {pc / ec:.3f} CPU")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seconds", type=float, default=10.0)
@@ -116,10 +213,18 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--crowd", type=int, default=0, help="this many more, smaller boxes (>= 20 masks per frame: 17)")
     ap.add_argument("--texture", choices=("checker", "noise"), default="checker",
                     help="texture of the masked boxes (noise: the worst case, see make_inputs)")
+    ap.add_argument("--scene", help="a scene of benchmarks/scenes.py (e.g. crowd_street) instead of generated boxes")
+    ap.add_argument("--baseline", type=Path, help="another source tree to compare with (child processes)")
     args = ap.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="export-bench-") as tmp:
         folder = Path(tmp)
-        truth, project = make_inputs(folder, args.seconds, args.width, args.height, args.texture, args.crowd)
+        if args.scene:
+            truth, project = scene_inputs(args.scene)
+            args.width, args.height, args.texture = project.media.width, project.media.height, args.scene
+        else:
+            truth, project = make_inputs(folder, args.seconds, args.width, args.height, args.texture, args.crowd)
+        if args.baseline:
+            return compare(args, folder, truth, project)
         settings = ExportSettings(codec="libx264", crf=args.crf, preset=args.preset)
         runs: dict[str, list[tuple[float, float]]] = {"plain": [], "export": [], "redacted": []}
         phases: list[dict] = []

@@ -123,16 +123,17 @@ def render_planes(planes: Sequence[np.ndarray], layout: PlaneLayout, masks: Sequ
         style = floored(style)
         geometry = _MaskGeometry.of(shape, style)
         fills = layout.solid_values(style.color) if style.kind == "solid" else [None] * len(planes)
+        cell = geometry.cell(style)
+        reach = opaque_reach(geometry.feather)
+        # A cell is centred on the shape's centre (the grid corner half a cell before it), so
+        # PIXELATE_CELLS cells span the shape exactly and a quarter turn maps blocks onto blocks.
+        corner = (geometry.centre[0] - cell / 2, geometry.centre[1] - cell / 2)
         for (sx, sy), members in groups.items():
             s = (sx + sy) / 2.0
-            cell = geometry.cell(style)
-            # A cell is centred on the shape's centre (the grid corner half a cell before it), so
-            # PIXELATE_CELLS cells span the shape exactly and a quarter turn maps blocks onto blocks.
-            region = RegionGeometry(outline=offset_outline(geometry.outline * (sx, sy), RASTER_GROW_PX * s),
-                                    feather=geometry.feather * s,
-                                    reach=opaque_reach(geometry.feather) * s,
-                                    anchor=((geometry.centre[0] - cell / 2) * sx, (geometry.centre[1] - cell / 2) * sy),
-                                    cell=(cell * sx, cell * sy))
+            outline = geometry.outline if sx == sy == 1.0 else geometry.outline * (sx, sy)
+            region = RegionGeometry(outline=offset_outline(outline, RASTER_GROW_PX * s),
+                                    feather=geometry.feather * s, reach=reach * s,
+                                    anchor=(corner[0] * sx, corner[1] * sy), cell=(cell * sx, cell * sy))
             items[(sx, sy)].append((region, style.kind, [fills[i] for i in members]))
     for scale, members in groups.items():
         render_regions([planes[i] for i in members], items[scale], layout.max_value)

@@ -70,16 +70,17 @@ def render_regions(planes: list[np.ndarray], items: list[tuple[RegionGeometry, s
         boxes = [_region_box(g, w, h) for g in run]
         for group in _overlapping_groups(boxes):
             if len(group) == 1:
-                render_region(planes, run[group[0]], "blur", [None] * len(planes), max_value)
+                render_region(planes, run[group[0]], "blur", [None] * len(planes), max_value, boxes[group[0]])
             else:
                 _render_blur_union(planes, [run[k] for k in group], [boxes[k] for k in group])
         i = j
 
 
-def render_region(planes: list[np.ndarray], g: RegionGeometry, kind: str, fills: list, max_value: int) -> None:
-    """Draw one mask (style `kind`) into planes of equal size, in place."""
+def render_region(planes: list[np.ndarray], g: RegionGeometry, kind: str, fills: list, max_value: int,
+                  box: tuple[int, int, int, int] | None = None) -> None:
+    """Draw one mask (style `kind`) into planes of equal size, in place (`box`: its _region_box, if known)."""
     h, w = planes[0].shape[:2]
-    x0, y0, x1, y1 = _region_box(g, w, h)
+    x0, y0, x1, y1 = box or _region_box(g, w, h)
     if x1 <= x0 or y1 <= y0:
         return  # entirely outside the picture
     alpha = _coverage(g.outline - (x0, y0), (y1 - y0, x1 - x0), g.feather, g.reach)
@@ -101,9 +102,9 @@ def render_region(planes: list[np.ndarray], g: RegionGeometry, kind: str, fills:
 def _region_box(g: RegionGeometry, w: int, h: int) -> tuple[int, int, int, int]:
     """The mask's region (outline box + feather + reach), clipped to a w x h plane; may be empty."""
     pad = g.feather + g.reach + 1.0
-    lo, hi = g.outline.min(axis=0) - pad, g.outline.max(axis=0) + pad
-    return (max(0, int(math.floor(lo[0]))), max(0, int(math.floor(lo[1]))),
-            min(w, int(math.ceil(hi[0]))), min(h, int(math.ceil(hi[1]))))
+    lo, hi = g.outline.min(axis=0).tolist(), g.outline.max(axis=0).tolist()
+    return (max(0, math.floor(lo[0] - pad)), max(0, math.floor(lo[1] - pad)),
+            min(w, math.ceil(hi[0] + pad)), min(h, math.ceil(hi[1] + pad)))
 
 
 def _overlapping_groups(boxes: list[tuple[int, int, int, int]]) -> list[list[int]]:
@@ -253,16 +254,18 @@ def _clip_polygon(pts: np.ndarray, x0: float, y0: float, x1: float, y1: float) -
         if len(out) == 0:
             break
         inside = out[:, axis] >= bound if keep_above else out[:, axis] <= bound
+        if inside.all():
+            continue
         nxt = np.roll(out, -1, axis=0)
-        nxt_in = np.roll(inside, -1)
-        kept = []
-        for p, q, p_in, q_in in zip(out, nxt, inside, nxt_in):
-            if p_in:
-                kept.append(p)
-            if p_in != q_in:
-                t = (bound - p[axis]) / (q[axis] - p[axis])
-                kept.append(p + (q - p) * t)
-        out = np.asarray(kept, np.float64).reshape(-1, 2)
+        crosses = inside != np.roll(inside, -1)
+        # Each vertex p in order: p itself if it is in, then where its edge to the next one crosses
+        # the bound (vectorised: faces at the picture's edge clip a 96-vertex outline every frame).
+        with np.errstate(divide="ignore", invalid="ignore"):  # edges along the bound: never kept
+            t = (bound - out[:, axis]) / (nxt[:, axis] - out[:, axis])
+            cut = out + (nxt - out) * t[:, None]
+        both = np.stack([out, cut], axis=1).reshape(-1, 2)
+        keep = np.stack([inside, crosses], axis=1).reshape(-1)
+        out = both[keep]
     return out
 
 
