@@ -118,11 +118,42 @@ def render_planes(planes: Sequence[np.ndarray], layout: PlaneLayout, masks: Sequ
     groups: dict[tuple[float, float], list[int]] = {}
     for i, scale in enumerate(layout.scales):
         groups.setdefault(scale, []).append(i)
+    factors = _subsampling(groups)
+    if factors is not None:  # 4:2:0 and the like: chroma coverage pooled from the luma's (region.py)
+        full = groups[(1.0, 1.0)]
+        others = [i for i in range(len(planes)) if i not in full]
+        order = full + others
+        items = _region_items(masks, layout, {(1.0, 1.0): order})[(1.0, 1.0)]
+        sub = [(planes[i], *factors[layout.scales[i]]) for i in others]
+        render_regions([planes[i] for i in full], items, layout.max_value, sub)
+        return
+    items = _region_items(masks, layout, groups)
+    for scale, members in groups.items():
+        render_regions([planes[i] for i in members], items[scale], layout.max_value)
+
+
+def _subsampling(groups: dict[tuple[float, float], list[int]]) -> dict[tuple[float, float], tuple[int, int]] | None:
+    """Whole subsampling factors of every plane group relative to a full-size one, or None when
+    the layout has no full-size plane besides them (one plane, or odd samplings): drawn per group."""
+    if len(groups) < 2 or (1.0, 1.0) not in groups:
+        return None
+    factors = {}
+    for sx, sy in groups:
+        fx, fy = round(1.0 / sx), round(1.0 / sy)
+        if fx not in (1, 2, 4) or fy not in (1, 2, 4) or (1.0 / fx, 1.0 / fy) != (sx, sy):
+            return None
+        factors[(sx, sy)] = (fx, fy)
+    return factors
+
+
+def _region_items(masks: Sequence[Mask], layout: PlaneLayout,
+                  groups: dict[tuple[float, float], list[int]]) -> dict[tuple[float, float], list]:
+    """Per plane group: (RegionGeometry in its pixels, style kind, the fill of each member plane) per mask."""
     items: dict[tuple[float, float], list] = {scale: [] for scale in groups}
     for shape, style in masks:
         style = floored(style)
         geometry = _MaskGeometry.of(shape, style)
-        fills = layout.solid_values(style.color) if style.kind == "solid" else [None] * len(planes)
+        fills = layout.solid_values(style.color) if style.kind == "solid" else [None] * len(layout.scales)
         cell = geometry.cell(style)
         reach = opaque_reach(geometry.feather)
         # A cell is centred on the shape's centre (the grid corner half a cell before it), so
@@ -135,8 +166,7 @@ def render_planes(planes: Sequence[np.ndarray], layout: PlaneLayout, masks: Sequ
                                     feather=geometry.feather * s, reach=reach * s,
                                     anchor=(corner[0] * sx, corner[1] * sy), cell=(cell * sx, cell * sy))
             items[(sx, sy)].append((region, style.kind, [fills[i] for i in members]))
-    for scale, members in groups.items():
-        render_regions([planes[i] for i in members], items[scale], layout.max_value)
+    return items
 
 
 def shape_to_coded(shape: Shape, rotation: int, coded_width: int, coded_height: int) -> Shape:

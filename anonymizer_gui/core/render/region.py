@@ -26,6 +26,7 @@ import functools
 import math
 import threading
 from dataclasses import dataclass
+from typing import Sequence
 
 import cv2
 import numpy as np
@@ -48,8 +49,18 @@ class RegionGeometry:
     cell: tuple[float, float]  # cell width and height
 
 
-def render_regions(planes: list[np.ndarray], items: list[tuple[RegionGeometry, str, list]], max_value: int) -> None:
+Subsampled = tuple[np.ndarray, int, int]  # a plane sampled every (fx, fy) pixels of the full-size ones
+
+
+def render_regions(planes: list[np.ndarray], items: list[tuple[RegionGeometry, str, list]], max_value: int,
+                   sub: Sequence[Subsampled] = ()) -> None:
     """Draw masks (geometry, style kind, fills) in order into planes of equal size, in place.
+
+    `sub`: planes subsampled by whole factors from these (4:2:0 chroma), drawn with the same
+    masks: their coverage is the full-size coverage taken at its most opaque over each of their
+    pixels (a chroma pixel is opaque when any of the pixels it spans is), so it costs a max-pool
+    instead of a second rasterisation and ramp per mask, and never covers less. `fills` then
+    hold one value per plane of `planes` followed by one per plane of `sub`.
 
     Blur masks that follow one another and overlap are drawn once, as their union: one coverage
     (the most opaque of theirs at each pixel), one blur with the coarsest of their cells (never
@@ -60,7 +71,7 @@ def render_regions(planes: list[np.ndarray], items: list[tuple[RegionGeometry, s
     i = 0
     while i < len(items):
         if items[i][1] != "blur":
-            render_region(planes, *items[i], max_value)
+            render_region(planes, *items[i], max_value, sub=sub)
             i += 1
             continue
         j = i
@@ -70,15 +81,17 @@ def render_regions(planes: list[np.ndarray], items: list[tuple[RegionGeometry, s
         boxes = [_region_box(g, w, h) for g in run]
         for group in _overlapping_groups(boxes):
             if len(group) == 1:
-                render_region(planes, run[group[0]], "blur", [None] * len(planes), max_value, boxes[group[0]])
+                render_region(planes, run[group[0]], "blur", [None] * (len(planes) + len(sub)), max_value,
+                              boxes[group[0]], sub)
             else:
-                _render_blur_union(planes, [run[k] for k in group], [boxes[k] for k in group])
+                _render_blur_union(planes, [run[k] for k in group], [boxes[k] for k in group], sub)
         i = j
 
 
 def render_region(planes: list[np.ndarray], g: RegionGeometry, kind: str, fills: list, max_value: int,
-                  box: tuple[int, int, int, int] | None = None) -> None:
-    """Draw one mask (style `kind`) into planes of equal size, in place (`box`: its _region_box, if known)."""
+                  box: tuple[int, int, int, int] | None = None, sub: Sequence[Subsampled] = ()) -> None:
+    """Draw one mask (style `kind`) into planes of equal size, and `sub`, in place (`box`: its
+    _region_box, if known)."""
     h, w = planes[0].shape[:2]
     x0, y0, x1, y1 = box or _region_box(g, w, h)
     if x1 <= x0 or y1 <= y0:
@@ -88,15 +101,47 @@ def render_region(planes: list[np.ndarray], g: RegionGeometry, kind: str, fills:
         return
     grid = None if kind != "pixelate" else _BlockGrid((x0, y0), (x1 - x0, y1 - y0), g.anchor, g.cell)
     for plane, fill in zip(planes, fills):
-        roi = plane[y0:y1, x0:x1]
-        if kind == "blur":
-            effect = _blur(plane, (x0, y0, x1, y1), g.anchor, g.cell)
-        elif grid is None:
-            effect = _scratch("effect", roi.shape, roi.dtype)
-            effect[...] = to_dtype(fill, roi.dtype, max_value)
-        else:
-            effect = grid.apply(roi, max_value)
-        _blend(roi, effect, alpha)
+        _draw(plane, (x0, y0, x1, y1), alpha, kind, fill, g.anchor, g.cell, max_value, grid)
+    for (plane, fx, fy), fill in zip(sub, fills[len(planes):]):
+        sub_box, sub_alpha = _pooled(alpha, (x0, y0, x1, y1), fx, fy)
+        anchor, cell = (g.anchor[0] / fx, g.anchor[1] / fy), (g.cell[0] / fx, g.cell[1] / fy)
+        _draw(plane, sub_box, sub_alpha, kind, fill, anchor, cell, max_value)
+
+
+def _draw(plane: np.ndarray, box: tuple[int, int, int, int], alpha: np.ndarray, kind: str, fill,
+          anchor: tuple[float, float], cell: tuple[float, float], max_value: int, grid=None) -> None:
+    """One mask's effect blended into plane[box] through `alpha` (box-sized)."""
+    x0, y0, x1, y1 = box
+    roi = plane[y0:y1, x0:x1]
+    if kind == "blur":
+        effect = _blur(plane, box, anchor, cell)
+    elif kind == "pixelate":
+        grid = grid or _BlockGrid((x0, y0), (x1 - x0, y1 - y0), anchor, cell)
+        effect = grid.apply(roi, max_value)
+    else:
+        effect = _scratch("effect", roi.shape, roi.dtype)
+        effect[...] = to_dtype(fill, roi.dtype, max_value)
+    _blend(roi, effect, alpha)
+
+
+def _pooled(alpha: np.ndarray, box: tuple[int, int, int, int], fx: int, fy: int):
+    """(box, coverage) on a plane subsampled by (fx, fy): each of its pixels as opaque as the most
+    opaque full-size pixel it spans. Coverage outside `box` is 0 (the box holds the whole ramp) or
+    outside the picture, so the box is padded with zeros to whole subsampled pixels."""
+    x0, y0, x1, y1 = box
+    sx0, sy0, sx1, sy1 = x0 // fx, y0 // fy, -(-x1 // fx), -(-y1 // fy)
+    if fx == fy == 1:
+        return box, alpha
+    padded = _scratch("pool", ((sy1 - sy0) * fy, (sx1 - sx0) * fx), np.uint8)
+    padded.fill(0)
+    padded[y0 - sy0 * fy:y1 - sy0 * fy, x0 - sx0 * fx:x1 - sx0 * fx] = alpha
+    rows = padded[0::fy]  # pairwise maxima of strided views: numpy's max over reshaped axes is ~50x slower
+    for k in range(1, fy):
+        rows = np.maximum(rows, padded[k::fy])
+    pooled = rows[:, 0::fx]
+    for k in range(1, fx):
+        pooled = np.maximum(pooled, rows[:, k::fx])
+    return (sx0, sy0, sx1, sy1), np.ascontiguousarray(pooled)
 
 
 def _region_box(g: RegionGeometry, w: int, h: int) -> tuple[int, int, int, int]:
@@ -132,7 +177,7 @@ def _overlapping_groups(boxes: list[tuple[int, int, int, int]]) -> list[list[int
 
 
 def _render_blur_union(planes: list[np.ndarray], geoms: list[RegionGeometry],
-                       boxes: list[tuple[int, int, int, int]]) -> None:
+                       boxes: list[tuple[int, int, int, int]], sub: Sequence[Subsampled] = ()) -> None:
     x0, y0 = min(b[0] for b in boxes), min(b[1] for b in boxes)
     x1, y1 = max(b[2] for b in boxes), max(b[3] for b in boxes)
     union = _scratch("union", (y1 - y0, x1 - x0), np.uint8)
@@ -148,6 +193,11 @@ def _render_blur_union(planes: list[np.ndarray], geoms: list[RegionGeometry],
     cell = (max(g.cell[0] for g in geoms), max(g.cell[1] for g in geoms))
     for plane in planes:
         _blend(plane[y0:y1, x0:x1], _blur(plane, (x0, y0, x1, y1), coarsest.anchor, cell), union)
+    for plane, fx, fy in sub:
+        box, alpha = _pooled(union, (x0, y0, x1, y1), fx, fy)
+        roi = plane[box[1]:box[3], box[0]:box[2]]
+        anchor = (coarsest.anchor[0] / fx, coarsest.anchor[1] / fy)
+        _blend(roi, _blur(plane, box, anchor, (cell[0] / fx, cell[1] / fy)), alpha)
 
 
 def opaque_reach(feather: float) -> float:
@@ -207,9 +257,7 @@ def _fill(pts: np.ndarray, shape: tuple[int, int], name: str) -> np.ndarray | No
     on all four sides (fillPoly alone rounds half-way edges up, so it would grow right and down)."""
     inside = _scratch(name, shape, np.uint8)
     inside.fill(0)
-    lo, hi = pts.min(axis=0), pts.max(axis=0)
-    centre, half = (lo + hi) / 2.0, np.maximum((hi - lo) / 2.0, 1e-9)
-    pts = centre + (pts - centre) * np.maximum(half - EDGE_SLACK, half / 2.0) / half
+    pts = _shrunk(pts)
     # The usual case: the region holds the outline with a pixel to spare (its box is the outline's
     # plus a margin), so every vertex lands on a pixel of `inside` and fillPoly draws straight
     # into it; the same fixed-point vertices as on the padded canvas below, shifted by whole pixels.
@@ -221,6 +269,19 @@ def _fill(pts: np.ndarray, shape: tuple[int, int], name: str) -> np.ndarray | No
             return inside
         cv2.polylines(inside, [fixed], True, OPAQUE, lineType=cv2.LINE_8, shift=4)
         return inside if cv2.countNonZero(inside) else None
+    return _fill_on_canvas(pts, shape, name)
+
+
+def _shrunk(pts: np.ndarray) -> np.ndarray:
+    """The outline pulled EDGE_SLACK px towards its centre (half its size at most)."""
+    lo, hi = pts.min(axis=0), pts.max(axis=0)
+    centre, half = (lo + hi) / 2.0, np.maximum((hi - lo) / 2.0, 1e-9)
+    return centre + (pts - centre) * np.maximum(half - EDGE_SLACK, half / 2.0) / half
+
+
+def _fill_on_canvas(pts: np.ndarray, shape: tuple[int, int], name: str) -> np.ndarray | None:
+    """_fill's general case, for outlines (already shrunk by EDGE_SLACK) that leave the region."""
+    inside = _scratch(name, shape, np.uint8)
     # fillPoly drops pixels along the left and top border when vertices lie at negative
     # coordinates (up to two pixels in, seen on a shape that leaves the picture): clip the outline
     # to the region plus a pixel, and draw it FILL_PAD pixels in on a larger canvas.
@@ -368,26 +429,26 @@ def to_dtype(values, dtype: np.dtype, max_value: int) -> np.ndarray:
 # -- blend ------------------------------------------------------------------------------------------
 def _blend(roi: np.ndarray, effect: np.ndarray, alpha: np.ndarray) -> None:
     """roi += (effect - roi) * alpha / 255, rounded, written through the view into the frame."""
-    if roi.ndim == 3:
-        alpha = cv2.merge([alpha] * roi.shape[2], dst=_scratch("alpha", roi.shape, np.uint8))
-    if roi.dtype == np.uint8:
-        # OpenCV's arithmetic on operands of mixed types (uint8 with int16) takes a generic path
-        # 3-6x slower than on equal types, so all three are widened first (cheap copies); the
-        # same saturating arithmetic, bit for bit (tested against the mixed form).
-        r, e, a = (_scratch(name, roi.shape, np.int16) for name in ("blend-roi", "blend-effect", "blend-alpha"))
-        np.copyto(r, roi)
-        np.copyto(e, effect)
-        np.copyto(a, alpha)
-        cv2.subtract(e, r, dst=e)
-        cv2.multiply(e, a, dst=e, scale=1.0 / OPAQUE)
-        cv2.add(r, e, dst=r)
-        np.copyto(roi, r, casting="unsafe")  # between roi and effect: always within 0..255
+    if roi.dtype != np.uint8:
+        _blend_mixed(roi, effect, alpha)
         return
-    _blend_mixed(roi, effect, alpha)
+    alpha = _channels(alpha, roi)
+    # OpenCV's arithmetic on operands of mixed types (uint8 with int16) takes a generic path
+    # 3-6x slower than on equal types, so all three are widened first (cheap copies); the
+    # same saturating arithmetic, bit for bit (tested against the mixed form).
+    r, e, a = (_scratch(name, roi.shape, np.int16) for name in ("blend-roi", "blend-effect", "blend-alpha"))
+    np.copyto(r, roi)
+    np.copyto(e, effect)
+    np.copyto(a, alpha)
+    cv2.subtract(e, r, dst=e)
+    cv2.multiply(e, a, dst=e, scale=1.0 / OPAQUE)
+    cv2.add(r, e, dst=r)
+    np.copyto(roi, r, casting="unsafe")  # between roi and effect: always within 0..255
 
 
 def _blend_mixed(roi: np.ndarray, effect: np.ndarray, alpha: np.ndarray) -> None:
     """_blend on OpenCV's mixed-type arithmetic: the form for 16-bit planes, and the reference for 8-bit."""
+    alpha = _channels(alpha, roi)
     wide, wide_type = (cv2.CV_16S, np.int16) if roi.dtype == np.uint8 else (cv2.CV_32S, np.int32)
     narrow = cv2.CV_8U if roi.dtype == np.uint8 else cv2.CV_16U
     step = _scratch("step", roi.shape, wide_type)
@@ -395,3 +456,10 @@ def _blend_mixed(roi: np.ndarray, effect: np.ndarray, alpha: np.ndarray) -> None
     cv2.subtract(effect, roi, dst=view, dtype=wide)
     cv2.multiply(view, alpha, dst=view, scale=1.0 / OPAQUE, dtype=wide)
     cv2.add(roi, view, dst=roi, dtype=narrow)
+
+
+def _channels(alpha: np.ndarray, roi: np.ndarray) -> np.ndarray:
+    """The one-channel coverage repeated for each of roi's channels."""
+    if roi.ndim == 3 and alpha.ndim == 2:
+        return cv2.merge([alpha] * roi.shape[2], dst=_scratch("alpha", roi.shape, np.uint8))
+    return alpha
