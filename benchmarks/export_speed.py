@@ -20,6 +20,11 @@ shared machine the wall time mostly measures the neighbours. Not run in CI.
 photos moving over real backgrounds, e.g. crowd_street: ~20 faces per frame at 720p) with one
 ellipse track per ground-truth face, a keyframe on every frame it is seen (as an analysis makes).
 
+--decompose: where the export's CPU goes, ours only, in this process, alternating: the plain
+transcode; the export with no mask drawn (the pipeline and its checks); the export drawing every
+mask into a scratch copy of the frame while the encoder gets the untouched frame (+ the drawing);
+the full export (+ x264's work on the redacted picture instead of the original).
+
 --baseline TREE (another source tree, e.g. `git archive main | tar -x -C TREE`): both trees'
 export_video run in child processes of their own (same clip, same project file), alternating with
 each other and with the plain transcodes; each child times only the export_video call.
@@ -165,6 +170,52 @@ def export_in(tree: Path, project_file: Path, out: Path, crf: int, preset: str) 
     return r["wall"], r["cpu"], r["timings"], r["masks"]
 
 
+def decompose(args, folder: Path, truth, project) -> int:
+    """--decompose: plain, no drawing, drawing aside, full; CPU s of each, medians."""
+    import av as _av
+
+    from anonymizer_gui.core.export import pipeline
+    from anonymizer_gui.core.render.frame_planes import plane_views
+
+    settings = ExportSettings(codec="libx264", crf=args.crf, preset=args.preset)
+    draw = pipeline.render_frame
+    scratch: dict[str, object] = {}
+
+    def aside(frame, masks):  # draw on a copy; the encoder gets the original picture
+        copy = scratch.get("frame")
+        if copy is None:
+            copy = scratch["frame"] = _av.VideoFrame(frame.width, frame.height, frame.format.name)
+        for dst, src in zip(plane_views(copy), plane_views(frame)):
+            dst[...] = src
+        draw(copy, masks)
+
+    variants = {"none": lambda frame, masks: frame.make_writable(), "aside": aside, "full": draw}
+    cpu: dict[str, list[float]] = {k: [] for k in ("plain", *variants)}
+    drawing: list[float] = []
+    try:
+        for r in range(args.repeat):
+            order = list(cpu) if r % 2 == 0 else list(cpu)[::-1]
+            for which in order:
+                c = time.process_time()
+                if which == "plain":
+                    plain_transcode(truth.path, folder / "plain.mp4", args.crf, args.preset)
+                else:
+                    pipeline.render_frame = variants[which]
+                    timings = export_video(project, folder / "export.mp4", settings).report["timings"]
+                    if which == "full":
+                        drawing.append(timings["render_cpu_s"])
+                cpu[which].append(time.process_time() - c)
+                print(f"  run {r + 1} {which:6s}: {cpu[which][-1]:6.2f} s CPU; load {os.getloadavg()[0]:.1f}", flush=True)
+    finally:
+        pipeline.render_frame = draw
+    m = {k: statistics.median(v) for k, v in cpu.items()}
+    print(f"plain {m['plain']:.2f} s CPU; export: no drawing {m['none']:.2f} (+{m['none'] - m['plain']:.2f} pipeline, "
+          f"probe and checks), drawing aside {m['aside']:.2f} (+{m['aside'] - m['none']:.2f} drawing; the export's "
+          f"own figure {statistics.median(drawing):.2f}), full {m['full']:.2f} (+{m['full'] - m['aside']:.2f} x264 on "
+          f"the redacted picture); export/plain {m['plain'] / m['full']:.3f} CPU")
+    return 0
+
+
 def compare(args, folder: Path, truth, project) -> int:
     """--baseline: plain, ours and the baseline tree, each export in a child process, alternating."""
     from anonymizer_gui.core.project import save_project
@@ -214,6 +265,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--texture", choices=("checker", "noise"), default="checker",
                     help="texture of the masked boxes (noise: the worst case, see make_inputs)")
     ap.add_argument("--scene", help="a scene of benchmarks/scenes.py (e.g. crowd_street) instead of generated boxes")
+    ap.add_argument("--decompose", action="store_true", help="where the export's CPU goes (see above)")
     ap.add_argument("--baseline", type=Path, help="another source tree to compare with (child processes)")
     args = ap.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="export-bench-") as tmp:
@@ -225,6 +277,8 @@ def main(argv: list[str] | None = None) -> int:
             truth, project = make_inputs(folder, args.seconds, args.width, args.height, args.texture, args.crowd)
         if args.baseline:
             return compare(args, folder, truth, project)
+        if args.decompose:
+            return decompose(args, folder, truth, project)
         settings = ExportSettings(codec="libx264", crf=args.crf, preset=args.preset)
         runs: dict[str, list[tuple[float, float]]] = {"plain": [], "export": [], "redacted": []}
         phases: list[dict] = []
