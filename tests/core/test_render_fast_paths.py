@@ -86,12 +86,15 @@ def test_vectorised_clipping_matches_the_vertex_loop():
 
 def test_pooled_coverage_is_the_most_opaque_pixel_spanned():
     alpha = np.random.default_rng(4).integers(0, 256, (7, 9), dtype=np.uint8)
-    box, pooled = _pooled(alpha, (3, 2, 12, 9), 2, 2)  # odd corner: half-covered chroma pixels
+    box, pooled = _pooled(alpha, (3, 2, 12, 9), 2, 2, np.zeros((5, 6), np.uint8))  # odd corner: half pixels
     assert box == (1, 1, 6, 5)
     full = np.zeros((10, 12), np.uint8)
     full[2:9, 3:12] = alpha
     expected = full.reshape(5, 2, 6, 2).max(axis=(1, 3))[1:5, 1:6]
     assert np.array_equal(pooled, expected)
+    # A chroma plane rounded down (4 columns for 9 full-size ones): its pixels only, none past its edge.
+    box, pooled = _pooled(alpha, (3, 2, 12, 9), 2, 2, np.zeros((4, 4), np.uint8))
+    assert box == (1, 1, 4, 4) and np.array_equal(pooled, expected[:3, :3])
 
 
 @pytest.mark.parametrize("pix_fmt", ["yuv420p", "yuv422p", "yuv410p"])

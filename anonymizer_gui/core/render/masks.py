@@ -110,7 +110,8 @@ def render_planes(planes: Sequence[np.ndarray], layout: PlaneLayout, masks: Sequ
 
     Planes may be strided views (an av.VideoFrame's buffers); only each mask's region is read
     and written. Later masks are drawn over earlier ones, so overlaps stay fully covered;
-    overlapping blur masks in a row are drawn once as their union (render_regions).
+    overlapping blur masks in a row are drawn once as their union (render_regions). Subsampled
+    chroma (4:2:0, 4:2:2, ...) takes its coverage from the luma's, pooled (render_regions).
     """
     if len(planes) != len(layout.scales):
         raise ValueError(f"{len(planes)} planes for a layout of {len(layout.scales)}")

@@ -6,7 +6,9 @@ outside it is read or written. Three steps:
 - coverage: uint8 opacity, 255 on every pixel the grown outline covers, a smoothstep ramp over
   the feather outside it. The ramp is smooth, so it is computed on a grid RAMP_SAMPLES-times
   coarser than the feather and resized; the full-resolution inside mask is laid over it, so the
-  grown shape itself is always exactly opaque.
+  grown shape itself is always exactly opaque. A plane subsampled from the full-size ones (4:2:0
+  chroma) takes that coverage at its most opaque over each of its pixels: never less covered,
+  and no second rasterisation.
 - effect: solid fill, or block means over square cells anchored at the shape's centre, shown as
   flat blocks (pixelate, from an integral image) or, for blur, taken on whole-pixel cells by an
   area resize, spread by a Gaussian on a grid of SPREAD_SAMPLES per cell and resized back: the
@@ -103,7 +105,9 @@ def render_region(planes: list[np.ndarray], g: RegionGeometry, kind: str, fills:
     for plane, fill in zip(planes, fills):
         _draw(plane, (x0, y0, x1, y1), alpha, kind, fill, g.anchor, g.cell, max_value, grid)
     for (plane, fx, fy), fill in zip(sub, fills[len(planes):]):
-        sub_box, sub_alpha = _pooled(alpha, (x0, y0, x1, y1), fx, fy)
+        sub_box, sub_alpha = _pooled(alpha, (x0, y0, x1, y1), fx, fy, plane)
+        if sub_alpha.size == 0:
+            continue
         anchor, cell = (g.anchor[0] / fx, g.anchor[1] / fy), (g.cell[0] / fx, g.cell[1] / fy)
         _draw(plane, sub_box, sub_alpha, kind, fill, anchor, cell, max_value)
 
@@ -124,14 +128,21 @@ def _draw(plane: np.ndarray, box: tuple[int, int, int, int], alpha: np.ndarray, 
     _blend(roi, effect, alpha)
 
 
-def _pooled(alpha: np.ndarray, box: tuple[int, int, int, int], fx: int, fy: int):
-    """(box, coverage) on a plane subsampled by (fx, fy): each of its pixels as opaque as the most
+def _pooled(alpha: np.ndarray, box: tuple[int, int, int, int], fx: int, fy: int, plane: np.ndarray):
+    """(box, coverage) on `plane`, subsampled by (fx, fy): each of its pixels as opaque as the most
     opaque full-size pixel it spans. Coverage outside `box` is 0 (the box holds the whole ramp) or
     outside the picture, so the box is padded with zeros to whole subsampled pixels."""
     x0, y0, x1, y1 = box
-    sx0, sy0, sx1, sy1 = x0 // fx, y0 // fy, -(-x1 // fx), -(-y1 // fy)
     if fx == fy == 1:
         return box, alpha
+    sx0, sy0, sx1, sy1 = x0 // fx, y0 // fy, -(-x1 // fx), -(-y1 // fy)
+    h, w = plane.shape[:2]
+    if sx1 > w or sy1 > h:  # a plane rounded down (FFmpeg rounds up): its last pixels span full-size ones cut off
+        x1, y1 = min(x1, w * fx), min(y1, h * fy)
+        alpha = alpha[:y1 - y0, :x1 - x0]
+        sx1, sy1 = min(sx1, w), min(sy1, h)
+        if x1 <= x0 or y1 <= y0:
+            return (sx0, sy0, sx0, sy0), alpha[:0, :0]
     padded = _scratch("pool", ((sy1 - sy0) * fy, (sx1 - sx0) * fx), np.uint8)
     padded.fill(0)
     padded[y0 - sy0 * fy:y1 - sy0 * fy, x0 - sx0 * fx:x1 - sx0 * fx] = alpha
@@ -194,7 +205,9 @@ def _render_blur_union(planes: list[np.ndarray], geoms: list[RegionGeometry],
     for plane in planes:
         _blend(plane[y0:y1, x0:x1], _blur(plane, (x0, y0, x1, y1), coarsest.anchor, cell), union)
     for plane, fx, fy in sub:
-        box, alpha = _pooled(union, (x0, y0, x1, y1), fx, fy)
+        box, alpha = _pooled(union, (x0, y0, x1, y1), fx, fy, plane)
+        if alpha.size == 0:
+            continue
         roi = plane[box[1]:box[3], box[0]:box[2]]
         anchor = (coarsest.anchor[0] / fx, coarsest.anchor[1] / fy)
         _blend(roi, _blur(plane, box, anchor, (cell[0] / fx, cell[1] / fy)), alpha)
