@@ -10,7 +10,7 @@ from anonymizer_gui.core.project.interpolate import shape_at
 from anonymizer_gui.core.project.model import REVIEW_MIN_FRAMES, MaskStyle, Track
 from anonymizer_gui.core.tracking.tracker import Tracklet
 from anonymizer_gui.core.tracking.keyframes import outward_excess, reduce_to_keyframes, share_of_size
-from anonymizer_gui.core.tracking.postprocess import TrackShapeSettings, tracklet_to_track
+from anonymizer_gui.core.tracking.postprocess import DEFAULT_SHAPES, FACE_PAD_PX, TrackShapeSettings, tracklet_to_track
 from tests.core.track_scenes import SceneObject, linear, run_tracker
 
 FRAME = (640, 360)
@@ -138,12 +138,14 @@ def test_smoothing_does_not_lag_behind_fast_constant_motion():
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
-def test_sudden_turn_is_covered_within_the_style_margin(seed):
+def test_sudden_turn_is_covered_by_the_analysis_masks(seed):
     def turn(f: int) -> np.ndarray:  # 15 px/frame right, then at once 15 px/frame back
         x = 15 * f if f < 30 else 15 * (60 - f)
         return np.array([x + 100.0, 100, x + 180, 180])
     tl = make_tracklet(turn, range(60), noise=0.02, seed=seed)
-    track = tracklet_to_track(tl, 60, (2000, 400), TrackShapeSettings(extend_frames=0))
+    # with the analysis's face fit (a 2 px pad) and the default style (no margin): the truth, not
+    # only the noisy detections, stays inside through the turn
+    track = tracklet_to_track(tl, 60, (2000, 400), TrackShapeSettings(extend_frames=0, shapes=DEFAULT_SHAPES))
     rendered = widen_by_margin(mask_boxes(track, range(60)), MaskStyle().margin)
     assert_contains(rendered, np.array([turn(f) for f in range(60)]))
 
@@ -207,29 +209,33 @@ def _inside(outline: np.ndarray, points: np.ndarray, tol_px: float = 0.5) -> boo
     return all(cv2.pointPolygonTest(contour, (float(x), float(y)), True) >= -tol_px for x, y in points)
 
 
-def test_face_tracks_are_ellipses_that_hold_every_detection_box_once_the_margin_is_added():
+def test_face_tracks_are_the_box_plus_a_pad_and_hold_every_detection_with_no_margin():
     from anonymizer_gui.core.render.masks import grown_outline
-    from anonymizer_gui.core.tracking.postprocess import DEFAULT_SHAPES
 
     path = linear(100, 80, 60, 80, vx=2.0, vy=0.5)
     tl = make_tracklet(path, range(40), noise=0.02, seed=3)
     track = tracklet_to_track(tl, 40, FRAME, TrackShapeSettings(extend_frames=0, shapes=DEFAULT_SHAPES))
-    assert {k.shape.kind for k in track.keyframes} == {"ellipse"}
-    style = MaskStyle()
+    assert {k.shape.kind for k in track.keyframes} == {"rect"}
+    bare = MaskStyle(margin=0.0, feather=0.0)
     for f, box in zip(tl.frames, tl.box_array()):
-        shrunk = box + np.array([1, 1, -1, -1]) * 0.1 * np.array([box[2] - box[0], box[3] - box[1]] * 2)
-        corners = np.array([[shrunk[0], shrunk[1]], [shrunk[2], shrunk[1]], [shrunk[2], shrunk[3]], [shrunk[0], shrunk[3]]])
-        assert _inside(grown_outline(shape_at(track, f), style), corners), f"frame {f}"
-    # and it is smaller than the box grown by the margin as a rectangle (the old mask)
-    rect = tracklet_to_track(tl, 40, FRAME, TrackShapeSettings(extend_frames=0))
-    ellipse_area = cv2.contourArea(grown_outline(shape_at(track, 20), style).astype(np.float32))
-    rect_area = cv2.contourArea(grown_outline(shape_at(rect, 20), style).astype(np.float32))
-    assert ellipse_area < 0.95 * rect_area
+        corners = np.array([[box[0], box[1]], [box[2], box[1]], [box[2], box[3]], [box[0], box[3]]])
+        outline = grown_outline(shape_at(track, f), bare)
+        assert _inside(outline, corners, tol_px=0.0), f"frame {f}"
+        # at least the pad beyond the detection on every side (tiny faces' boxes fall short)
+        x1, y1 = outline.min(axis=0)
+        x2, y2 = outline.max(axis=0)
+        assert min(box[0] - x1, box[1] - y1, x2 - box[2], y2 - box[3]) >= FACE_PAD_PX - 1e-6
+    # smaller than the ellipse that would hold the box (sqrt(2) x the box, the fitted shape tried
+    # before) and than the old default mask (the box grown by a 15 % margin)
+    box_shape = shape_at(track, 20)
+    area = cv2.contourArea(grown_outline(box_shape, bare).astype(np.float32))
+    x1, y1, x2, y2 = box_shape.points
+    assert area < 0.7 * (np.pi / 2) * (x2 - x1) * (y2 - y1)
+    assert area < 0.7 * cv2.contourArea(grown_outline(box_shape, MaskStyle(margin=0.15)).astype(np.float32))
 
 
 def test_plate_tracks_are_tight_rectangles_that_still_hold_the_box():
     from anonymizer_gui.core.render.masks import grown_outline
-    from anonymizer_gui.core.tracking.postprocess import DEFAULT_SHAPES
 
     tl = make_tracklet(linear(200, 200, 120, 30, vx=1.0), range(30))
     tl.label = "plate"

@@ -65,12 +65,6 @@ class AnalysisSettings:
         (tracking/linking.py). A finished track is handed on that long after its last detection,
         once no later one can continue it.
     smoothing, keyframe_tolerance, motion_growth: see tracking.TrackShapeSettings.
-    fitted_shapes: faces as ellipses and plates as tight rectangles (tracking/postprocess.py, step 5)
-        instead of the detector's box as a rectangle. Off by default: those shapes hold the
-        detection only together with the default style margin (15 %), and since the mask must hold
-        every detection whatever the margin (TrackShapeSettings.detection_slack), an ellipse that
-        does so alone is sqrt(2) x the box, larger than the box plus the margin. On only for
-        projects rendered with the default margin (benchmarks/README.md, issue 10).
     input_size: the detectors' working size (width, height); None: each model's default.
     group_people: after tracking, group the tracks of one person (appearance + motion; one more
         decode pass over a few frames per track) for the review's person rows.
@@ -84,7 +78,6 @@ class AnalysisSettings:
     extend_s: float = 0.3
     max_lost_s: float = 1.0
     link_tracks: bool = True
-    fitted_shapes: bool = False
     low_score_ratio: float = 0.5
     smoothing: float = 1.0
     keyframe_tolerance: float = 0.04
@@ -136,7 +129,7 @@ class AnalysisSettings:
         return TrackShapeSettings(extend_frames=round(self.extend_s * fps), smoothing=self.smoothing,
                                   motion_growth=self.motion_growth, keyframe_tolerance=self.keyframe_tolerance,
                                   unseen_frames=self.detect_every - 1,
-                                  shapes=DEFAULT_SHAPES if self.fitted_shapes else ())
+                                  shapes=DEFAULT_SHAPES)
 
 
 class AnalysisCancelled(Cancelled):

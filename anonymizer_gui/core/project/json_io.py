@@ -147,6 +147,7 @@ def _kind(value: Any) -> str:
 
 
 NUM = (int, float)
+LEGACY_MARGIN, LEGACY_FEATHER = 0.15, 0.1  # MaskStyle's defaults before 2026-12
 
 
 def _style(r: _Reader) -> MaskStyle:
@@ -157,8 +158,9 @@ def _style(r: _Reader) -> MaskStyle:
     if strength <= 0:
         raise ProjectFormatError(f"{r._path('strength')}: must be greater than 0")
     strength = max(strength, MIN_STRENGTH)  # fail closed: a weaker style than the floor is never kept
-    margin = float(r.get("margin", NUM, 0.15))
-    feather = float(r.get("feather", NUM, 0.1))
+    # a style written without them predates the tighter defaults: it keeps the old, wider ones
+    margin = float(r.get("margin", NUM, LEGACY_MARGIN))
+    feather = float(r.get("feather", NUM, LEGACY_FEATHER))
     for key, v in (("margin", margin), ("feather", feather)):
         if v < 0:
             raise ProjectFormatError(f"{r._path(key)}: must not be negative")

@@ -74,8 +74,11 @@ class MaskStyle:
     kind: StyleKind = "blur"
     strength: float = 1.0  # multiplies the size-scaled cell; MIN_STRENGTH (the irreversible floor) and up
     color: tuple[int, int, int] = (0, 0, 0)  # RGB, for solid
-    margin: float = 0.15  # grow the shape by this share of its size on each side
-    feather: float = 0.1  # soft edge width as a share of the shape size
+    # Defaults measured on the output pixels (benchmarks/README.md, issue 10): automatic shapes
+    # already hold every detection, so no margin; a narrow soft edge outside the shape still
+    # catches the rim a detector's box misses on tiny and partly hidden faces.
+    margin: float = 0.0  # grow the shape by this share of its size on each side
+    feather: float = 0.04  # soft edge width (outside the shape) as a share of the shape size
 
 
 @dataclass

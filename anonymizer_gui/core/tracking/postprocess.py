@@ -23,24 +23,25 @@ Analysis is offline, so each tracklet is finished with the whole of it in view:
    the grown boxes. Keyframe boxes are widened by half the tolerance and interpolation must never
    fall inside the grown box, so the interpolated mask always contains it and exceeds it by at
    most the tolerance: reduction errs larger, never smaller.
-5. shape: a face becomes an ellipse, a plate a rectangle, each sized so that, once the style's
-   default margin (MaskStyle.margin, applied at render time) is added, the mask holds the whole
-   box and little more. The ellipse that holds a w x h box with the least area has axes sqrt(2) w
-   and sqrt(2) h (the box's corners on its outline): 1.57 w h, against 1.69 w h for the box grown by
-   the margin as a rectangle, and it leaves out the corners, which on a face are hair and
-   background. A plate's box already outlines the plate, so its mask is the box plus PLATE_MARGIN.
+5. fit: each label's box becomes its keyframe shape (MaskFit: kind, scale about the centre, a few
+   pixels of pad). The mask must hold every detection box whatever the style's margin (0 by
+   default), and the smallest shape that does is the box itself: an ellipse that holds a w x h
+   box is sqrt(2) w x sqrt(2) h (1.57 w h), which measured larger on the output pixels than the
+   box with a narrow soft edge (benchmarks/README.md, issue 10). A face keeps the box plus
+   FACE_PAD_PX: on faces under ~30 px the detector's box falls a pixel or two short of the face
+   (its output grid is 4 px). A plate's box already outlines the plate; its mask is the box plus
+   PLATE_MARGIN, for the characters at its edge.
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
 from scipy.ndimage import maximum_filter1d
 
 from .kalman import BoxMotionModel, cxcywh_to_boxes, rts_smooth
-from ..project import REVIEW_MIN_FRAMES, Keyframe, MaskStyle, Shape, Track
+from ..project import REVIEW_MIN_FRAMES, Keyframe, Shape, Track
 from .keyframes import outward_excess, reduce_to_keyframes, share_of_size, widen
 from .tracker import Tracklet
 
@@ -53,11 +54,27 @@ SMOOTHING_MODEL = BoxMotionModel(pos_noise=1 / 100, vel_noise=1 / 40, meas_noise
 
 COVER_HOLD = 6  # frames each way that a detection's overshoot keeps the mask widened
 
-_RENDER_GROWTH = 1.0 + 2.0 * MaskStyle().margin  # what the default style adds at render time
-PLATE_MARGIN = 0.05  # per side, of the plate box: blur needs a little of the plate's surround
-# (label, shape kind, keyframe size as a share of the box) - see step 5 of the module text
-DEFAULT_SHAPES = (("face", "ellipse", math.sqrt(2.0) / _RENDER_GROWTH),
-                  ("plate", "rect", (1.0 + 2.0 * PLATE_MARGIN) / _RENDER_GROWTH))
+FACE_PAD_PX = 2.0  # per side, frame pixels: see step 5 of the module text
+PLATE_MARGIN = 0.05  # per side, of the plate box
+
+
+@dataclass(frozen=True)
+class MaskFit:
+    """How a label's tracked box becomes its keyframe shape: `kind`, width and height times
+    `scale` about the centre, then `pad_px` more on each side. Both are linear in the box, so
+    interpolating fitted keyframes is fitting the interpolated box: nothing falls out between."""
+
+    kind: str = "rect"
+    scale: float = 1.0
+    pad_px: float = 0.0
+
+    def apply(self, boxes: np.ndarray) -> np.ndarray:
+        out = scaled_about_centre(np.asarray(boxes, np.float64), self.scale)
+        return out + np.array([-1.0, -1.0, 1.0, 1.0]) * self.pad_px if self.pad_px else out
+
+
+DEFAULT_SHAPES = (("face", MaskFit("rect", 1.0, FACE_PAD_PX)),
+                  ("plate", MaskFit("rect", 1.0 + 2.0 * PLATE_MARGIN)))
 
 
 @dataclass(frozen=True)
@@ -80,8 +97,8 @@ class TrackShapeSettings:
     unseen_frames: frames between two detector runs (detect-every-K: K - 1). A face can enter or
         leave that many frames before its first or after its last detection, so the extension is
         never shorter, confirmed tracklet or not.
-    shapes: per label, the keyframe shape kind and its size as a share of the box (about the box's
-        centre); a label not listed gets the box as a rectangle. The analysis uses DEFAULT_SHAPES.
+    shapes: per label, how its box becomes the keyframe shape (MaskFit); a label not listed gets
+        the box as a rectangle. The analysis uses DEFAULT_SHAPES.
     """
 
     extend_frames: int = 8
@@ -93,13 +110,10 @@ class TrackShapeSettings:
     keyframe_tolerance: float = 0.04
     min_tolerance_px: float = 1.0
     unseen_frames: int = 0
-    shapes: tuple[tuple[str, str, float], ...] = ()
+    shapes: tuple[tuple[str, MaskFit], ...] = ()
 
-    def shape_of(self, label: str) -> tuple[str, float]:
-        for name, kind, scale in self.shapes:
-            if name == label:
-                return kind, scale
-        return "rect", 1.0
+    def shape_of(self, label: str) -> MaskFit:
+        return next((fit for name, fit in self.shapes if name == label), MaskFit())
 
     def __post_init__(self):
         if self.unseen_frames < 0:
@@ -267,8 +281,8 @@ def tracklet_to_track(tracklet: Tracklet, frame_count: int, frame_size: tuple[in
     start = path.start + keep.start
     keys, key_boxes = reduce_to_keyframes(boxes, share_of_size(boxes, s.keyframe_tolerance,
                                                                      s.min_tolerance_px))
-    kind, scale = s.shape_of(tracklet.label)
-    key_boxes = scaled_about_centre(np.asarray(key_boxes, np.float64), scale)
-    keyframes = [Keyframe(start + k, Shape.rect(*map(float, kb), kind=kind)) for k, kb in zip(keys, key_boxes)]
+    fit = s.shape_of(tracklet.label)
+    key_boxes = fit.apply(key_boxes)
+    keyframes = [Keyframe(start + k, Shape.rect(*map(float, kb), kind=fit.kind)) for k, kb in zip(keys, key_boxes)]
     scores = {int(f): float(sc) for f, sc in zip(tracklet.frames, tracklet.scores)}
     return Track(id=tracklet.id, label=tracklet.label, source="auto", keyframes=keyframes, scores=scores)
