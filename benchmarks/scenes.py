@@ -73,6 +73,26 @@ class FaceCopy:
 
 
 @dataclass(frozen=True)
+class Night:
+    """Low light: exposure cut to `gain` in linear light, a sodium-lamp tint, and sensor noise
+    (luma and chroma, new on every frame) of a camera pushed to a high gain."""
+
+    gain: float = 0.08
+    noise: float = 9.0  # std of the luma noise, 8-bit levels, after darkening
+    chroma_noise: float = 4.0  # std of the per-channel noise
+    tint_bgr: tuple[float, float, float] = (0.75, 0.95, 1.1)
+    seed: int = 0
+
+    def apply(self, img: np.ndarray, frame: int) -> np.ndarray:
+        linear = (img.astype(np.float32) / 255.0) ** 2.2 * self.gain * np.asarray(self.tint_bgr, np.float32)
+        out = 255.0 * np.clip(linear, 0.0, 1.0) ** (1 / 2.2)
+        rng = np.random.default_rng((self.seed, frame))
+        out += rng.normal(0.0, self.noise, out.shape[:2])[..., None].astype(np.float32)
+        out += rng.normal(0.0, self.chroma_noise, out.shape).astype(np.float32)
+        return np.clip(out + 0.5, 0, 255).astype(np.uint8)
+
+
+@dataclass(frozen=True)
 class Scene:
     name: str
     photo: str
@@ -88,6 +108,7 @@ class Scene:
     stickers: tuple[Sticker, ...] = ()  # lettering and signs pasted where nothing is to be masked
     occluders: tuple[Occluder, ...] = ()  # hide part of a face (see overlays.py)
     plates_hidden: bool = False  # the photo's plates are covered by stickers: not ground truth
+    night: Night | None = None  # low light and sensor noise over the whole picture
 
 
 @dataclass
@@ -198,6 +219,15 @@ SCENES: tuple[Scene, ...] = (
            CameraKey(0.75, 500, 480, 2.2, -14.0), CameraKey(1.0, 640, 470, 1.5, 5.0)),
           Shake(6.0, 1.0, 13), blur_samples=8, shutter=0.5,
           about="the two plates turned up to 14 degrees, fast pans (up to ~60 px/frame) with motion blur"),
+    Scene("street_night", "motorcycle", 100,
+          (CameraKey(0.0, 700, 520, 1.0), CameraKey(0.5, 760, 500, 1.1), CameraKey(1.0, 820, 520, 1.05)),
+          Shake(4.0, 0.4, 14), world_scale=2.0, night=Night(seed=14),
+          copies=tuple(FaceCopy(photo, index, width, 230 + 210 * (n % 5), 300 + 330 * (n // 5), 0.25 * ((n % 3) - 1), 0.0)
+                       for n, (photo, index, width) in enumerate((
+                           ("poker", 0, 28), ("astronaut", 0, 34), ("hopper", 0, 40), ("poker", 3, 46),
+                           ("touchline", 1, 52), ("bus", 0, 60), ("poker", 1, 68), ("touchline", 0, 76),
+                           ("poker", 5, 84), ("hopper", 0, 92)))),
+          about="ten face copies 28-92 px at night: exposure cut to 8 %, sodium tint, sensor noise on every frame"),
 )
 
 
@@ -387,6 +417,8 @@ def render_frame(world: World, frame: int) -> tuple[np.ndarray, list[GroundTruth
             acc += cv2.warpAffine(img, world_to_frame(world.scene, t), (WIDTH, HEIGHT), flags=cv2.INTER_LINEAR,
                                   borderMode=cv2.BORDER_CONSTANT, borderValue=BORDER_BGR)
         out = (acc / n + 0.5).astype(np.uint8)
+    if world.scene.night is not None:
+        out = world.scene.night.apply(out, frame)
     boxes = []
     for label, oid, box, hidden in truth:
         fbox, visible = transform_box(m, box)
@@ -405,7 +437,7 @@ def _scene_hash(scene: Scene) -> str:
     fields = asdict(scene)
     if scene.blur_samples == 1:  # keeps the names (and cached clips) of scenes made before blur existed
         del fields["blur_samples"], fields["shutter"]
-    for name in ("stickers", "occluders", "plates_hidden"):  # the same for fields added later
+    for name in ("stickers", "occluders", "plates_hidden", "night"):  # the same for fields added later
         if not fields[name]:
             del fields[name]
     for key in fields["path"]:
