@@ -25,6 +25,8 @@ from ..core.foundation import AnonymizerError, MediaError, check_output
 from ..core.project import STYLE_KINDS, MaskStyle, Project
 from ..core.project import save_project
 
+FULL_EVERY, REDUCED_SIZE = AnalysisSettings.full_every, AnalysisSettings.reduced_size
+
 DEVICES = ("auto", "cpu", "cuda")
 PROJECT_SUFFIXES = (".json",)
 
@@ -72,6 +74,13 @@ def _add_analysis_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--detect-every", type=_positive_int, default=1, metavar="K",
                         help="detect on every K-th frame only and track in between (faster, may miss "
                              "brief faces; default 1)")
+    parser.add_argument("--full-every", type=_positive_int, default=FULL_EVERY, metavar="K",
+                        help="multi-rate detection: the full-resolution pass on every K-th detected frame, "
+                             "on the others a pass on the frame shrunk to --reduced-size, which finds the "
+                             f"large and fast faces; the small ones are tracked in between (default {FULL_EVERY}; "
+                             "1: the full pass on every frame)")
+    parser.add_argument("--reduced-size", type=_positive_int, default=REDUCED_SIZE, metavar="PX",
+                        help=f"longest side of the reduced pass in pixels (default {REDUCED_SIZE})")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
@@ -126,7 +135,8 @@ def settings_from(args: argparse.Namespace) -> AnalysisSettings:
     for label in classes:
         resolve_spec(label)  # ModelError naming the known classes; reads the manifest only
     return AnalysisSettings(classes=classes, thresholds=parse_thresholds(args.threshold, classes),
-                            device=args.device, detect_every=args.detect_every)
+                            device=args.device, detect_every=args.detect_every, full_every=args.full_every,
+                            reduced_size=args.reduced_size)
 
 
 def check_input(video: str) -> Path:

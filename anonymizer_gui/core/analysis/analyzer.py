@@ -17,7 +17,7 @@ from __future__ import annotations
 import queue
 import threading
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Mapping, Sequence
 
@@ -32,6 +32,7 @@ from ..project import MediaRef, Project, Track
 from ..review import group_people
 from ..tracking import IdCounter, LabelTrackers, LinkSettings, TrackerSettings, Tracklet, TrackletLinker
 from ..tracking import DEFAULT_SHAPES, TrackShapeSettings, tracklet_to_track
+from .schedule import DetectionSchedule
 
 if TYPE_CHECKING:
     from ..detect import Detector
@@ -41,6 +42,8 @@ DEFAULT_THRESHOLD = 0.3  # for a manifest entry that names none
 POLL_S = 0.1
 GPU_BATCH_SIZE = 16  # frames per detector call when every detector runs on a GPU: fills the device
 LINK_EXTRA_S = 0.1  # how much longer than max_lost_s a gap between two fragments may be
+FULL_EVERY = 3  # multi-rate detection, chosen on the accuracy benchmark (benchmarks/README.md)
+REDUCED_SIZE = 640
 OnTracks = Callable[[list[Track]], None]
 OnFinal = Callable[[int], None]
 
@@ -57,6 +60,10 @@ class AnalysisSettings:
     detect_every: run the detectors on every k-th frame only and let the motion model carry the
         tracks in between; k times faster, but a face that appears for less than k frames can be
         missed and turns are followed less closely. 1 (every frame) is the default.
+    full_every, reduced_size: multi-rate detection (analysis/schedule.py): the full detector pass
+        on every full_every-th detected frame only, and on the others the whole frame fitted into
+        reduced_size x reduced_size px, which finds large and fast objects; the tracker carries
+        the small ones between full passes. full_every = 1: the full pass on every frame.
     extend_s: seconds of mask added before the first and after the last detection of a track.
     max_lost_s: how long a track lost from sight may be bridged if it is found again.
     link_tracks: join fragments of one object across gaps up to max_lost_s + LINK_EXTRA_S, by
@@ -75,6 +82,8 @@ class AnalysisSettings:
     thresholds: Mapping[str, float] = field(default_factory=dict)
     device: str = "auto"
     detect_every: int = 1
+    full_every: int = FULL_EVERY
+    reduced_size: int = REDUCED_SIZE
     extend_s: float = 0.3
     max_lost_s: float = 1.0
     link_tracks: bool = True
@@ -90,8 +99,11 @@ class AnalysisSettings:
     def __post_init__(self):
         if not self.classes:
             raise AnonymizerError("choose at least one class to detect (e.g. face, plate)")
-        if self.detect_every < 1:
-            raise AnonymizerError(f"detect_every must be 1 or more, not {self.detect_every}")
+        if self.detect_every < 1 or self.full_every < 1:
+            raise AnonymizerError(f"detect_every and full_every must be 1 or more, not "
+                                  f"{self.detect_every} and {self.full_every}")
+        if self.reduced_size < 64:
+            raise AnonymizerError(f"reduced_size must be 64 px or more, not {self.reduced_size}")
         for label, value in self.thresholds.items():
             if not 0.0 < value <= 1.0:
                 raise AnonymizerError(f"the {label} threshold must lie in (0, 1], not {value}")
@@ -106,8 +118,13 @@ class AnalysisSettings:
         d["input_size"] = list(self.input_size) if self.input_size else None
         return d
 
+    @property
+    def full_stride(self) -> int:
+        """Frames from one full detector pass to the next: the longest a small object goes unseen."""
+        return self.detect_every * self.full_every
+
     def tracker_settings(self, threshold: float, fps: float, low_score_ratio: float | None = None) -> TrackerSettings:
-        k = self.detect_every
+        k = self.full_stride
         ratio = self.low_score_ratio if low_score_ratio is None else low_score_ratio
         return TrackerSettings(
             high_score=threshold,
@@ -121,14 +138,14 @@ class AnalysisSettings:
     def link_settings(self, fps: float) -> LinkSettings:
         # a little longer than the tracker's own max_age: a finished track is still streamed soon
         # after the tracker gives it up (the editor shows tracks while the analysis runs)
-        return LinkSettings(max_gap=max(2 * self.detect_every, round((self.max_lost_s + LINK_EXTRA_S) * fps)))
+        return LinkSettings(max_gap=max(2 * self.full_stride, round((self.max_lost_s + LINK_EXTRA_S) * fps)))
 
     def shape_settings(self, fps: float) -> TrackShapeSettings:
-        # detect-every-K: a face may show up to K - 1 frames before its first detection (and
-        # after its last); the extension grows with K (TrackShapeSettings.unseen_frames).
+        # detect-every-K and multi-rate: a small face may show up to K - 1 frames before its
+        # first full pass (and after its last); the extension grows with K (unseen_frames).
         return TrackShapeSettings(extend_frames=round(self.extend_s * fps), smoothing=self.smoothing,
                                   motion_growth=self.motion_growth, keyframe_tolerance=self.keyframe_tolerance,
-                                  unseen_frames=self.detect_every - 1,
+                                  unseen_frames=self.full_stride - 1,
                                   shapes=DEFAULT_SHAPES)
 
 
@@ -232,11 +249,20 @@ class _AnalysisRun:
         self.detectors, self.thresholds, self.on_tracks = detectors, thresholds, on_tracks
         self.on_final = on_final
         fps = info.fps if info.fps and info.fps > 0 else 25.0
-        self.trackers = LabelTrackers(thresholds, {label: settings.tracker_settings(
+        self.schedule = DetectionSchedule(info.frame_count, settings.detect_every, settings.full_every)
+        self.reduced = (settings.reduced_size, settings.reduced_size)
+        # per class: below which size the reduced pass is blind; None: that class gets the full
+        # pass on every detected frame (no reduced pass, or none cheaper at this frame size)
+        self.blind_below = {label: _blind_size(det, info.width, info.height, self.reduced) if settings.full_every > 1
+                            else None for label, det in detectors.items()}
+        plain = replace(settings, full_every=1)  # the settings of a class with the full pass only
+        per_class = {label: settings if self.blind_below[label] else plain for label in detectors}
+        multi_rate = settings if any(self.blind_below.values()) else plain
+        self.trackers = LabelTrackers(thresholds, {label: per_class[label].tracker_settings(
                                                        threshold, fps, low_ratio_of(getattr(detectors[label], "spec", None), settings))
                                                    for label, threshold in thresholds.items()}, IdCounter())
-        self.shape = settings.shape_settings(fps)
-        self.linker = TrackletLinker(settings.link_settings(fps)) if settings.link_tracks else None
+        self.shape = multi_rate.shape_settings(fps)
+        self.linker = TrackletLinker(multi_rate.link_settings(fps)) if settings.link_tracks else None
         self.tracks: list[Track] = []
         self.timings = {"detect_s": 0.0, "track_s": 0.0, "wait_for_decode_s": 0.0}
         self.batch = batch_size_for(settings, detectors)
@@ -246,10 +272,7 @@ class _AnalysisRun:
     def execute(self, progress: ProgressFn | None, cancel: CancelFn | None, load_s: float) -> Project:
         start = time.monotonic()
         meter = ProgressMeter(STAGE, self.info.frame_count, progress, cancel)
-        every = self.settings.detect_every
-        last = self.info.frame_count - 1
-        decoder = _FrameFeeder(self.path, self.info, lambda i: i % every == 0 or i == last,
-                               2 * self.batch)
+        decoder = _FrameFeeder(self.path, self.info, self.schedule.detects, 2 * self.batch)
         hasher = _FileHasher(self.path)
         try:
             while True:
@@ -304,17 +327,34 @@ class _AnalysisRun:
                 batch.append((index, image))
         return batch, skipped, False
 
+    def _detect(self, label: str, batch: list[tuple[int, np.ndarray]]) -> list[tuple[object, float]]:
+        """Per frame of the batch: the detections of `label` and the size below which they are blind."""
+        detector, blind = self.detectors[label], self.blind_below[label]
+        if blind is None:
+            return [(d, 0.0) for d in detector.detect([img for _, img in batch])]
+        full = [self.schedule.full(index) for index, _ in batch]
+        out: list = [None] * len(batch)
+        for want_full in (True, False):
+            rows = [row for row, f in enumerate(full) if f == want_full]
+            if not rows:
+                continue
+            images = [batch[row][1] for row in rows]
+            found = (detector.detect(images) if want_full
+                     else detector.detect(images, reduced=self.reduced, full=False))
+            for row, dets in zip(rows, found):
+                out[row] = (dets, 0.0 if want_full else blind)
+        return out
+
     def _analyse(self, batch: list[tuple[int, np.ndarray]]) -> None:
-        images = [img for _, img in batch]
         per_label = {}
         t0 = time.monotonic()
-        for label, detector in self.detectors.items():
-            per_label[label] = detector.detect(images)
+        for label in self.detectors:
+            per_label[label] = self._detect(label, batch)
         t1 = time.monotonic()
         for row, (index, image) in enumerate(batch):
             for label, tracker in self.trackers.trackers.items():
-                dets = per_label[label][row]
-                matched = tracker.update(index, dets.boxes, dets.scores)
+                dets, blind = per_label[label][row]
+                matched = tracker.update(index, dets.boxes, dets.scores, blind)
                 if self.linker is not None:
                     for tracklet in matched:
                         self.linker.observe(tracklet, image)
@@ -357,6 +397,9 @@ class _AnalysisRun:
             "linking": dict(self.linker.counts) if self.linker is not None else None,
             "frames_analyzed": self.frames_done,
             "frames_detected": self.frames_detected,
+            # multi-rate detection: per class, the size (px) below which its reduced pass is blind;
+            # null: that class had the full pass on every detected frame
+            "reduced_pass_blind_below": {label: (round(b, 1) if b else None) for label, b in self.blind_below.items()},
             "cancelled": cancelled,
             "timings": {"load_models_s": round(load_s, 3), "total_s": round(total, 3),
                         "fps": round(self.frames_done / total, 2) if total > 0 else 0.0,
@@ -364,6 +407,11 @@ class _AnalysisRun:
         }
         tracks = sorted(self.tracks, key=lambda t: (t.first_frame, t.id))
         return Project(media=media, tracks=tracks, analysis=analysis)
+
+
+def _blind_size(detector, width: int, height: int, reduced: tuple[int, int]) -> float | None:
+    blind = detector.reduced_blind_size(width, height, reduced) if hasattr(detector, "reduced_blind_size") else None
+    return blind if blind else None
 
 
 def _model_record(label: str, detector) -> dict:

@@ -133,6 +133,12 @@ class Detector(ABC):
     def detect(self, frames: Sequence[np.ndarray]) -> list[Detections]:
         """One Detections per frame (uint8 BGR, HxWx3, any size), boxes in that frame's pixels."""
 
+    def reduced_blind_size(self, width: int, height: int, size: tuple[int, int]) -> float | None:
+        """For multi-rate detection: the object size (longer side, frame px) below which a pass on
+        the whole frame fitted into `size` is not trusted, or None when the detector has no such
+        pass (`detect(frames, reduced=size, full=False)`); it then gets the full pass every time."""
+        return None
+
     def detect_one(self, frame: np.ndarray) -> Detections:
         return self.detect([frame])[0]
 

@@ -14,6 +14,11 @@ that lie mostly inside a whole box from another window are dropped (a confident 
 win over the whole face), then class-wise NMS.
 Each window is padded on the right and bottom to the model's stride (or to its fixed input size).
 Cost is about proportional to the model pixels: 1080p at min_scale 1 = 1280x736 + 1920x1088.
+
+Multi-rate detection (analysis/schedule.py) asks for a cheaper pass on most frames: the whole
+frame fitted into a smaller `reduced` size (e.g. 640x368), alone or next to the full windows.
+`reduced_blind_size` says below which object size (frame px) that pass is not trusted, so that
+the tracker does not count such an object as missed on a reduced frame.
 """
 
 from __future__ import annotations
@@ -75,6 +80,11 @@ def plan_windows(frame_w: int, frame_h: int, work_size: tuple[int, int], min_sca
     ys, tile_h = _tiles(frame_h, max_window[1] / scale, overlap / scale)
     windows += [Window(x, y, x + tile_w, y + tile_h, scale) for y in ys for x in xs]
     return windows
+
+
+def reduced_window(frame_w: int, frame_h: int, size: tuple[int, int], max_upscale: float = 1.0) -> Window:
+    """The whole frame fitted into `size` (the cheap pass of multi-rate detection)."""
+    return Window(0, 0, frame_w, frame_h, min(size[0] / frame_w, size[1] / frame_h, max_upscale))
 
 
 def _tiles(length: int, limit: float, overlap: float) -> tuple[list[int], int]:
@@ -175,12 +185,32 @@ class WindowedDetector(Detector):
         return plan_windows(width, height, self.work_size, self.min_scale, self.max_window, self.max_upscale,
                             self.min_object)
 
-    def detect(self, frames: Sequence[np.ndarray]) -> list[Detections]:
+    def reduced_blind_size(self, width: int, height: int, size: tuple[int, int]) -> float:
+        """Objects smaller than this (longer side, frame px) the reduced pass at `size` is not
+        trusted to find; 0 when that pass is no coarser than the finest full window."""
+        reduced = reduced_window(width, height, size, self.max_upscale).scale
+        finest = max(w.scale for w in self.windows_for(width, height))
+        return 0.0 if reduced >= finest * 0.999 else self.min_object / reduced
+
+    def _windows(self, width: int, height: int, reduced: tuple[int, int] | None, full: bool) -> list[Window]:
+        windows = self.windows_for(width, height) if full else []
+        if reduced is not None:
+            cheap = reduced_window(width, height, reduced, self.max_upscale)
+            if cheap not in windows:  # reduced == the working size: the coarse window already
+                windows.append(cheap)
+        return windows
+
+    def detect(self, frames: Sequence[np.ndarray], reduced: tuple[int, int] | None = None,
+               full: bool = True) -> list[Detections]:
+        """Detections per frame. reduced: also run the whole frame fitted into this size (the
+        cheap pass of multi-rate detection); full=False runs that pass alone."""
+        if reduced is None and not full:
+            raise ValueError("detect needs the full windows, a reduced size, or both")
         jobs: dict[tuple[int, int], list[tuple[int, Window]]] = defaultdict(list)
         for index, frame in enumerate(frames):
             if frame.ndim != 3 or frame.shape[2] != 3 or frame.dtype != np.uint8:
                 raise ValueError(f"frames must be uint8 BGR HxWx3, got {frame.dtype} {frame.shape}")
-            for window in self.windows_for(frame.shape[1], frame.shape[0]):
+            for window in self._windows(frame.shape[1], frame.shape[0], reduced, full):
                 jobs[self.input_shape_for(window.model_size)].append((index, window))
         found: list[list[Detections]] = [[] for _ in frames]
         cut: list[list[np.ndarray]] = [[] for _ in frames]

@@ -31,6 +31,7 @@ def _track_to_dict(t: Track) -> dict:
                        "points": [round(v, 3) for v in k.shape.points], "outside": k.outside}
                       for k in t.keyframes],
         "scores": {str(f): round(s, 4) for f, s in sorted(t.scores.items())},
+        **({"blind_frames": t.blind_frames} if t.blind_frames else {}),
     }
 
 
@@ -232,6 +233,7 @@ def _track(r: _Reader, version: int = SCHEMA_VERSION) -> Track:
         id=track_id, label=r.get("label", str), source=r.choice("source", SOURCES, "auto"),
         style=None if style_raw is None else _style(_Reader(style_raw, r._path("style"))),
         keyframes=keyframes, scores=scores, reason=r.get("reason", str, ""),
+        blind_frames=max(0, r.get("blind_frames", int, 0)),
         group=r.get("group", int, None, allow_none=True), **_review(r, version))
 
 

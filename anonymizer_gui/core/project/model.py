@@ -89,6 +89,9 @@ class Track:
     style: MaskStyle | None = None  # None: the project's default style
     keyframes: list[Keyframe] = field(default_factory=list)  # sorted by frame, one per frame
     scores: dict[int, float] = field(default_factory=dict)  # detector score per frame (auto tracks)
+    # frames between the first and last detection on which only a pass too coarse to see this
+    # object ran (multi-rate detection): the review counts them as seen; they have no score
+    blind_frames: int = 0
     reason: str = ""  # the operator's own words for the audit report (the reason code's note)
     review: ReviewState = "unreviewed"
     review_by: str = ""  # operator name of the last review decision
@@ -126,12 +129,19 @@ class Track:
         return sum(self.scores.values()) / len(self.scores) if self.scores else None
 
     @property
+    def seen_frames(self) -> int:
+        """Frames the detector saw it on, or could not have (blind_frames); for a track without
+        scores its span. Detections, not keyframe span: extension and bridging make every track
+        look longer."""
+        if not self.scores:
+            return self.last_frame - self.first_frame + 1
+        return len(self.scores) + self.blind_frames
+
+    @property
     def needs_review(self) -> bool:
         if self.source != "auto":
             return False
-        # Detections, not keyframe span: extension and bridging make every track look longer.
-        seen = len(self.scores) if self.scores else self.last_frame - self.first_frame + 1
-        short = seen < REVIEW_MIN_FRAMES
+        short = self.seen_frames < REVIEW_MIN_FRAMES
         mean = self.mean_score
         return short or (mean is not None and mean < REVIEW_MIN_MEAN_SCORE)
 

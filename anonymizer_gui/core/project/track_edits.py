@@ -52,6 +52,7 @@ def ended_at(track: Track, frame: int) -> Track:
     if last_shape is not None and (not new.keyframes or new.keyframes[-1].frame != frame):
         new.keyframes.append(Keyframe(frame, last_shape))
     new.scores = {f: s for f, s in new.scores.items() if f <= frame}
+    new.blind_frames = 0  # which of them remain is not recorded: count none (the review errs to flag)
     return new
 
 
@@ -71,6 +72,7 @@ def split(track: Track, frame: int, new_id: int) -> tuple[Track, Track]:
         else:  # the split point lies in an outside stretch: the tail starts hidden
             tail.keyframes.insert(0, Keyframe(frame, _nearest_shape(track, frame), outside=True))
     tail.scores = {f: s for f, s in tail.scores.items() if f >= frame}
+    tail.blind_frames = 0
     return head, tail
 
 
@@ -85,6 +87,7 @@ def merge(a: Track, b: Track) -> Track:
     merged.sort_keyframes()
     for f, s in b.scores.items():
         merged.scores.setdefault(f, s)
+    merged.blind_frames = a.blind_frames + b.blind_frames
     if merged.source != b.source:
         merged.source = "manual"
     return merged
@@ -161,6 +164,8 @@ def with_span(track: Track, start: int, end: int) -> Track:
             new.keyframes[-1] = Keyframe(new.keyframes[-1].frame, (last or new.keyframes[-1]).shape.copy())
         new.keyframes.append(Keyframe(end, new.keyframes[-1].shape.copy()))
     new.scores = {f: s for f, s in new.scores.items() if start <= f <= end}
+    if start > track.first_frame or end < track.last_frame:
+        new.blind_frames = 0
     return new
 
 

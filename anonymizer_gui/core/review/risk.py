@@ -39,7 +39,7 @@ def risk_of(track: Track, width: int, height: int, first_of_group: bool = False)
     if track.source == "auto":
         mean = track.mean_score
         parts["weak"] = 0.0 if mean is None else max(0.0, min(1.0, 1.0 - mean))
-        seen = len(track.scores) or (track.last_frame - track.first_frame + 1)
+        seen = track.seen_frames
         parts["short"] = max(0.0, 1.0 - (seen - 1) / (4 * REVIEW_MIN_FRAMES))
     shape = shape_at(track, best_frame(track)) or (track.keyframes[0].shape if track.keyframes else None)
     if shape is not None and width > 0 and height > 0:

@@ -149,8 +149,9 @@ def merge(parts: list[Tracklet]) -> Tracklet:
                 score = max(old_score, score)
             by_frame[f] = (np.asarray(box, np.float64), float(score))
     frames = sorted(by_frame)
+    blind = sorted({f for t in parts for f in t.blind_frames} - by_frame.keys())
     return Tracklet(first.id, first.label, frames, [by_frame[f][0] for f in frames],
-                    [by_frame[f][1] for f in frames], any(t.confirmed for t in parts))
+                    [by_frame[f][1] for f in frames], any(t.confirmed for t in parts), blind)
 
 
 @dataclass

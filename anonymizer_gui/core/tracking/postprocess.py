@@ -285,4 +285,6 @@ def tracklet_to_track(tracklet: Tracklet, frame_count: int, frame_size: tuple[in
     key_boxes = fit.apply(key_boxes)
     keyframes = [Keyframe(start + k, Shape.rect(*map(float, kb), kind=fit.kind)) for k, kb in zip(keys, key_boxes)]
     scores = {int(f): float(sc) for f, sc in zip(tracklet.frames, tracklet.scores)}
-    return Track(id=tracklet.id, label=tracklet.label, source="auto", keyframes=keyframes, scores=scores)
+    blind = sum(1 for f in set(tracklet.blind_frames) if tracklet.first_frame < f < tracklet.last_frame)
+    return Track(id=tracklet.id, label=tracklet.label, source="auto", keyframes=keyframes, scores=scores,
+                 blind_frames=blind)

@@ -11,6 +11,13 @@ Each track carries a constant-velocity Kalman filter (kalman.py). Every frame wi
 4. match the remaining confident detections to the tentative tracks;
 5. start a tentative track from each confident detection still unmatched.
 
+Multi-rate detection (a cheap reduced pass on most frames, the full pass every K-th) calls
+`update` with `blind_below`: a track whose predicted box is smaller than that could not have been
+found on this frame, so not matching it is no evidence that it is gone: it counts no miss (its
+weak detections may still continue it, its size keeps its trend) and the frame is recorded in
+`Tracklet.blind_frames` (the review counts such frames as seen, scores stay detections only).
+Its age in frames still grows, so a track is still given up after `max_age` frames unseen.
+
 Birth and death have hysteresis. A track is confirmed by `confirm_hits` hits, or at once by one
 detection of at least `confirm_score`. A tentative track dies after `tentative_max_age` frames
 without a hit, a confirmed one after `max_age`. Dead tentative tracks are still returned (the
@@ -103,6 +110,7 @@ class Tracklet:
     boxes: list[np.ndarray] = field(default_factory=list)  # (4,) x1y1x2y2 each, as detected
     scores: list[float] = field(default_factory=list)
     confirmed: bool = False
+    blind_frames: list[int] = field(default_factory=list)  # detector ran, but too coarse to see it
 
     @property
     def first_frame(self) -> int:
@@ -123,6 +131,7 @@ class _LiveTrack:
     cov: np.ndarray  # (4, 2, 2)
     hits: int = 1
     missed: int = 0  # frames since the last hit
+    misses: int = 0  # detector runs since the last hit that could have seen it (not blind ones)
 
     @property
     def confirmed(self) -> bool:
@@ -182,11 +191,13 @@ class Tracker:
     def live_tracklets(self) -> list[Tracklet]:
         return [t.tracklet for t in self._live]
 
-    def update(self, frame: int, boxes: np.ndarray, scores: np.ndarray) -> list[Tracklet]:
+    def update(self, frame: int, boxes: np.ndarray, scores: np.ndarray, blind_below: float = 0.0
+               ) -> list[Tracklet]:
         """Take the detections of `frame` (boxes (N, 4) x1y1x2y2, scores (N,)).
 
         Returns the tracklets matched on this frame. Frames may be skipped (detect every k-th
-        frame): the motion model predicts across them and ages count in frames.
+        frame): the motion model predicts across them and ages count in frames. blind_below: the
+        detections come from a pass that cannot see objects smaller than this (longer side, px).
         """
         s = self.settings
         boxes = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
@@ -208,8 +219,8 @@ class Tracker:
             self._hit(pool[ti], frame, boxes[high[di]], scores[high[di]], matched)
         high = high[free_high]
 
-        # 2. weak detections <-> confirmed tracks seen on the previous detection frame
-        pool = [pool[i] for i in free_tracks if pool[i].missed == 0]
+        # 2. weak detections <-> confirmed tracks seen on the last detector run that could see them
+        pool = [pool[i] for i in free_tracks if pool[i].misses == 0]
         pairs, _, _ = self._associate(pool, boxes[low], s.low_match_iou)
         for ti, di in pairs:
             self._hit(pool[ti], frame, boxes[low[di]], scores[low[di]], matched)
@@ -226,9 +237,14 @@ class Tracker:
             self._birth(frame, boxes[di], scores[di], matched)
 
         matched_ids = {id(t) for t in matched}
-        for t in self._live:
-            if id(t) not in matched_ids:
-                t.missed += steps
+        unmatched = [t for t in self._live if id(t) not in matched_ids]
+        blind = self._too_small(unmatched, blind_below)
+        for t, unseen in zip(unmatched, blind):
+            t.missed += steps
+            if unseen:
+                t.tracklet.blind_frames.append(frame)
+            else:
+                t.misses += 1
         self._bury()
         return [t.tracklet for t in matched]
 
@@ -250,13 +266,21 @@ class Tracker:
         mean = np.stack([t.mean for t in self._live])
         cov = np.stack([t.cov for t in self._live])
         for i, t in enumerate(self._live):
-            if t.missed > 0:
+            if t.misses > 0:
                 # A lost box keeps moving but stops growing or shrinking, so a long occlusion
                 # does not leave a prediction that balloons or vanishes (as ByteTrack does).
                 mean[i, 2:, 1] = 0.0
         mean, cov = self.settings.motion.predict(mean, cov, steps)
         for i, t in enumerate(self._live):
             t.mean, t.cov = mean[i], cov[i]
+
+    def _too_small(self, tracks: list[_LiveTrack], blind_below: float) -> list[bool]:
+        """Per track: whether its predicted box is below `blind_below` (longer side)."""
+        if blind_below <= 0 or not tracks:
+            return [False] * len(tracks)
+        boxes = self.settings.motion.boxes(np.stack([t.mean for t in tracks]))
+        longer = np.maximum(boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1])
+        return list(longer < blind_below)
 
     def _associate(self, pool: list[_LiveTrack], det_boxes: np.ndarray, min_iou: float):
         if not pool or len(det_boxes) == 0:
@@ -271,6 +295,7 @@ class Tracker:
         t.mean, t.cov = mean[0], cov[0]
         t.hits += 1
         t.missed = 0
+        t.misses = 0
         self._record(t, frame, box, score)
         matched.append(t)
 
