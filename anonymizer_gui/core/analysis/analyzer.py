@@ -327,22 +327,33 @@ class _AnalysisRun:
                 batch.append((index, image))
         return batch, skipped, False
 
-    def _detect(self, label: str, batch: list[tuple[int, np.ndarray]]) -> list[tuple[object, float]]:
-        """Per frame of the batch: the detections of `label` and the size below which they are blind."""
+    def _detect(self, label: str, batch: list[tuple[int, np.ndarray]]) -> list[tuple]:
+        """Per frame of the batch: the detections of `label`, the size below which they are blind,
+        and the boxes where a reduced pass looked closely (round the small objects it knows of)."""
         detector, blind = self.detectors[label], self.blind_below[label]
         if blind is None:
-            return [(d, 0.0) for d in detector.detect([img for _, img in batch])]
+            return [(d, 0.0, None) for d in detector.detect([img for _, img in batch])]
         full = [self.schedule.full(index) for index, _ in batch]
         out: list = [None] * len(batch)
-        for want_full in (True, False):
-            rows = [row for row, f in enumerate(full) if f == want_full]
-            if not rows:
-                continue
+        rows = [row for row, f in enumerate(full) if f]
+        if rows:
+            for row, dets in zip(rows, detector.detect([batch[row][1] for row in rows])):
+                out[row] = (dets, 0.0, None)
+        rows = [row for row, f in enumerate(full) if not f]
+        if rows:
+            tracker = self.trackers.trackers[label]
+            start = self.trackers.trackers[label].settings.high_score
+            regions = []
+            for row in rows:
+                index = batch[row][0]
+                # small objects the tracker follows, and those a full pass earlier in this batch
+                # found (not tracked yet): the reduced pass looks closely round each
+                found = [_small(out[r][0], blind, start) for r in range(row) if out[r] is not None and out[r][1] == 0.0]
+                regions.append(np.concatenate([tracker.small_boxes(index, blind), *found]))
             images = [batch[row][1] for row in rows]
-            found = (detector.detect(images) if want_full
-                     else detector.detect(images, reduced=self.reduced, full=False))
-            for row, dets in zip(rows, found):
-                out[row] = (dets, 0.0 if want_full else blind)
+            found = detector.detect(images, reduced=self.reduced, full=False, regions=regions)
+            for row, dets, looked in zip(rows, found, regions):
+                out[row] = (dets, blind, looked)
         return out
 
     def _analyse(self, batch: list[tuple[int, np.ndarray]]) -> None:
@@ -353,8 +364,8 @@ class _AnalysisRun:
         t1 = time.monotonic()
         for row, (index, image) in enumerate(batch):
             for label, tracker in self.trackers.trackers.items():
-                dets, blind = per_label[label][row]
-                matched = tracker.update(index, dets.boxes, dets.scores, blind)
+                dets, blind, looked = per_label[label][row]
+                matched = tracker.update(index, dets.boxes, dets.scores, blind, looked)
                 if self.linker is not None:
                     for tracklet in matched:
                         self.linker.observe(tracklet, image)
@@ -407,6 +418,13 @@ class _AnalysisRun:
         }
         tracks = sorted(self.tracks, key=lambda t: (t.first_frame, t.id))
         return Project(media=media, tracks=tracks, analysis=analysis)
+
+
+def _small(dets, below: float, min_score: float) -> np.ndarray:
+    """Boxes of the detections smaller than `below` (longer side) scoring at least min_score."""
+    b = np.asarray(dets.boxes, np.float64).reshape(-1, 4)
+    keep = (np.maximum(b[:, 2] - b[:, 0], b[:, 3] - b[:, 1]) < below) & (np.asarray(dets.scores) >= min_score)
+    return b[keep]
 
 
 def _blind_size(detector, width: int, height: int, reduced: tuple[int, int]) -> float | None:

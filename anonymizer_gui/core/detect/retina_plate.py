@@ -149,8 +149,8 @@ class RetinaPlateDetector(WindowedDetector):
         return [decode_retina_plate(loc[i], conf[i], landms[i], priors, self.variances, self.score_threshold,
                                     self.nms_iou, self.label_names, min_aspect) for i in range(len(batch))]
 
-    def detect(self, frames, reduced=None, full=True):
-        found = super().detect(frames, reduced, full)
+    def detect(self, frames, reduced=None, full=True, regions=None):
+        found = super().detect(frames, reduced, full, regions)
         if not self.verify:
             return found
         return [check_plates(frame, dets, self.min_aspect) for frame, dets in zip(frames, found)]

@@ -87,6 +87,22 @@ def reduced_window(frame_w: int, frame_h: int, size: tuple[int, int], max_upscal
     return Window(0, 0, frame_w, frame_h, min(size[0] / frame_w, size[1] / frame_h, max_upscale))
 
 
+def region_window(box, frame_w: int, frame_h: int, scale: float, multiple: int = 32) -> Window:
+    """A window at `scale` round a small object's box (frame px): twice its longer side, at least
+    64 model px, a multiple of `multiple` (few distinct shapes: few sessions), kept inside the frame."""
+    x1, y1, x2, y2 = (float(v) for v in box)
+    side_model = max(64, -(-int(math.ceil(2 * max(x2 - x1, y2 - y1) * scale)) // multiple) * multiple)
+    side = side_model / scale
+    w, h = min(side, frame_w), min(side, frame_h)
+    x0 = min(max(0.0, (x1 + x2 - w) / 2), frame_w - w)
+    y0 = min(max(0.0, (y1 + y2 - h) / 2), frame_h - h)
+    return Window(int(x0), int(y0), int(x0) + int(round(w)), int(y0) + int(round(h)), scale)
+
+
+def _inside(box, window: Window) -> bool:
+    return window.x0 <= box[0] and window.y0 <= box[1] and box[2] <= window.x1 and box[3] <= window.y1
+
+
 def _tiles(length: int, limit: float, overlap: float) -> tuple[list[int], int]:
     """Starts and size (frame px) of equal tiles covering `length`, each <= limit, overlapping."""
     if length <= limit:
@@ -192,25 +208,40 @@ class WindowedDetector(Detector):
         finest = max(w.scale for w in self.windows_for(width, height))
         return 0.0 if reduced >= finest * 0.999 else self.min_object / reduced
 
-    def _windows(self, width: int, height: int, reduced: tuple[int, int] | None, full: bool) -> list[Window]:
+    def _windows(self, width: int, height: int, reduced: tuple[int, int] | None, full: bool,
+                 regions: Sequence | None) -> list[Window]:
         windows = self.windows_for(width, height) if full else []
         if reduced is not None:
             cheap = reduced_window(width, height, reduced, self.max_upscale)
             if cheap not in windows:  # reduced == the working size: the coarse window already
                 windows.append(cheap)
+        if regions is not None and len(regions):
+            finest = max(w.scale for w in self.windows_for(width, height))
+            crops: list[Window] = []
+            for box in regions:  # one crop per region not already inside another crop
+                if not any(_inside(box, c) for c in crops):
+                    crops.append(region_window(box, width, height, finest, self._multiple()))
+            windows += crops
         return windows
 
+    def _multiple(self) -> int:
+        probe = self.input_shape_for((1, 1))
+        return max(1, min(probe))
+
     def detect(self, frames: Sequence[np.ndarray], reduced: tuple[int, int] | None = None,
-               full: bool = True) -> list[Detections]:
+               full: bool = True, regions: Sequence[Sequence] | None = None) -> list[Detections]:
         """Detections per frame. reduced: also run the whole frame fitted into this size (the
-        cheap pass of multi-rate detection); full=False runs that pass alone."""
+        cheap pass of multi-rate detection); full=False runs that pass alone. regions: per frame,
+        boxes (frame px) of small objects to look at closely: a window at the full pass's finest
+        scale round each (where the tracker expects a small object the reduced pass cannot see)."""
         if reduced is None and not full:
             raise ValueError("detect needs the full windows, a reduced size, or both")
         jobs: dict[tuple[int, int], list[tuple[int, Window]]] = defaultdict(list)
         for index, frame in enumerate(frames):
             if frame.ndim != 3 or frame.shape[2] != 3 or frame.dtype != np.uint8:
                 raise ValueError(f"frames must be uint8 BGR HxWx3, got {frame.dtype} {frame.shape}")
-            for window in self._windows(frame.shape[1], frame.shape[0], reduced, full):
+            wanted = regions[index] if regions is not None else None
+            for window in self._windows(frame.shape[1], frame.shape[0], reduced, full, wanted):
                 jobs[self.input_shape_for(window.model_size)].append((index, window))
         found: list[list[Detections]] = [[] for _ in frames]
         cut: list[list[np.ndarray]] = [[] for _ in frames]

@@ -191,13 +191,14 @@ class Tracker:
     def live_tracklets(self) -> list[Tracklet]:
         return [t.tracklet for t in self._live]
 
-    def update(self, frame: int, boxes: np.ndarray, scores: np.ndarray, blind_below: float = 0.0
-               ) -> list[Tracklet]:
+    def update(self, frame: int, boxes: np.ndarray, scores: np.ndarray, blind_below: float = 0.0,
+               looked: np.ndarray | None = None) -> list[Tracklet]:
         """Take the detections of `frame` (boxes (N, 4) x1y1x2y2, scores (N,)).
 
         Returns the tracklets matched on this frame. Frames may be skipped (detect every k-th
         frame): the motion model predicts across them and ages count in frames. blind_below: the
-        detections come from a pass that cannot see objects smaller than this (longer side, px).
+        detections come from a pass that cannot see objects smaller than this (longer side, px),
+        except in the `looked` boxes (N, 4), where the full pass looked closely.
         """
         s = self.settings
         boxes = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
@@ -238,7 +239,7 @@ class Tracker:
 
         matched_ids = {id(t) for t in matched}
         unmatched = [t for t in self._live if id(t) not in matched_ids]
-        blind = self._too_small(unmatched, blind_below)
+        blind = self._too_small(unmatched, blind_below, looked)
         for t, unseen in zip(unmatched, blind):
             t.missed += steps
             if unseen:
@@ -274,13 +275,36 @@ class Tracker:
         for i, t in enumerate(self._live):
             t.mean, t.cov = mean[i], cov[i]
 
-    def _too_small(self, tracks: list[_LiveTrack], blind_below: float) -> list[bool]:
-        """Per track: whether its predicted box is below `blind_below` (longer side)."""
+    def _too_small(self, tracks: list[_LiveTrack], blind_below: float, looked: np.ndarray | None
+                   ) -> list[bool]:
+        """Per track: whether its predicted box is below `blind_below` (longer side) and its centre
+        in none of the `looked` boxes."""
         if blind_below <= 0 or not tracks:
             return [False] * len(tracks)
         boxes = self.settings.motion.boxes(np.stack([t.mean for t in tracks]))
         longer = np.maximum(boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1])
-        return list(longer < blind_below)
+        blind = longer < blind_below
+        if looked is not None and len(looked):
+            looked = np.asarray(looked, np.float64).reshape(-1, 4)
+            centre = (boxes[:, None, :2] + boxes[:, None, 2:]) / 2
+            inside = ((centre >= looked[None, :, :2]) & (centre <= looked[None, :, 2:])).all(axis=2).any(axis=1)
+            blind &= ~inside
+        return list(blind)
+
+    def small_boxes(self, frame: int, below: float) -> np.ndarray:
+        """(N, 4) boxes of the live tracks smaller than `below` (longer side), carried on at their
+        speed to `frame`: where a reduced pass should look closely."""
+        if not self._live or below <= 0:
+            return np.zeros((0, 4))
+        mean = np.stack([t.mean for t in self._live])
+        steps = 0 if self._frame is None else max(0, frame - self._frame)
+        ahead = mean[:, :, 0] + mean[:, :, 1] * steps
+        ahead[:, 2:] = np.maximum(ahead[:, 2:], mean[:, 2:, 0])  # never predicted smaller
+        now = self.settings.motion.boxes(mean)
+        later = self.settings.motion.boxes(np.stack([ahead, mean[:, :, 1]], axis=2))
+        longer = np.maximum(now[:, 2] - now[:, 0], now[:, 3] - now[:, 1])
+        boxes = np.concatenate([np.minimum(now[:, :2], later[:, :2]), np.maximum(now[:, 2:], later[:, 2:])], axis=1)
+        return boxes[longer < below]
 
     def _associate(self, pool: list[_LiveTrack], det_boxes: np.ndarray, min_iou: float):
         if not pool or len(det_boxes) == 0:
