@@ -91,7 +91,7 @@ def region_window(box, frame_w: int, frame_h: int, scale: float, multiple: int =
     """A window at `scale` round a small object's box (frame px): twice its longer side, at least
     64 model px, a multiple of `multiple` (few distinct shapes: few sessions), kept inside the frame."""
     x1, y1, x2, y2 = (float(v) for v in box)
-    side_model = max(64, -(-int(math.ceil(2 * max(x2 - x1, y2 - y1) * scale)) // multiple) * multiple)
+    side_model = max(128, -(-int(math.ceil(3 * max(x2 - x1, y2 - y1) * scale)) // multiple) * multiple)
     side = side_model / scale
     w, h = min(side, frame_w), min(side, frame_h)
     x0 = min(max(0.0, (x1 + x2 - w) / 2), frame_w - w)
