@@ -211,3 +211,25 @@ def test_settings_refuse_a_zero_rate_and_record_the_choice():
         AnalysisSettings(reduced_size=8)
     recorded = AnalysisSettings(full_every=4, reduced_size=512).to_json()
     assert recorded["full_every"] == 4 and recorded["reduced_size"] == 512
+
+
+def test_multi_rate_on_a_gpu_still_gets_large_batches(clip):
+    from anonymizer_gui.core.analysis.analyzer import GPU_BATCH_SIZE
+    from anonymizer_gui.core.detect.runtime import ProviderChoice
+
+    calls = []
+
+    class OnGpu(MultiRateKnownBoxes):
+        batch_size = 4
+
+        def detect(self, frames, reduced=None, full=True, regions=None):
+            calls.append((full, len(frames)))
+            return super().detect(frames, reduced, full, regions)
+
+    detector = OnGpu(clip)
+    detector.provider = ProviderChoice(("CUDAExecutionProvider", "CPUExecutionProvider"), "CUDA: test")
+    project = analyze(clip.path, settings=AnalysisSettings(classes=("face",), full_every=3, group_people=False),
+                      detectors={"face": detector})
+    assert detector.batch_size == GPU_BATCH_SIZE
+    assert sum(n for _, n in calls) == FRAMES and max(n for _, n in calls) > GPU_BATCH_SIZE // 2
+    assert {full for full, _ in calls} == {True, False} and len(project.tracks) == 2

@@ -251,6 +251,7 @@ class _AnalysisRun:
         fps = info.fps if info.fps and info.fps > 0 else 25.0
         self.schedule = DetectionSchedule(info.frame_count, settings.detect_every, settings.full_every)
         self.reduced = (settings.reduced_size, settings.reduced_size)
+        self.candidates: dict[str, np.ndarray] = {}  # per class: small detections of the latest full pass
         # per class: below which size the reduced pass is blind; None: that class gets the full
         # pass on every detected frame (no reduced pass, or none cheaper at this frame size)
         self.blind_below = {label: _blind_size(det, info.width, info.height, self.reduced) if settings.full_every > 1
@@ -339,21 +340,24 @@ class _AnalysisRun:
         if rows:
             for row, dets in zip(rows, detector.detect([batch[row][1] for row in rows])):
                 out[row] = (dets, 0.0, None)
-        rows = [row for row, f in enumerate(full) if not f]
-        if rows:
-            tracker = self.trackers.trackers[label]
-            start = self.trackers.trackers[label].settings.high_score
-            regions = []
-            for row in rows:
-                index = batch[row][0]
-                # small objects the tracker follows, and those a full pass earlier in this batch
-                # found (not tracked yet): the reduced pass looks closely round each
-                found = [_small(out[r][0], blind, start) for r in range(row) if out[r] is not None and out[r][1] == 0.0]
-                regions.append(np.concatenate([tracker.small_boxes(index, blind), *found]))
-            images = [batch[row][1] for row in rows]
-            found = detector.detect(images, reduced=self.reduced, full=False, regions=regions)
-            for row, dets, looked in zip(rows, found, regions):
-                out[row] = (dets, blind, looked)
+        # every small detection of the latest full pass, down to the score that continues a track:
+        # where a small object is (or may be, before it has a track) and the reduced pass is blind
+        candidates = self.candidates.get(label, np.zeros((0, 4)))
+        tracker = self.trackers.trackers[label]
+        floor = (tracker.settings.low_score + tracker.settings.high_score) / 2
+        regions: dict[int, np.ndarray] = {}
+        for row, is_full in enumerate(full):
+            if is_full:
+                candidates = _small(out[row][0], blind, floor)
+            else:  # round the small objects the tracker follows and the latest full pass's candidates
+                regions[row] = np.concatenate([tracker.small_boxes(batch[row][0], blind), candidates])
+        self.candidates[label] = candidates
+        if regions:
+            rows = list(regions)
+            found = detector.detect([batch[row][1] for row in rows], reduced=self.reduced, full=False,
+                                    regions=[regions[row] for row in rows])
+            for row, dets in zip(rows, found):
+                out[row] = (dets, blind, regions[row])
         return out
 
     def _analyse(self, batch: list[tuple[int, np.ndarray]]) -> None:

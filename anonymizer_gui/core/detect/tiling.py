@@ -55,6 +55,8 @@ class Window:
     x1: int
     y1: int
     scale: float
+    close_look: bool = False  # round a small object the tracker expects: keep only what lies wholly inside
+    min_found: float = 0.0  # detections smaller than this (longer side, frame px) are dropped as unreliable
 
     @property
     def model_size(self) -> tuple[int, int]:
@@ -96,7 +98,7 @@ def region_window(box, frame_w: int, frame_h: int, scale: float, multiple: int =
     w, h = min(side, frame_w), min(side, frame_h)
     x0 = min(max(0.0, (x1 + x2 - w) / 2), frame_w - w)
     y0 = min(max(0.0, (y1 + y2 - h) / 2), frame_h - h)
-    return Window(int(x0), int(y0), int(x0) + int(round(w)), int(y0) + int(round(h)), scale)
+    return Window(int(x0), int(y0), int(x0) + int(round(w)), int(y0) + int(round(h)), scale, close_look=True)
 
 
 def _inside(box, window: Window) -> bool:
@@ -213,6 +215,9 @@ class WindowedDetector(Detector):
         windows = self.windows_for(width, height) if full else []
         if reduced is not None:
             cheap = reduced_window(width, height, reduced, self.max_upscale)
+            if not full:  # alone, it is trusted only as far as the coarse pass is (tiling rule)
+                cheap = Window(cheap.x0, cheap.y0, cheap.x1, cheap.y1, cheap.scale,
+                               min_found=self.min_object / cheap.scale)
             if cheap not in windows:  # reduced == the working size: the coarse window already
                 windows.append(cheap)
         if regions is not None and len(regions):
@@ -254,8 +259,15 @@ class WindowedDetector(Detector):
                     sx = (window.x1 - window.x0) / window.model_size[0]
                     sy = (window.y1 - window.y0) / window.model_size[1]
                     mapped = dets.transformed(sx, sy, window.x0, window.y0)
+                    cuts = cut_by_window(mapped, window, frames[i].shape[1], frames[i].shape[0])
+                    keep = ~cuts if window.close_look else np.ones(len(mapped), bool)
+                    if window.min_found > 0:
+                        b = mapped.boxes
+                        keep &= np.maximum(b[:, 2] - b[:, 0], b[:, 3] - b[:, 1]) >= window.min_found
+                    if not keep.all():  # a neighbour cut by a close look's border has a window of its own, or is none
+                        mapped, cuts = mapped.select(keep), cuts[keep]
                     found[i].append(mapped)
-                    cut[i].append(cut_by_window(mapped, window, frames[i].shape[1], frames[i].shape[0]))
+                    cut[i].append(cuts)
         results = []
         for frame, parts, cuts in zip(frames, found, cut):
             merged = merge_detections(parts, self.nms_iou, self.containment, cuts)
