@@ -233,3 +233,31 @@ def test_multi_rate_on_a_gpu_still_gets_large_batches(clip):
     assert detector.batch_size == GPU_BATCH_SIZE
     assert sum(n for _, n in calls) == FRAMES and max(n for _, n in calls) > GPU_BATCH_SIZE // 2
     assert {full for full, _ in calls} == {True, False} and len(project.tracks) == 2
+
+
+def test_close_looks_find_small_objects_at_full_scale_and_keep_only_what_lies_inside():
+    detector = WhiteBlobDetector(work_size=(384, 288), min_scale=0.1, max_window=(384, 288))
+    # a 10 px blob (5 px at half size: below the detector's 6), a neighbour 60 px to its right
+    # that a 128 px window round the first cuts, and a 20 px blob the half-size pass sees but
+    # below its trusted size (min_object 16 model px = 32 frame px at half size)
+    frame = frame_with([(200, 100, 210, 110), (262, 98, 274, 112), (40, 200, 60, 220), (20, 20, 100, 100)],
+                       width=384, height=288)
+    (alone,) = detector.detect([frame], reduced=(192, 192), full=False)
+    assert [tuple(map(round, b)) for b in alone.boxes] == [(20, 20, 100, 100)]  # the 20 px blob dropped
+    (looked,) = detector.detect([frame], reduced=(192, 192), full=False, regions=[np.array([[200, 100, 210, 110]])])
+    boxes = sorted(tuple(map(round, b)) for b in looked.boxes)
+    assert boxes == [(20, 20, 100, 100), (200, 100, 210, 110)]  # the cut neighbour is not half-reported
+    assert (128, 128) in {tuple(c[1:3]) for c in detector.calls}
+
+
+def test_a_small_candidate_below_the_start_score_gets_close_looks_until_the_next_full_pass(clip):
+    detector = MultiRateKnownBoxes(clip, dropout=0.0, score=0.17)  # between the midway 0.15 and the start 0.2
+    project = analyze(clip.path, settings=AnalysisSettings(classes=("face",), thresholds={"face": 0.2},
+                                                           full_every=3, group_people=False),
+                      detectors={"face": detector})
+    assert project.tracks == []  # nothing ever scores enough to start a track
+    reduced = [f for f in range(FRAMES) if detector.passes[f] == "reduced"]
+    for f in reduced:  # round the small face only: the large one the reduced pass sees itself
+        assert len(detector.regions[f]) == 1
+        x1, y1, x2, y2 = detector.regions[f][0]
+        assert x2 - x1 < BLIND
