@@ -11,6 +11,8 @@ What runs (each a fresh process, so start-up and model loading are paid like a u
   ours redact -f    `anonymizer-gui redact CLIP -o OUT.mp4 --classes face --device cpu --quiet`
                     (analysis + export: like-for-like with deface end to end)
   deface            `deface CLIP -o OUT.mp4` (its venv, onnxruntime CPU; detection + blur + encode)
+  ours redact --no-verify  `redact` (faces + plates) without its leak check of the written file
+                    (deface has none); `base ...`: the same from the --baseline tree
   ours+V ...        `analyze -f` and `redact -f` again with variant V's user model manifest
 The variants run in alternating order per repeat (forwards, then backwards, ...) so that a load
 change on the machine hits all of them alike; medians are reported. fps = clip frames / wall
@@ -97,14 +99,22 @@ def main(argv: list[str] | None = None) -> int:
         "deface": lambda: _timed([str(deface), str(clip.path), "-o", str(work / "deface.mp4")], work / "deface.mp4"),
     }
     variants["ours redact"] = lambda: _timed(_ours_cmd("redact", clip, work / "ours.mp4", []), work / "ours.mp4")
-    outputs = {"ours redact -f": work / "ours_f.mp4", "ours redact": work / "ours.mp4", "deface": work / "deface.mp4"}
+    # without the leak check of the written file (redact runs it by default; deface has none)
+    no_verify = ["--no-verify"]
+    variants["ours redact --no-verify"] = lambda: _timed(_ours_cmd("redact", clip, work / "ours_nv.mp4", no_verify),
+                                                         work / "ours_nv.mp4")
+    outputs = {"ours redact -f": work / "ours_f.mp4", "ours redact": work / "ours.mp4", "deface": work / "deface.mp4",
+               "ours redact --no-verify": work / "ours_nv.mp4"}
     if args.baseline:
         tree = args.baseline.resolve()
         variants["base redact"] = lambda: _timed(_ours_cmd("redact", clip, work / "base.mp4", []), work / "base.mp4",
                                                  source=tree)
         variants["base redact -f"] = lambda: _timed(_ours_cmd("redact", clip, work / "base_f.mp4", faces),
                                                     work / "base_f.mp4", source=tree)
-        outputs.update({"base redact": work / "base.mp4", "base redact -f": work / "base_f.mp4"})
+        variants["base redact --no-verify"] = lambda: _timed(_ours_cmd("redact", clip, work / "base_nv.mp4", no_verify),
+                                                             work / "base_nv.mp4", source=tree)
+        outputs.update({"base redact": work / "base.mp4", "base redact -f": work / "base_f.mp4",
+                        "base redact --no-verify": work / "base_nv.mp4"})
     projects = {"ours analyze": work / "ours.json", "ours analyze -f": work / "ours_f.json"}
     for name in args.variant:
         manifest = variant_manifest(name)
