@@ -62,8 +62,9 @@ class AnalysisSettings:
         missed and turns are followed less closely. 1 (every frame) is the default.
     full_every, reduced_size: multi-rate detection (analysis/schedule.py): the full detector pass
         on every full_every-th detected frame only, and on the others the whole frame fitted into
-        reduced_size x reduced_size px, which finds large and fast objects; the tracker carries
-        the small ones between full passes. full_every = 1: the full pass on every frame.
+        reduced_size x reduced_size px, which finds large and fast objects, plus a full-scale close
+        look round each small object the tracker follows or the latest full pass found (even below
+        the start score). full_every = 1: the full pass on every frame.
     extend_s: seconds of mask added before the first and after the last detection of a track.
     max_lost_s: how long a track lost from sight may be bridged if it is found again.
     link_tracks: join fragments of one object across gaps up to max_lost_s + LINK_EXTRA_S, by
