@@ -51,8 +51,8 @@ def _ours_cmd(sub: str, clip: SceneClip, out: Path, extra: list[str]) -> list[st
 def _timed(cmd: list[str], out: Path, manifest: Path | None = None, source: Path = REPO) -> float:
     """Wall seconds of the command; its CPU seconds (user + system, all threads) go to _last_cpu:
     on a shared machine the wall time mostly measures the neighbours, the CPU time much less."""
-    if out.exists():
-        out.unlink()
+    for stale in (out, *out.parent.glob(out.name + ".*")):  # the output and its report of an earlier run
+        stale.unlink(missing_ok=True)
     env = dict(os.environ, PYTHONPATH=str(source) + os.pathsep + os.environ.get("PYTHONPATH", ""))
     if manifest is not None:
         env["ANONYMIZER_GUI_USER_MANIFEST"] = str(manifest)
