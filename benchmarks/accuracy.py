@@ -30,7 +30,7 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as a script: make `benchmarks` importable from the repo root
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks import scoring
+from benchmarks import scoring, track_audit
 from benchmarks.deface_env import bench_dir
 from benchmarks.redactors import Deface, OursCLI, Reference, RunResult, decode_bgr, project_path
 from benchmarks.scenes import QUICK, SceneClip, build_all
@@ -189,6 +189,27 @@ def print_tables(results: dict[str, dict[str, tuple[scoring.ClipScore, RunResult
     return summary
 
 
+def review_audit(results, clips: list[SceneClip], details: bool = False) -> dict:
+    """Per redactor with projects: what its tracks are against the truth (track_audit.py)."""
+    from anonymizer_gui.core.project import load_project
+
+    by_name = {c.scene.name: c for c in clips}
+    out = {}
+    for name, per_scene in results.items():
+        audits = {}
+        for scene, (_, run) in per_scene.items():
+            if run.project is None or not run.project.is_file():
+                continue
+            clip = by_name[scene]
+            audits[scene] = track_audit.audit(load_project(run.project), clip.truth, clip.ignore)
+        if audits:
+            total = track_audit.print_audit(audits, name, details)
+            out[name] = {"tracks": total.tracks, "true": total.true, "extra": total.extra, "false": total.false,
+                         "flagged": total.flagged, "flagged_true": total.flagged_true,
+                         "flag_precision": total.flag_precision, "flag_recall": total.flag_recall}
+    return out
+
+
 def _worst(ours: dict, key: str, low: bool = True):
     """(scene, value) of the worst clip for a coverage (lowest) or a share (highest)."""
     rows = [(scene, r[key]) for scene, r in ours["per_scene"].items()]
@@ -276,6 +297,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--validate", action="store_true", help="score reference redactions instead (checks the metric)")
     parser.add_argument("--rescore", action="store_true",
                         help="score the outputs kept from an earlier run instead of running the redactors again")
+    parser.add_argument("--tracks", action="store_true",
+                        help="list every automatic track with what it is against the truth (review burden)")
     parser.add_argument("--json", type=Path, help="write the summary here as JSON")
     args = parser.parse_args(argv)
 
@@ -300,6 +323,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"machine: {os.cpu_count()} logical CPUs, load average {os.getloadavg()[0]:.2f} at start")
     results = run_all(redactors, clips, bench_dir() / "outputs", rescore=args.rescore)
     summary = print_tables(results, {r.name: r.describe() for r in redactors})
+    audit = review_audit(results, clips, args.tracks)
+    for name, facts in audit.items():
+        summary[name]["review_audit"] = facts
     print_targets(summary)
     print(f"\nload average at the end: {os.getloadavg()[0]:.2f}")
     if args.json:
