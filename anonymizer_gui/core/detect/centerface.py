@@ -25,6 +25,7 @@ import numpy as np
 
 from .manifest import ModelSpec, model_path
 from .base import Detections, parse_size, resolve_settings
+from .face_check import check_faces
 from .nms import nms
 from .runtime import ModelSession, ProviderChoice
 from .tiling import WINDOW_DEFAULTS, WindowedDetector
@@ -41,6 +42,9 @@ DEFAULTS = {
     "nms_iou": 0.3,
     "swap_rb": True,
     "threads": None,
+    # weak candidates with no skin where the face should be are scored down (face_check.py): they
+    # cannot start a track, but still continue one
+    "verify": True,
 }
 
 
@@ -113,6 +117,7 @@ class CenterFaceDetector(WindowedDetector):
         self.score_threshold = float(config["score_threshold"])
         self.nms_iou = float(config["nms_iou"])
         self.swap_rb = bool(config["swap_rb"])
+        self.verify = bool(config["verify"])
         self._threads = config["threads"]
         self._device = device
         self._weights = str(weights or model_path(spec.name))
@@ -142,3 +147,9 @@ class CenterFaceDetector(WindowedDetector):
         heatmap, scale, offset, landmarks = session.run({session.input_names[0]: blob})
         return [decode_centerface(heatmap[i], scale[i], offset[i], landmarks[i], self.score_threshold,
                                   self.nms_iou, self.label_names) for i in range(len(batch))]
+
+    def detect(self, frames):
+        found = super().detect(frames)
+        if not self.verify:
+            return found
+        return [check_faces(frame, dets) for frame, dets in zip(frames, found)]

@@ -1,0 +1,76 @@
+"""A second look at weak face candidates: is there skin where the face should be?
+
+CenterFace fires at 0.2-0.5 on car lamps, headrests, wheel arches and garage clutter, and draws
+eyes, nose and mouth into whatever it fires on (benchmarks/README.md, issue 10: its landmarks do not
+separate them; a second network fires on the same blobs). What those blobs lack is colour: the
+middle of a face, even a tiny, blurred or half hidden one, holds skin-toned pixels (any skin tone:
+the chroma of skin lies in a narrow Cr/Cb band, its brightness does not), while paint, chrome,
+tyres and asphalt are grey, black or strongly saturated.
+
+`check_faces` applies this only to *weak* candidates (score below `below`) and only in colour
+footage (grey or infra-red frames carry no chroma to judge). A candidate whose middle holds less
+than MIN_SKIN_SHARE skin is not dropped: its score is multiplied by `penalty`, so it cannot start a
+track on its own (the tracker starts tracks at 0.2 by default; below x penalty stays under it) but
+can still continue a confirmed one (a face half behind a dark shoulder keeps its track). Confident
+candidates are never judged: the check can only stop weak tracks from starting.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from .base import Detections
+
+# Skin in YCrCb (Chai & Ngan 1999), less the colours of paint that share its Cr/Cb band: strongly
+# saturated ones and pure red (car paint lies at hue 0-4, skin of every tone at about 6-25, i.e.
+# 12-50 degrees). No bound on brightness: dark skin is as much skin as light. OpenCV's 8-bit scales.
+SKIN_CR = (133, 173)
+SKIN_CB = (77, 127)
+SKIN_HUE = (5, 25)  # HSV H, 0-180
+MAX_SKIN_SATURATION = 160  # HSV S, 0-255
+CENTRE = 0.7  # the middle of the box judged: this share of its width and height
+MIN_SKIN_SHARE = 0.15  # of the middle's pixels; every true weak face on the bench has >= 0.15
+VERIFY_BELOW = 0.5  # candidates at or above it are not judged
+PENALTY = 0.38  # VERIFY_BELOW x PENALTY < 0.2 (the default start threshold): cannot start a track
+MIN_FRAME_SATURATION = 12.0  # mean HSV S of a frame below which it counts as grey footage
+
+
+def is_colour(image: np.ndarray) -> bool:
+    """Whether the frame carries chroma to judge (not grey-scale or infra-red footage)."""
+    small = cv2.resize(image, (64, 36), interpolation=cv2.INTER_AREA)
+    return float(cv2.cvtColor(small, cv2.COLOR_BGR2HSV)[..., 1].mean()) >= MIN_FRAME_SATURATION
+
+
+def skin_share(image: np.ndarray, box) -> float | None:
+    """Share of skin-toned pixels in the middle of `box`; None when too little of it is in the frame."""
+    h, w = image.shape[:2]
+    x1, y1, x2, y2 = (float(v) for v in box)
+    cx, cy, hw, hh = (x1 + x2) / 2, (y1 + y2) / 2, CENTRE * (x2 - x1) / 2, CENTRE * (y2 - y1) / 2
+    X1, Y1, X2, Y2 = int(max(0, cx - hw)), int(max(0, cy - hh)), int(min(w, cx + hw)), int(min(h, cy + hh))
+    if X2 - X1 < 2 or Y2 - Y1 < 2:
+        return None
+    patch = np.ascontiguousarray(image[Y1:Y2, X1:X2])
+    ycc = cv2.cvtColor(patch, cv2.COLOR_BGR2YCrCb)
+    hsv = cv2.cvtColor(patch, cv2.COLOR_BGR2HSV)
+    cr, cb, hue, sat = ycc[..., 1], ycc[..., 2], hsv[..., 0], hsv[..., 1]
+    skin = ((cr >= SKIN_CR[0]) & (cr <= SKIN_CR[1]) & (cb >= SKIN_CB[0]) & (cb <= SKIN_CB[1])
+            & (hue >= SKIN_HUE[0]) & (hue <= SKIN_HUE[1]) & (sat <= MAX_SKIN_SATURATION))
+    return float(skin.mean())
+
+
+def check_faces(image: np.ndarray, dets: Detections, below: float = VERIFY_BELOW,
+                penalty: float = PENALTY, min_skin: float = MIN_SKIN_SHARE) -> Detections:
+    """`dets` with the weak candidates that show no skin scored down (see module text)."""
+    weak = np.flatnonzero(dets.scores < below)
+    if len(weak) == 0 or not is_colour(image):
+        return dets
+    scores = dets.scores.copy()
+    for i in weak:
+        share = skin_share(image, dets.boxes[i])
+        if share is not None and share < min_skin:
+            scores[i] *= penalty
+    if np.array_equal(scores, dets.scores):
+        return dets
+    order = np.argsort(-scores, kind="stable")  # Detections are highest score first
+    return Detections(dets.boxes[order], scores[order], dets.labels[order], dets.label_names, dets.keypoints[order])
