@@ -22,15 +22,19 @@ import numpy as np
 
 from .base import Detections
 
-# Skin in YCrCb (Chai & Ngan 1999), less the colours of paint that share its Cr/Cb band: strongly
-# saturated ones and pure red (car paint lies at hue 0-4, skin of every tone at about 6-25, i.e.
-# 12-50 degrees). No bound on brightness: dark skin is as much skin as light. OpenCV's 8-bit scales.
+# Skin in YCrCb (Chai & Ngan 1999): the chroma of every skin tone, light to very dark, lies in this
+# Cr/Cb band; its brightness and saturation do not matter (medium and dark skin is as saturated as
+# orange paint). Car paint that shares the band is pure red (hue 0-4, 175-180), where skin is
+# orange (5-25); pinkish skin reaches hue 0-4 too but is far less saturated than red paint.
+# OpenCV's 8-bit scales (hue 0-180).
 SKIN_CR = (133, 173)
 SKIN_CB = (77, 127)
-SKIN_HUE = (5, 25)  # HSV H, 0-180
-MAX_SKIN_SATURATION = 160  # HSV S, 0-255
+SKIN_HUE = (5, 25)
+MAX_RED_SATURATION = 100  # a red-hued pixel counts as (pinkish) skin only this unsaturated
+MIN_LUMA = 45  # darker pixels carry too little chroma to judge (a dark face in shadow looks grey)
+MIN_LIT_SHARE = 0.5  # a middle with fewer pixels bright enough is not judged
 CENTRE = 0.7  # the middle of the box judged: this share of its width and height
-MIN_SKIN_SHARE = 0.15  # of the middle's pixels; every true weak face on the bench has >= 0.15
+MIN_SKIN_SHARE = 0.15  # of the middle's lit pixels; every true weak face on the bench has more
 VERIFY_BELOW = 0.5  # candidates at or above it are not judged
 PENALTY = 0.38  # VERIFY_BELOW x PENALTY < 0.2 (the default start threshold): cannot start a track
 MIN_FRAME_SATURATION = 12.0  # mean HSV S of a frame below which it counts as grey footage
@@ -43,7 +47,8 @@ def is_colour(image: np.ndarray) -> bool:
 
 
 def skin_share(image: np.ndarray, box) -> float | None:
-    """Share of skin-toned pixels in the middle of `box`; None when too little of it is in the frame."""
+    """Share of skin-toned pixels among the lit ones in the middle of `box`; None when it cannot be
+    judged (too little of it in the frame, or too dark)."""
     h, w = image.shape[:2]
     x1, y1, x2, y2 = (float(v) for v in box)
     cx, cy, hw, hh = (x1 + x2) / 2, (y1 + y2) / 2, CENTRE * (x2 - x1) / 2, CENTRE * (y2 - y1) / 2
@@ -53,10 +58,14 @@ def skin_share(image: np.ndarray, box) -> float | None:
     patch = np.ascontiguousarray(image[Y1:Y2, X1:X2])
     ycc = cv2.cvtColor(patch, cv2.COLOR_BGR2YCrCb)
     hsv = cv2.cvtColor(patch, cv2.COLOR_BGR2HSV)
-    cr, cb, hue, sat = ycc[..., 1], ycc[..., 2], hsv[..., 0], hsv[..., 1]
-    skin = ((cr >= SKIN_CR[0]) & (cr <= SKIN_CR[1]) & (cb >= SKIN_CB[0]) & (cb <= SKIN_CB[1])
-            & (hue >= SKIN_HUE[0]) & (hue <= SKIN_HUE[1]) & (sat <= MAX_SKIN_SATURATION))
-    return float(skin.mean())
+    luma, cr, cb, hue, sat = ycc[..., 0], ycc[..., 1], ycc[..., 2], hsv[..., 0], hsv[..., 1]
+    lit = luma >= MIN_LUMA
+    if lit.mean() < MIN_LIT_SHARE:
+        return None
+    orange = (hue >= SKIN_HUE[0]) & (hue <= SKIN_HUE[1])
+    pinkish = ((hue < SKIN_HUE[0]) | (hue > 180 - SKIN_HUE[0])) & (sat <= MAX_RED_SATURATION)
+    skin = (cr >= SKIN_CR[0]) & (cr <= SKIN_CR[1]) & (cb >= SKIN_CB[0]) & (cb <= SKIN_CB[1]) & (orange | pinkish)
+    return float(np.count_nonzero(skin & lit) / np.count_nonzero(lit))
 
 
 def check_faces(image: np.ndarray, dets: Detections, below: float = VERIFY_BELOW,
