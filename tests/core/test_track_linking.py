@@ -113,3 +113,26 @@ def test_appearance_tells_colours_apart():
     assert appearance_distance(appearance_of(red, box), appearance_of(red, box)) < 0.05
     assert appearance_distance(appearance_of(red, box), appearance_of(blue, box)) > 0.9
     assert appearance_of(red, (10, 10, 11, 11)) is None  # too small to say
+
+
+def test_one_off_detections_of_a_still_thing_in_a_pan_are_joined_by_the_scene_motion():
+    # the camera pans 4 px/frame: a face (tracked throughout) and a poster the detector fires on
+    # once every 12 frames both move with it; a one-off has no velocity of its own, so without the
+    # scene's motion each 48 px step (3 poster sizes) would be too far to join
+    face = SceneObject(linear(300, 60, 60, 70, vx=-4.0), range(0, 60))
+    poster_path = linear(250, 150, 16, 16, vx=-4.0)
+    flashes = [SceneObject(poster_path, range(f, f + 1)) for f in (10, 22, 34, 46)]
+    tracks, _ = run([face, *flashes], [RED] + [BLUE] * 4, range(60))
+    posters = [t for t in tracks if t.box_array()[0][2] - t.box_array()[0][0] < 30]
+    assert len(posters) == 1 and posters[0].frames == [10, 22, 34, 46]
+
+
+def test_one_off_detections_on_a_still_camera_are_not_carried_by_a_walker():
+    # one walker moves 4 px/frame but the others stand still: the scene's motion is their median,
+    # ~0, so a still poster's flashes still join, and flashes that run away with the walker do not
+    walker = SceneObject(linear(20, 60, 60, 70, vx=4.0), range(0, 60))
+    still = [SceneObject(linear(x, 160, 50, 60), range(0, 60)) for x in (100, 200)]
+    poster = [SceneObject(linear(250, 20, 16, 16), range(f, f + 1)) for f in (10, 16, 22)]
+    tracks, _ = run([walker, *still, *poster], [RED, (40, 200, 40), (200, 200, 40)] + [BLUE] * 3, range(60))
+    posters = [t for t in tracks if t.box_array()[0][2] - t.box_array()[0][0] < 30]
+    assert len(posters) == 1 and posters[0].frames == [10, 16, 22]

@@ -11,6 +11,9 @@ with the finished tracklets in view, we undo both:
   `gate_per_frame` sizes per frame of gap), their sizes differ by less than `max_size_ratio`, and
   their colour histograms (of the box's centre) are alike (Bhattacharyya distance
   at most `max_appearance`). Each A takes the best B, each B the best A.
+  A fragment seen on one frame only has no velocity of its own; it is predicted to move with the
+  scene: the median per-frame motion of the confirmed tracks around its last frame (a pan moves a
+  poster's one-off detections with everything else; on a still camera that median is ~0).
 - absorb: a short tracklet (fewer than `absorb_max_hits` detections) whose boxes lie mostly
   (`absorb_overlap` of their area) inside another tracklet's boxes on the same frames joins that
   tracklet: on shared frames the box becomes the union of both, so the mask still covers what
@@ -86,22 +89,25 @@ def appearance_distance(a: np.ndarray | None, b: np.ndarray | None) -> float:
     return float(cv2.compareHist(a.astype(np.float32), b.astype(np.float32), cv2.HISTCMP_BHATTACHARYYA))
 
 
-def _end_state(t: Tracklet, tail: int = 5) -> tuple[np.ndarray, np.ndarray]:
-    """Last box and the per-frame velocity of its centre over the last `tail` detections."""
+def _end_state(t: Tracklet, tail: int = 5, drift: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Last box and the per-frame velocity of its centre over the last `tail` detections (`drift`,
+    the scene's motion, for a tracklet seen on one frame only)."""
     boxes = t.box_array()[-tail:]
     frames = np.asarray(t.frames[-tail:], np.float64)
     centres = (boxes[:, :2] + boxes[:, 2:]) / 2
     if len(frames) < 2 or frames[-1] == frames[0]:
-        return boxes[-1], np.zeros(2)
+        return boxes[-1], np.zeros(2) if drift is None else np.asarray(drift, np.float64)
     return boxes[-1], (centres[-1] - centres[0]) / (frames[-1] - frames[0])
 
 
-def link_cost(a: Tracklet, b: Tracklet, settings: LinkSettings, app_a=None, app_b=None) -> float | None:
-    """How well `b` continues `a` (lower is better), or None when it cannot."""
+def link_cost(a: Tracklet, b: Tracklet, settings: LinkSettings, app_a=None, app_b=None,
+              drift: np.ndarray | None = None) -> float | None:
+    """How well `b` continues `a` (lower is better), or None when it cannot. `drift`: the scene's
+    per-frame motion at `a`'s end, taken as `a`'s velocity when it has none of its own."""
     gap = b.first_frame - a.last_frame
     if gap < 1 or gap > settings.max_gap:
         return None
-    last, velocity = _end_state(a)
+    last, velocity = _end_state(a, drift=drift)
     first = b.box_array()[0]
     size_a = max(last[2] - last[0], last[3] - last[1], 1.0)
     size_b = max(first[2] - first[0], first[3] - first[1], 1.0)
@@ -171,12 +177,24 @@ class TrackletLinker:
         self._prefix: dict[int, int] = {}  # tracklet id -> id of the pending tracklet it continues
         self._absorbed: dict[int, list[Tracklet]] = {}  # host id -> short tracklets it took in
         self.counts = {"linked": 0, "absorbed": 0}  # what linking saved the operator, for the record
+        self._motion: dict[int, list[np.ndarray]] = {}  # frame -> per-frame centre motion of confirmed tracks
 
     def observe(self, tracklet: Tracklet, image: np.ndarray) -> None:
         """Add the appearance of the tracklet's newest detection (call on the frame it was matched)."""
         look = self._looks.setdefault(tracklet.id, _Appearance())
         if look.count < 12 or len(tracklet.frames) % 5 == 0:  # enough to compare; keeps the cost low
             look.add(appearance_of(image, tracklet.boxes[-1]))
+        if tracklet.confirmed and len(tracklet.frames) >= 2:
+            steps = tracklet.frames[-1] - tracklet.frames[-2]
+            a, b = tracklet.boxes[-2], tracklet.boxes[-1]
+            move = ((b[:2] + b[2:]) - (a[:2] + a[2:])) / 2 / steps
+            self._motion.setdefault(tracklet.frames[-1], []).append(move)
+
+    def drift_at(self, frame: int, reach: int = 2) -> np.ndarray | None:
+        """The scene's per-frame motion round `frame`: the median motion of the confirmed tracks
+        seen within `reach` frames of it (None when none was)."""
+        moves = [m for f in range(frame - reach, frame + reach + 1) for m in self._motion.get(f, [])]
+        return np.median(np.asarray(moves), axis=0) if moves else None
 
     def appearance(self, tracklet_id: int) -> np.ndarray | None:
         look = self._looks.get(tracklet_id)
@@ -228,7 +246,7 @@ class TrackletLinker:
             for b in candidates.values():
                 if b.id in taken or b.label != a.label or b.id == a.id:
                     continue
-                cost = link_cost(a, b, s, self.appearance(a.id), self.appearance(b.id))
+                cost = link_cost(a, b, s, self.appearance(a.id), self.appearance(b.id), self.drift_at(a.last_frame))
                 if cost is not None:
                     offers.append((cost, a.id, b.id))
         linked_from = set()
@@ -243,6 +261,9 @@ class TrackletLinker:
         for p in self._pending.values():
             if frame > p.tracklet.last_frame + s.max_gap:
                 p.decided = True
+        oldest = min([frame, *(p.tracklet.last_frame for p in self._pending.values() if not p.decided)])
+        for f in [f for f in self._motion if f < oldest - 2 * s.max_gap]:  # keeps memory bounded
+            del self._motion[f]
 
     def _release(self, final: bool) -> list[Tracklet]:
         out = []
