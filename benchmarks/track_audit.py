@@ -166,7 +166,7 @@ def print_audit(per_scene: dict[str, AuditCounts], title: str, details: bool = F
 
 
 def _row(name: str, c: AuditCounts) -> None:
-    per_obj = f"{(c.true + c.extra + c.false) / c.objects:.2f}" if c.objects else "-"
+    per_obj = f"{c.tracks / c.objects:.2f}" if c.objects else "-"  # as accuracy.py counts: every track
     flagged = f"{fmt_share(c.flagged / c.tracks if c.tracks else None)}/{c.flagged}"
     print(f"{name:20s} {c.tracks:6d} {c.true:5d} {c.extra:5d} {c.false:5d} {c.ignore:4d} {per_obj:>6s} "
           f"{flagged:>8s} {c.flagged_true:7d} {fmt_share(c.flag_precision):>7s} {fmt_share(c.flag_recall):>6s}")
