@@ -4,15 +4,20 @@ CenterFace fires at 0.2-0.5 on car lamps, headrests, wheel arches and garage clu
 eyes, nose and mouth into whatever it fires on (benchmarks/README.md, issue 10: its landmarks do not
 separate them; a second network fires on the same blobs). What those blobs lack is colour: the
 middle of a face, even a tiny, blurred or half hidden one, holds skin-toned pixels (any skin tone:
-the chroma of skin lies in a narrow Cr/Cb band, its brightness does not), while paint, chrome,
-tyres and asphalt are grey, black or strongly saturated.
+the chroma of skin lies in a narrow Cr/Cb band, its brightness does not), while chrome, tyres and
+asphalt are grey or black and car paint is blue, green or pure red.
 
 `check_faces` applies this only to *weak* candidates (score below `below`) and only in colour
 footage (grey or infra-red frames carry no chroma to judge). A candidate whose middle holds less
 than MIN_SKIN_SHARE skin is not dropped: its score is multiplied by `penalty`, so it cannot start a
 track on its own (the tracker starts tracks at 0.2 by default; below x penalty stays under it) but
-can still continue a confirmed one (a face half behind a dark shoulder keeps its track). Confident
-candidates are never judged: the check can only stop weak tracks from starting.
+can still continue a confirmed one (a face half behind a shoulder keeps its track; one scored
+below the continuation floor, under 0.26 before the penalty, does not). Confident candidates are
+never judged: the check can only stop weak tracks from starting.
+
+Limits: a face lit by strongly coloured light (a blue or green stage light) shows no skin chroma,
+so a weak one there starts no track until the detector is surer; a user threshold under 0.2 lets
+scored-down candidates start tracks again (the check then does less, never more).
 """
 
 from __future__ import annotations
