@@ -148,8 +148,8 @@ class CenterFaceDetector(WindowedDetector):
         return [decode_centerface(heatmap[i], scale[i], offset[i], landmarks[i], self.score_threshold,
                                   self.nms_iou, self.label_names) for i in range(len(batch))]
 
-    def detect(self, frames):
-        found = super().detect(frames)
+    def detect(self, frames, reduced=None, full=True, regions=None):
+        found = super().detect(frames, reduced, full, regions)
         if not self.verify:
             return found
         return [check_faces(frame, dets) for frame, dets in zip(frames, found)]
