@@ -130,3 +130,18 @@ def test_a_skinless_weak_candidate_alone_never_starts_a_track():
         weak = check_faces(img, candidates(boxes, [0.45]))
         assert tracker.update(f, weak.boxes, weak.scores) == []
     assert tracker.finish() == []
+
+
+def test_the_leak_check_sees_the_network_scores_not_the_second_look(monkeypatch):
+    # the output leak check (core/verify) asks detect_raw: a face the skin check misses (coloured
+    # light) must still be found there
+    from anonymizer_gui.core.detect.centerface import CenterFaceDetector
+    from anonymizer_gui.core.detect.tiling import WindowedDetector
+
+    img, boxes = scene(blob(NOT_SKIN["blue paint"]))
+    raw = candidates(boxes, [0.3])
+    monkeypatch.setattr(WindowedDetector, "detect", lambda self, frames, *a, **k: [raw for _ in frames])
+    detector = CenterFaceDetector.__new__(CenterFaceDetector)  # no weights needed: the network's answer is faked above
+    detector.verify = True
+    assert detector.detect([img])[0].scores[0] == pytest.approx(0.3 * PENALTY)
+    assert detector.detect_raw([img])[0].scores[0] == pytest.approx(0.3)

@@ -133,6 +133,11 @@ class Detector(ABC):
     def detect(self, frames: Sequence[np.ndarray]) -> list[Detections]:
         """One Detections per frame (uint8 BGR, HxWx3, any size), boxes in that frame's pixels."""
 
+    def detect_raw(self, frames: Sequence[np.ndarray]) -> list[Detections]:
+        """Like detect, without a second look that scores candidates down by their colours (the
+        output leak check wants what the network sees: its blind spots must not be the analysis's)."""
+        return self.detect(frames)
+
     def reduced_blind_size(self, width: int, height: int, size: tuple[int, int]) -> float | None:
         """For multi-rate detection: the object size (longer side, frame px) below which a pass on
         the whole frame fitted into `size` is not trusted, or None when the detector has no such

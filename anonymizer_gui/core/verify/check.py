@@ -205,7 +205,7 @@ class _Run:
             return
         t0 = time.monotonic()
         images = [out for _, out, _ in self.pending]
-        per_label = {label: det.detect(images) for label, det in self.detectors.items()}
+        per_label = {label: det.detect_raw(images) for label, det in self.detectors.items()}
         self.detect_s += time.monotonic() - t0
         for row, (index, _, (src_grey, out_grey)) in enumerate(self.pending):
             masks = [mask_extent(s, st) for _, s, st in masks_at(self.project, index)]
