@@ -261,3 +261,18 @@ def test_a_gap_is_covered_at_least_as_the_two_ends_extensions_would_cover_it():
         back = whip(30) + np.array([4, 0, 4, 0]) * d
         assert_contains(mask_boxes(joined, [19 + d]), np.array([on]))
         assert_contains(mask_boxes(joined, [30 - d]), np.array([back]))
+
+
+def test_a_face_that_speeds_up_once_it_is_lost_stays_covered():
+    # seen at 20 px/frame until frame 30, then unseen while it goes 1.5x as fast (a whip pan)
+    def path(f: int) -> np.ndarray:
+        x = 100 + 20 * f if f <= 30 else 700 + 30 * (f - 30)
+        return np.array([x, 100.0, x + 80, 180])
+    tl = make_tracklet(path, range(31))
+    after = range(31, 35)
+    track = tracklet_to_track(tl, 60, (2000, 400), TrackShapeSettings(extend_frames=8))
+    assert_contains(mask_boxes(track, after), np.array([path(f) for f in after]))
+    # the speed term is what covers it: the motion model alone falls behind
+    plain = tracklet_to_track(tl, 60, (2000, 400), TrackShapeSettings(extend_frames=8, speed_change=0.0))
+    with pytest.raises(AssertionError):
+        assert_contains(mask_boxes(plain, after), np.array([path(f) for f in after]))

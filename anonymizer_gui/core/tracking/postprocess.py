@@ -16,7 +16,10 @@ Analysis is offline, so each tracklet is finished with the whole of it in view:
 3. grow (fail closed): each side moves out by `motion_growth` times the per-frame displacement,
    which covers motion blur and the half frame a detector box may be off on a fast object, and by
    `gap_growth * size * (frames to the nearest detection)`, what a velocity error of `gap_growth`
-   sizes per frame would add up to, so the mask widens where it is guessed rather than seen.
+   sizes per frame would add up to, so the mask widens where it is guessed rather than seen; and,
+   before the first and after the last detection, by `speed_change * |velocity| * (frames from it
+   - 1)`: a fast object may speed up or turn while unseen (a whip pan triples its speed in a few
+   frames), a still one hardly moves.
    Growth is capped at `max_growth * size`.
 4. keyframes: greedy, each segment as long as linear interpolation between its end keyframes
    stays within `keyframe_tolerance` (a share of the box size, at least `min_tolerance_px`) of
@@ -91,7 +94,8 @@ class TrackShapeSettings:
         may be 0; a jittery detector then widens the mask where it jumps out. Larger hides more
         jitter but leans on the margin to cover the detection.
     motion_growth: share of the per-frame displacement added on each side.
-    gap_growth, max_growth: growth per frame away from the nearest detection (see module text),
+    gap_growth, speed_change, max_growth: growth per frame away from the nearest detection, as a
+        share of the size and of the speed (see module text),
         and the cap of all growth; shares of the box size.
     keyframe_tolerance, min_tolerance_px: how far interpolated keyframes may exceed the mask.
     unseen_frames: frames between two detector runs (detect-every-K: K - 1). A face can enter or
@@ -106,6 +110,7 @@ class TrackShapeSettings:
     detection_slack: float = 0.0
     motion_growth: float = 0.5
     gap_growth: float = 0.01
+    speed_change: float = 1.0
     max_growth: float = 0.5
     keyframe_tolerance: float = 0.04
     min_tolerance_px: float = 1.0
@@ -229,8 +234,15 @@ def grow_path(path: BoxPath, settings: TrackShapeSettings) -> np.ndarray:
     """Boxes grown for motion and for guessed frames (see module text)."""
     b = path.boxes
     size = np.stack([b[:, 2] - b[:, 0], b[:, 3] - b[:, 1]], axis=1)  # (T, 2): w, h
-    growth = (settings.motion_growth * np.abs(path.velocity)
-              + settings.gap_growth * size * path.detection_distance[:, None])
+    unseen = path.detection_distance[:, None]
+    # Past the first and last detection the speed itself is a guess (from the second frame on);
+    # inside a gap both ends are known and sweep_gaps covers it.
+    seen = np.flatnonzero(path.detection_distance == 0)
+    rows = np.arange(len(b))[:, None]
+    beyond = (rows < seen[0]) | (rows > seen[-1]) if len(seen) else np.ones_like(unseen, bool)
+    guessed_speed = np.where(beyond, np.maximum(unseen - 1, 0), 0)
+    growth = ((settings.motion_growth + settings.speed_change * guessed_speed) * np.abs(path.velocity)
+              + settings.gap_growth * size * unseen)
     growth = np.minimum(growth, settings.max_growth * size)
     return b + np.concatenate([-growth, growth], axis=1)
 
