@@ -298,12 +298,13 @@ class _AnalysisRun:
 
     def _final_before(self) -> int:
         """Frames below this are final: a live tracklet, or one born on a frame not analysed yet,
-        masks at most `extend_frames` before its first detection; finished ones are emitted, or
-        held by the linker (which may still join them to a later one), and count as live."""
+        masks at most `extend_frames + unseen_frames` before its first detection (see
+        tracklet_to_track); finished ones are emitted, or held by the linker (which may still join
+        them to a later one), and count as live."""
         first = [tl.first_frame for tracker in self.trackers.trackers.values() for tl in tracker.live_tracklets]
         if self.linker is not None:
             first += self.linker.held_first_frames()
-        return max(0, min([self.frames_done, *first]) - self.shape.extend_frames)
+        return max(0, min([self.frames_done, *first]) - self.shape.extend_frames - self.shape.unseen_frames)
 
     def _next_batch(self, decoder: "_FrameFeeder", meter: ProgressMeter):
         """Up to batch_size frames to detect on, the count of skipped frames, and whether the video ended."""
