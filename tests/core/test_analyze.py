@@ -221,7 +221,7 @@ def test_bad_input_and_bad_settings_are_user_errors(tmp_path, clip):
 def test_tracks_of_one_box_seen_twice_are_grouped(clip):
     # box 0 is detected on frames 0-9 and 30-47: two tracks of one "person"; box 1 is another one
     det = KnownBoxesDetector(clip, dropout=0.0, only_boxes={0: [*range(10), *range(30, 48)]})
-    settings = AnalysisSettings(classes=("face",), max_lost_s=0.2, extend_s=0.1)
+    settings = AnalysisSettings(classes=("face",), max_lost_s=0.2, extend_s=0.1, interior_extend_s=0.1)
     project = analyze(clip.path, detectors={"face": det}, settings=settings)
     assert len(project.tracks) == 3
     box0 = [t for t in project.tracks if t.first_frame >= 25 or t.last_frame <= 15]

@@ -276,3 +276,19 @@ def test_a_face_that_speeds_up_once_it_is_lost_stays_covered():
     plain = tracklet_to_track(tl, 60, (2000, 400), TrackShapeSettings(extend_frames=8, speed_change=0.0))
     with pytest.raises(AssertionError):
         assert_contains(mask_boxes(plain, after), np.array([path(f) for f in after]))
+
+
+def test_a_face_found_mid_picture_is_masked_further_back_than_one_that_walks_in():
+    settings = TrackShapeSettings(extend_frames=5, interior_extend_frames=25)
+    still = make_tracklet(lambda f: np.array([300.0, 150, 330, 186]), range(40, 80))  # found mid-picture
+    walks_in = make_tracklet(lambda f: np.array([0.0, 150, 30, 186]) + [0.2 * f, 0, 0.2 * f, 0], range(40, 80))
+    fast = make_tracklet(lambda f: np.array([300.0, 150, 330, 186]) + [3.0 * (f - 40), 0, 3.0 * (f - 40), 0],
+                         range(40, 80))  # a pan: found and lost by moving
+    first = {name: tracklet_to_track(t, 200, FRAME, settings).first_frame
+             for name, t in (("still", still), ("walks in", walks_in), ("fast", fast))}
+    assert first == {"still": 15, "walks in": 35, "fast": 35}
+    # and after the last detection, the same
+    assert tracklet_to_track(still, 200, FRAME, settings).last_frame == 79 + 25
+    # an unconfirmed one keeps the short extension (it stays flagged for review)
+    assert tracklet_to_track(make_tracklet(lambda f: np.array([300.0, 150, 330, 186]), range(40, 43), confirmed=False),
+                             200, FRAME, settings).first_frame > 35

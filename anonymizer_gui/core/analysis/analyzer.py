@@ -66,6 +66,8 @@ class AnalysisSettings:
         look round each small object the tracker follows or the latest full pass found (even below
         the start score). full_every = 1: the full pass on every frame.
     extend_s: seconds of mask added before the first and after the last detection of a track.
+    interior_extend_s: the same at an end where a confirmed track's box lies well inside the
+        picture (a face found or lost mid-picture was there before and after; benchmarks/README.md).
     max_lost_s: how long a track lost from sight may be bridged if it is found again.
     link_tracks: join fragments of one object across gaps up to max_lost_s + LINK_EXTRA_S, by
         motion and colour (tentative ones too, and ones the tracker's IoU gate lost on fast
@@ -86,6 +88,7 @@ class AnalysisSettings:
     full_every: int = FULL_EVERY
     reduced_size: int = REDUCED_SIZE
     extend_s: float = 0.3
+    interior_extend_s: float = 1.0
     max_lost_s: float = 1.0
     link_tracks: bool = True
     low_score_ratio: float = 0.5
@@ -147,6 +150,7 @@ class AnalysisSettings:
         return TrackShapeSettings(extend_frames=round(self.extend_s * fps), smoothing=self.smoothing,
                                   motion_growth=self.motion_growth, keyframe_tolerance=self.keyframe_tolerance,
                                   unseen_frames=self.full_stride - 1,
+                                  interior_extend_frames=round(self.interior_extend_s * fps),
                                   shapes=DEFAULT_SHAPES)
 
 
@@ -298,13 +302,13 @@ class _AnalysisRun:
 
     def _final_before(self) -> int:
         """Frames below this are final: a live tracklet, or one born on a frame not analysed yet,
-        masks at most `extend_frames + unseen_frames` before its first detection (see
+        masks at most `lead_frames` before its first detection (see
         tracklet_to_track); finished ones are emitted, or held by the linker (which may still join
         them to a later one), and count as live."""
         first = [tl.first_frame for tracker in self.trackers.trackers.values() for tl in tracker.live_tracklets]
         if self.linker is not None:
             first += self.linker.held_first_frames()
-        return max(0, min([self.frames_done, *first]) - self.shape.extend_frames - self.shape.unseen_frames)
+        return max(0, min([self.frames_done, *first]) - self.shape.lead_frames)
 
     def _next_batch(self, decoder: "_FrameFeeder", meter: ProgressMeter):
         """Up to batch_size frames to detect on, the count of skipped frames, and whether the video ended."""

@@ -97,16 +97,27 @@ def distance(a: Signature, b: Signature) -> float:
     return float(cv2.compareHist(a.hist, b.hist, cv2.HISTCMP_BHATTACHARYYA))
 
 
+def seen_span(track: Track) -> tuple[int, int]:
+    """First and last frame the detector saw the track on (its keyframe span when it has no
+    scores): a track's mask runs on past them (extension), which says nothing of where the
+    person was seen, so two fragments of one person whose masks overlap can still be one."""
+    if track.scores:
+        return min(track.scores), max(track.scores)
+    return track.first_frame, track.last_frame
+
+
 def _motion_agrees(a: Track, b: Track) -> bool:
     """b starts soon after a ends, near where a was heading."""
-    gap = b.first_frame - a.last_frame
+    a_first, a_last = seen_span(a)
+    b_first = seen_span(b)[0]
+    gap = b_first - a_last
     if not 0 < gap <= MOTION_GAP:
         return False
-    end = shape_at(a, a.last_frame) or a.keyframes[-1].shape
-    before = shape_at(a, max(a.first_frame, a.last_frame - 5)) or end
-    start = shape_at(b, b.first_frame) or b.keyframes[0].shape
+    end = shape_at(a, a_last) or a.keyframes[-1].shape
+    before = shape_at(a, max(a_first, a_last - 5)) or end
+    start = shape_at(b, b_first) or b.keyframes[0].shape
     (ex1, ey1, ex2, ey2), (px1, py1, px2, py2) = end.bbox(), before.bbox()
-    steps = max(1, a.last_frame - max(a.first_frame, a.last_frame - 5))
+    steps = max(1, a_last - max(a_first, a_last - 5))
     vx = ((ex1 + ex2) - (px1 + px2)) / 2 / steps
     vy = ((ey1 + ey2) - (py1 + py2)) / 2 / steps
     cx, cy = (ex1 + ex2) / 2 + vx * gap, (ey1 + ey2) / 2 + vy * gap
@@ -127,7 +138,7 @@ def link_groups(tracks: list[Track], sigs: Mapping[int, Signature],
     fixed = {tid: g for tid, g in (fixed or {}).items() if any(t.id == tid for t in tracks)}
     by_id = {t.id: t for t in tracks}
     parent = {t.id: t.id for t in tracks}
-    spans = {t.id: [(t.first_frame, t.last_frame)] for t in tracks}
+    spans = {t.id: [seen_span(t)] for t in tracks}
     owner = {t.id: fixed.get(t.id) for t in tracks}  # root -> the fixed group it holds, if any
 
     def find(x: int) -> int:
@@ -151,7 +162,7 @@ def link_groups(tracks: list[Track], sigs: Mapping[int, Signature],
     for tid, g in fixed.items():  # the operator's groups first, whatever they overlap
         union(first_of.setdefault(g, tid), tid, force=True)
     pairs = []
-    ordered = sorted(tracks, key=lambda t: (t.first_frame, t.id))
+    ordered = sorted(tracks, key=lambda t: (seen_span(t)[0], t.id))
     for i, a in enumerate(ordered):
         for b in ordered[i + 1:]:
             if a.label != b.label or a.id not in sigs or b.id not in sigs or (a.id in fixed and b.id in fixed):

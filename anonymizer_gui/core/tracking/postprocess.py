@@ -101,6 +101,10 @@ class TrackShapeSettings:
     unseen_frames: frames between two detector runs (detect-every-K: K - 1). A face can enter or
         leave that many frames before its first or after its last detection, so the extension is
         never shorter, confirmed tracklet or not.
+    interior_extend_frames: the extension (instead of extend_frames, when longer) at an end of a
+        confirmed track whose box there lies well inside the frame (well_inside) and moves
+        slowly (INTERIOR_MAX_SPEED): a face that shows up or vanishes mid-picture was there,
+        turned or too small for the detector.
     shapes: per label, how its box becomes the keyframe shape (MaskFit); a label not listed gets
         the box as a rectangle. The analysis uses DEFAULT_SHAPES.
     """
@@ -115,7 +119,13 @@ class TrackShapeSettings:
     keyframe_tolerance: float = 0.04
     min_tolerance_px: float = 1.0
     unseen_frames: int = 0
+    interior_extend_frames: int = 0
     shapes: tuple[tuple[str, MaskFit], ...] = ()
+
+    @property
+    def lead_frames(self) -> int:
+        """The most frames a track may mask before its first detection."""
+        return max(self.extend_frames, self.interior_extend_frames) + self.unseen_frames
 
     def shape_of(self, label: str) -> MaskFit:
         return next((fit for name, fit in self.shapes if name == label), MaskFit())
@@ -258,6 +268,23 @@ def clip_path(boxes: np.ndarray, frame_size: tuple[int, int]) -> tuple[np.ndarra
     return clipped, slice(int(inside[0]), int(inside[-1]) + 1)
 
 
+def well_inside(box: np.ndarray, frame_size: tuple[int, int]) -> bool:
+    """At least its own size away from every edge of the frame (it did not come in or go out there)."""
+    w, h = box[2] - box[0], box[3] - box[1]
+    return bool(box[0] >= w and box[1] >= h and box[2] <= frame_size[0] - w and box[3] <= frame_size[1] - h)
+
+
+INTERIOR_MAX_SPEED = 0.03  # box sizes per frame: slower ends get the interior extension
+
+
+def _settled(path: BoxPath, row: int, frame_size: tuple[int, int]) -> bool:
+    """The track's end at `row` lies well inside the frame and moves slowly there: a fast one
+    (a pan) left the detector's sight by moving, and sweeping it on for long covers background."""
+    box = path.boxes[row]
+    size = max(box[2] - box[0], box[3] - box[1], 1.0)
+    return well_inside(box, frame_size) and float(np.hypot(*path.velocity[row])) <= INTERIOR_MAX_SPEED * size
+
+
 def scaled_about_centre(boxes: np.ndarray, scale: float) -> np.ndarray:
     """(N, 4) boxes with width and height times `scale`, centres kept (linear: commutes with interpolation)."""
     if scale == 1.0:
@@ -282,9 +309,15 @@ def tracklet_to_track(tracklet: Tracklet, frame_count: int, frame_size: tuple[in
         span = tracklet.last_frame - tracklet.first_frame + 1
         extend = min(extend, max(s.unseen_frames, (REVIEW_MIN_FRAMES - 1 - span) // 2))
     path = sweep_gaps(path, tracklet, extend)
-    if extend:
-        before = min(extend, path.start)
-        after = min(extend, max(0, frame_count - 1 - tracklet.last_frame))
+    lead = trail = extend
+    if tracklet.confirmed and s.interior_extend_frames > s.extend_frames:
+        # a face does not appear or vanish in the middle of the picture: the detector lost it there
+        longer = s.interior_extend_frames + s.unseen_frames
+        lead = longer if _settled(path, 0, frame_size) else extend
+        trail = longer if _settled(path, -1, frame_size) else extend
+    if lead or trail:
+        before = min(lead, path.start)
+        after = min(trail, max(0, frame_count - 1 - tracklet.last_frame))
         path = extend_path(path, before, after)
     boxes, keep = clip_path(grow_path(path, s), frame_size)
     boxes = boxes[keep]
