@@ -5,7 +5,7 @@
 The analysis (decode, detect, track) runs on a thread of its own; the export (decode, render,
 encode: export_video's own pipeline) runs on the calling thread at the same time, each stage
 behind a bounded queue. A frame is rendered only once it is *final*: every track that can mask
-it has been found (analyze's `on_final`). A track masks at most `extend_frames + unseen_frames` before its first
+it has been found (analyze's `on_final`). A track masks at most `lead_frames` (TrackShapeSettings) before its first
 detection, and its shape between keyframes depends on the whole track (smoothing, keyframe
 reduction), so the export waits for tracks that end; it writes exactly the frames that analysis
 followed by export writes (tested), and overlaps with the analysis wherever tracks end while the

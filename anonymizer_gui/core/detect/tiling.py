@@ -90,8 +90,9 @@ def reduced_window(frame_w: int, frame_h: int, size: tuple[int, int], max_upscal
 
 
 def region_window(box, frame_w: int, frame_h: int, scale: float, multiple: int = 32) -> Window:
-    """A window at `scale` round a small object's box (frame px): twice its longer side, at least
-    64 model px, a multiple of `multiple` (few distinct shapes: few sessions), kept inside the frame."""
+    """A window at `scale` round a small object's box (frame px): three times its longer side, at
+    least 128 model px, a multiple of `multiple` (few distinct shapes: few sessions), kept inside
+    the frame."""
     x1, y1, x2, y2 = (float(v) for v in box)
     side_model = max(128, -(-int(math.ceil(3 * max(x2 - x1, y2 - y1) * scale)) // multiple) * multiple)
     side = side_model / scale
@@ -212,7 +213,8 @@ class WindowedDetector(Detector):
 
     def _windows(self, width: int, height: int, reduced: tuple[int, int] | None, full: bool,
                  regions: Sequence | None) -> list[Window]:
-        windows = self.windows_for(width, height) if full else []
+        planned = self.windows_for(width, height)
+        windows = list(planned) if full else []
         if reduced is not None:
             cheap = reduced_window(width, height, reduced, self.max_upscale)
             if not full:  # alone, it is trusted only as far as the coarse pass is (tiling rule)
@@ -221,7 +223,7 @@ class WindowedDetector(Detector):
             if cheap not in windows:  # reduced == the working size: the coarse window already
                 windows.append(cheap)
         if regions is not None and len(regions):
-            finest = max(w.scale for w in self.windows_for(width, height))
+            finest = max(w.scale for w in planned)
             crops: list[Window] = []
             for box in regions:  # one crop per region not already inside another crop
                 if not any(_inside(box, c) for c in crops):

@@ -138,6 +138,14 @@ class Track:
         return len(self.scores) + self.blind_frames
 
     @property
+    def seen_span(self) -> tuple[int, int]:
+        """First and last frame the detector saw it on (its keyframe span without scores): the
+        mask runs on past them (extension), which says nothing of where the object was seen."""
+        if self.scores:
+            return min(self.scores), max(self.scores)
+        return self.first_frame, self.last_frame
+
+    @property
     def needs_review(self) -> bool:
         if self.source != "auto":
             return False

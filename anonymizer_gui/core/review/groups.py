@@ -97,19 +97,10 @@ def distance(a: Signature, b: Signature) -> float:
     return float(cv2.compareHist(a.hist, b.hist, cv2.HISTCMP_BHATTACHARYYA))
 
 
-def seen_span(track: Track) -> tuple[int, int]:
-    """First and last frame the detector saw the track on (its keyframe span when it has no
-    scores): a track's mask runs on past them (extension), which says nothing of where the
-    person was seen, so two fragments of one person whose masks overlap can still be one."""
-    if track.scores:
-        return min(track.scores), max(track.scores)
-    return track.first_frame, track.last_frame
-
-
 def _motion_agrees(a: Track, b: Track) -> bool:
     """b starts soon after a ends, near where a was heading."""
-    a_first, a_last = seen_span(a)
-    b_first = seen_span(b)[0]
+    a_first, a_last = a.seen_span
+    b_first = b.seen_span[0]
     gap = b_first - a_last
     if not 0 < gap <= MOTION_GAP:
         return False
@@ -138,7 +129,7 @@ def link_groups(tracks: list[Track], sigs: Mapping[int, Signature],
     fixed = {tid: g for tid, g in (fixed or {}).items() if any(t.id == tid for t in tracks)}
     by_id = {t.id: t for t in tracks}
     parent = {t.id: t.id for t in tracks}
-    spans = {t.id: [seen_span(t)] for t in tracks}
+    spans = {t.id: [t.seen_span] for t in tracks}  # one person is never *seen* twice at once
     owner = {t.id: fixed.get(t.id) for t in tracks}  # root -> the fixed group it holds, if any
 
     def find(x: int) -> int:
@@ -162,7 +153,7 @@ def link_groups(tracks: list[Track], sigs: Mapping[int, Signature],
     for tid, g in fixed.items():  # the operator's groups first, whatever they overlap
         union(first_of.setdefault(g, tid), tid, force=True)
     pairs = []
-    ordered = sorted(tracks, key=lambda t: (seen_span(t)[0], t.id))
+    ordered = sorted(tracks, key=lambda t: (t.seen_span[0], t.id))
     for i, a in enumerate(ordered):
         for b in ordered[i + 1:]:
             if a.label != b.label or a.id not in sigs or b.id not in sigs or (a.id in fixed and b.id in fixed):

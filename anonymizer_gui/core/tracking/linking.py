@@ -243,10 +243,11 @@ class TrackletLinker:
             if p.decided or frame <= p.tracklet.last_frame + s.max_gap:
                 continue
             a = p.tracklet
+            look_a, drift = self.appearance(a.id), self.drift_at(a.last_frame)  # once per a, not per pair
             for b in candidates.values():
                 if b.id in taken or b.label != a.label or b.id == a.id:
                     continue
-                cost = link_cost(a, b, s, self.appearance(a.id), self.appearance(b.id), self.drift_at(a.last_frame))
+                cost = link_cost(a, b, s, look_a, self.appearance(b.id), drift)
                 if cost is not None:
                     offers.append((cost, a.id, b.id))
         linked_from = set()
