@@ -108,8 +108,12 @@ def main(argv: list[str] | None = None) -> int:
     no_verify = ["--no-verify"]
     variants["ours redact --no-verify"] = lambda: _timed(_ours_cmd("redact", clip, work / "ours_nv.mp4", no_verify),
                                                          work / "ours_nv.mp4")
+    # without the close look at weak face candidates (analysis/second_look.py)
+    no_look = ["--close-look", "off"]
+    variants["ours redact --close-look off"] = lambda: _timed(_ours_cmd("redact", clip, work / "ours_nl.mp4", no_look),
+                                                              work / "ours_nl.mp4")
     outputs = {"ours redact -f": work / "ours_f.mp4", "ours redact": work / "ours.mp4", "deface": work / "deface.mp4",
-               "ours redact --no-verify": work / "ours_nv.mp4"}
+               "ours redact --no-verify": work / "ours_nv.mp4", "ours redact --close-look off": work / "ours_nl.mp4"}
     if args.baseline:
         tree = args.baseline.resolve()
         variants["base redact"] = lambda: _timed(_ours_cmd("redact", clip, work / "base.mp4", []), work / "base.mp4",

@@ -26,6 +26,7 @@ from ..core.project import STYLE_KINDS, MaskStyle, Project
 from ..core.project import save_project
 
 FULL_EVERY, REDUCED_SIZE = AnalysisSettings.full_every, AnalysisSettings.reduced_size
+CLOSE_LOOKS = ("verify", "boost", "off")
 
 DEVICES = ("auto", "cpu", "cuda")
 PROJECT_SUFFIXES = (".json",)
@@ -81,6 +82,11 @@ def _add_analysis_options(parser: argparse.ArgumentParser) -> None:
                              "1: the full pass on every frame)")
     parser.add_argument("--reduced-size", type=_positive_int, default=REDUCED_SIZE, metavar="PX",
                         help=f"longest side of the reduced pass in pixels (default {REDUCED_SIZE})")
+    parser.add_argument("--close-look", choices=CLOSE_LOOKS, default=AnalysisSettings.close_look,
+                        help="weak face candidates that continue no known face are looked at again, cut out "
+                             "and enlarged: 'verify' lets only the confirmed ones start a track (outside night "
+                             "footage), 'boost' only raises the confirmed ones, 'off' skips the look "
+                             f"(default {AnalysisSettings.close_look})")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
@@ -136,7 +142,7 @@ def settings_from(args: argparse.Namespace) -> AnalysisSettings:
         resolve_spec(label)  # ModelError naming the known classes; reads the manifest only
     return AnalysisSettings(classes=classes, thresholds=parse_thresholds(args.threshold, classes),
                             device=args.device, detect_every=args.detect_every, full_every=args.full_every,
-                            reduced_size=args.reduced_size)
+                            reduced_size=args.reduced_size, close_look=args.close_look)
 
 
 def check_input(video: str) -> Path:

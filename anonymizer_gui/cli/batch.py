@@ -15,7 +15,7 @@ from .progress import BatchProgress
 from ..core.foundation import AnonymizerError
 from ..core.project import STYLE_KINDS, ExportSettings, MaskStyle
 
-PARAMETER_OPTIONS = ("classes", "threshold", "device", "detect_every", "full_every", "reduced_size", "style", "codec", "crf", "preset",
+PARAMETER_OPTIONS = ("classes", "threshold", "device", "detect_every", "full_every", "reduced_size", "close_look", "style", "codec", "crf", "preset",
                      "keep_metadata")
 
 

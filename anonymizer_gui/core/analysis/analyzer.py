@@ -33,6 +33,7 @@ from ..review import group_people
 from ..tracking import IdCounter, LabelTrackers, LinkSettings, TrackerSettings, Tracklet, TrackletLinker
 from ..tracking import DEFAULT_SHAPES, TrackShapeSettings, tracklet_to_track
 from .schedule import DetectionSchedule
+from .second_look import MODES as CLOSE_LOOK_MODES, SecondLook
 
 if TYPE_CHECKING:
     from ..detect import Detector
@@ -79,6 +80,9 @@ class AnalysisSettings:
     group_people: after tracking, group the tracks of one person (appearance + motion; one more
         decode pass over a few frames per track) for the review's person rows.
     models: per class, a manifest model name instead of the class's default model.
+    close_look: what a close look at weak candidates does (analysis/second_look.py): "verify"
+        (confirmed ones are raised, unconfirmed ones cannot start a track), "boost" (raise only),
+        "off". For the classes whose detector has a close look (faces).
     """
 
     classes: tuple[str, ...] = ("face", "plate")
@@ -99,6 +103,7 @@ class AnalysisSettings:
     batch_size: int = 4
     models: Mapping[str, str] = field(default_factory=dict)
     group_people: bool = True  # link tracks of one person into groups (core.review) after tracking
+    close_look: str = "verify"
 
     def __post_init__(self):
         if not self.classes:
@@ -111,6 +116,8 @@ class AnalysisSettings:
         for label, value in self.thresholds.items():
             if not 0.0 < value <= 1.0:
                 raise AnonymizerError(f"the {label} threshold must lie in (0, 1], not {value}")
+        if self.close_look not in CLOSE_LOOK_MODES:
+            raise AnonymizerError(f"close_look must be one of {', '.join(CLOSE_LOOK_MODES)}, not {self.close_look!r}")
         if self.batch_size < 1 or self.extend_s < 0 or self.max_lost_s < 0:
             raise AnonymizerError("batch_size must be >= 1; extend_s and max_lost_s must not be negative")
 
@@ -269,8 +276,10 @@ class _AnalysisRun:
                                                    for label, threshold in thresholds.items()}, IdCounter())
         self.shape = multi_rate.shape_settings(fps)
         self.linker = TrackletLinker(multi_rate.link_settings(fps)) if settings.link_tracks else None
+        self.second_looks = {label: SecondLook(det, settings.close_look) for label, det in detectors.items()
+                             if settings.close_look != "off" and _has_close_look(det)}
         self.tracks: list[Track] = []
-        self.timings = {"detect_s": 0.0, "track_s": 0.0, "wait_for_decode_s": 0.0}
+        self.timings = {"detect_s": 0.0, "look_s": 0.0, "track_s": 0.0, "wait_for_decode_s": 0.0}
         self.batch = batch_size_for(settings, detectors)
         self.frames_done = 0  # frames decoded and analysed (skipped ones included)
         self.frames_detected = 0
@@ -372,10 +381,18 @@ class _AnalysisRun:
         for label in self.detectors:
             per_label[label] = self._detect(label, batch)
         t1 = time.monotonic()
+        look_s = 0.0
         for row, (index, image) in enumerate(batch):
             for label, tracker in self.trackers.trackers.items():
                 dets, blind, looked = per_label[label][row]
+                second = self.second_looks.get(label)
+                if second is not None:
+                    t = time.monotonic()
+                    dets, confirmed = second.check(tracker, index, image, dets)
+                    look_s += time.monotonic() - t
                 matched = tracker.update(index, dets.boxes, dets.scores, blind, looked)
+                if second is not None:
+                    second.learn(index, matched, confirmed, tracker.live_tracklets)
                 if self.linker is not None:
                     for tracklet in matched:
                         self.linker.observe(tracklet, image)
@@ -385,7 +402,8 @@ class _AnalysisRun:
             finished = self.linker.push(finished, live, batch[-1][0])
         self._emit(finished)
         self.timings["detect_s"] += t1 - t0
-        self.timings["track_s"] += time.monotonic() - t1
+        self.timings["look_s"] += look_s
+        self.timings["track_s"] += time.monotonic() - t1 - look_s
         self.frames_detected += len(batch)
 
     def _emit(self, tracklets: list[Tracklet]) -> None:
@@ -418,6 +436,8 @@ class _AnalysisRun:
             "linking": dict(self.linker.counts) if self.linker is not None else None,
             "frames_analyzed": self.frames_done,
             "frames_detected": self.frames_detected,
+            # weak candidates given a close look, per class (analysis/second_look.py)
+            "close_looks": {label: look.looks for label, look in self.second_looks.items()},
             # multi-rate detection: per class, the size (px) below which its reduced pass is blind;
             # null: that class had the full pass on every detected frame
             "reduced_pass_blind_below": {label: (round(b, 1) if b else None) for label, b in self.blind_below.items()},
@@ -435,6 +455,11 @@ def _small(dets, below: float, min_score: float) -> np.ndarray:
     b = np.asarray(dets.boxes, np.float64).reshape(-1, 4)
     keep = (np.maximum(b[:, 2] - b[:, 0], b[:, 3] - b[:, 1]) < below) & (np.asarray(dets.scores) >= min_score)
     return b[keep]
+
+
+def _has_close_look(detector) -> bool:
+    look = getattr(detector, "look_closer", None)
+    return look is not None and look(np.zeros((32, 32, 3), np.uint8), np.zeros((0, 4))) is not None
 
 
 def _blind_size(detector, width: int, height: int, reduced: tuple[int, int]) -> float | None:

@@ -138,6 +138,11 @@ class Detector(ABC):
         output leak check wants what the network sees: its blind spots must not be the analysis's)."""
         return self.detect(frames)
 
+    def look_closer(self, frame: np.ndarray, boxes: np.ndarray) -> np.ndarray | None:
+        """Per box (frame px): the score of a second, close look at it (close_look.py), or None when
+        the family has none."""
+        return None
+
     def reduced_blind_size(self, width: int, height: int, size: tuple[int, int]) -> float | None:
         """For multi-rate detection: the object size (longer side, frame px) below which a pass on
         the whole frame fitted into `size` is not trusted, or None when the detector has no such

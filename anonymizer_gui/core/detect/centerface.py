@@ -25,6 +25,7 @@ import numpy as np
 
 from .manifest import ModelSpec, model_path
 from .base import Detections, parse_size, resolve_settings
+from .close_look import close_scores
 from .face_check import check_faces
 from .nms import nms
 from .runtime import ModelSession, ProviderChoice
@@ -153,6 +154,9 @@ class CenterFaceDetector(WindowedDetector):
         if not self.verify:
             return found
         return [check_faces(frame, dets) for frame, dets in zip(frames, found)]
+
+    def look_closer(self, frame, boxes):
+        return close_scores(frame, boxes, self._infer, self.batch_size, self.pad_value)
 
     def detect_raw(self, frames):
         # skin colour is blind under coloured light: the leak check must not share that blind spot

@@ -4,8 +4,8 @@ keyframed project Tracks, and single-object follow for manual masks."""
 from .follow import follow_shape
 from .linking import LinkSettings, TrackletLinker
 from .postprocess import DEFAULT_SHAPES, MaskFit, TrackShapeSettings, tracklet_to_track
-from .tracker import IdCounter, LabelTrackers, TrackerSettings, Tracklet
+from .tracker import IdCounter, LabelTrackers, Tracker, TrackerSettings, Tracklet, box_iou
 
 __all__ = ["follow_shape", "LinkSettings", "TrackletLinker", "DEFAULT_SHAPES", "MaskFit", "TrackShapeSettings", "tracklet_to_track",
-           "IdCounter", "LabelTrackers",
-           "TrackerSettings", "Tracklet"]
+           "IdCounter", "LabelTrackers", "Tracker",
+           "TrackerSettings", "Tracklet", "box_iou"]

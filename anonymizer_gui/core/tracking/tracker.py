@@ -306,6 +306,17 @@ class Tracker:
         boxes = np.concatenate([np.minimum(now[:, :2], later[:, :2]), np.maximum(now[:, 2:], later[:, 2:])], axis=1)
         return boxes[longer < below]
 
+    def predicted_boxes(self, frame: int, confirmed_only: bool = False) -> tuple[list[Tracklet], np.ndarray]:
+        """The live tracklets (confirmed ones only, if asked) and their boxes (N, 4) carried on at
+        their speed to `frame`: where each expects its object before this frame's update."""
+        live = [t for t in self._live if t.confirmed or not confirmed_only]
+        if not live:
+            return [], np.zeros((0, 4))
+        mean = np.stack([t.mean for t in live])
+        steps = 0 if self._frame is None else max(0, frame - self._frame)
+        ahead = np.stack([mean[:, :, 0] + mean[:, :, 1] * steps, mean[:, :, 1]], axis=2)
+        return [t.tracklet for t in live], self.settings.motion.boxes(ahead)
+
     def _associate(self, pool: list[_LiveTrack], det_boxes: np.ndarray, min_iou: float):
         if not pool or len(det_boxes) == 0:
             return [], list(range(len(pool))), list(range(len(det_boxes)))

@@ -1,0 +1,68 @@
+"""A close look at a candidate: its surroundings cut out and scaled so the detector sees it at a size it knows.
+
+CenterFace scores a 12-30 px face 0.2-0.45 (its stride-4 heat map barely resolves it), while the same
+face cut out with twice its size of surroundings and scaled to LOOK_SIDE px scores 0.6-0.9; its weak
+candidates on car paint, walls and garage clutter stay under 0.45 at that size (measured on every
+weak detection of every track of 8 bench scenes: benchmarks/README.md, "A close look at weak
+candidates"). What the analysis does with the answer is analysis/second_look.py.
+
+Every look is one square input of CONTEXT x LOOK_SIDE px, so one session serves them all, batched.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+
+from .base import Detections
+from .tiling import Window, pad_to, resize_window
+
+LOOK_SIDE = 96  # model px a candidate's longer side is scaled to
+CONTEXT = 3  # the window is this many box sides wide: a head is found by its surroundings too
+MATCH_IOU = 0.3  # a close-look detection answers for the candidate when their boxes overlap this much
+LOOK_SIZE = CONTEXT * LOOK_SIDE
+
+Infer = Callable[[np.ndarray], list[Detections]]  # batch (N, S, S, 3) uint8 -> detections in model px
+
+
+def look_window(box, frame_w: int, frame_h: int) -> Window:
+    """The square window round `box` scaled so that the box's longer side is LOOK_SIDE model px,
+    shifted to stay inside the frame (cut where the frame is smaller)."""
+    x1, y1, x2, y2 = (float(v) for v in box)
+    side = max(x2 - x1, y2 - y1, 1.0)
+    span = CONTEXT * side
+    w, h = min(span, frame_w), min(span, frame_h)
+    x0 = min(max(0.0, (x1 + x2 - w) / 2), frame_w - w)
+    y0 = min(max(0.0, (y1 + y2 - h) / 2), frame_h - h)
+    return Window(int(x0), int(y0), int(x0) + max(1, int(round(w))), int(y0) + max(1, int(round(h))),
+                  LOOK_SIDE / side)
+
+
+def _iou(box, boxes: np.ndarray) -> np.ndarray:
+    """IoU of one box with each of `boxes` (N, 4)."""
+    boxes = np.asarray(boxes, np.float64).reshape(-1, 4)
+    ix = np.clip(np.minimum(box[2], boxes[:, 2]) - np.maximum(box[0], boxes[:, 0]), 0, None)
+    iy = np.clip(np.minimum(box[3], boxes[:, 3]) - np.maximum(box[1], boxes[:, 1]), 0, None)
+    inter = ix * iy
+    areas = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
+    return inter / np.maximum((box[2] - box[0]) * (box[3] - box[1]) + areas - inter, 1e-9)
+
+
+def close_scores(frame: np.ndarray, boxes: np.ndarray, infer: Infer, batch_size: int,
+                 pad_value: int = 0) -> np.ndarray:
+    """Per box (frame px): the best score of a close-look detection overlapping it, 0 for none."""
+    boxes = np.asarray(boxes, np.float64).reshape(-1, 4)
+    windows = [look_window(b, frame.shape[1], frame.shape[0]) for b in boxes]
+    seen = np.zeros(len(boxes))
+    for start in range(0, len(windows), batch_size):
+        chunk = windows[start:start + batch_size]
+        batch = np.stack([pad_to(resize_window(frame, w)[:LOOK_SIZE, :LOOK_SIZE], LOOK_SIZE, LOOK_SIZE, pad_value)
+                          for w in chunk])
+        for k, (w, dets) in enumerate(zip(chunk, infer(batch))):
+            if len(dets):
+                back = dets.transformed(1 / w.scale, 1 / w.scale, w.x0, w.y0).boxes
+                overlap = _iou(boxes[start + k], back) >= MATCH_IOU
+                if overlap.any():
+                    seen[start + k] = float(dets.scores[overlap].max())
+    return seen
