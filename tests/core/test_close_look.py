@@ -58,6 +58,22 @@ def test_each_box_gets_the_score_of_the_close_look_detection_on_it_in_batches():
     assert net.batches == [(2, LOOK_SIZE, LOOK_SIZE, 3), (1, LOOK_SIZE, LOOK_SIZE, 3)]
 
 
+def test_a_denoised_look_blurs_the_crop_before_enlarging_it():
+    rng = np.random.default_rng(0)
+    noisy = rng.integers(0, 60, (720, 1280, 3), dtype=np.uint8)  # night: sensor noise on black
+    seen = {}
+
+    def keep(batch):
+        seen.setdefault("batches", []).append(batch.copy())
+        return [dets([], []) for _ in batch]
+
+    close_scores(noisy, BOXES[:1], keep, batch_size=4)
+    close_scores(noisy, BOXES[:1], keep, batch_size=4, denoise=True)
+    plain, denoised = seen["batches"]
+    assert denoised.std() < 0.5 * plain.std()  # the noise is mostly gone
+    assert abs(float(denoised.mean()) - float(plain.mean())) < 2  # the light is not
+
+
 def test_a_close_look_finding_something_else_or_nothing_scores_zero():
     assert list(close_scores(FRAME, BOXES[:1], FakeNetwork(0.95, where="corner"), batch_size=4)) == [0.0]
     assert list(close_scores(FRAME, BOXES[:1], lambda batch: [dets([], []) for _ in batch], batch_size=4)) == [0.0]

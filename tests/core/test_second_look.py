@@ -23,10 +23,11 @@ class Looker:
     """A detector's close look: `answer(box)` per box, every call recorded."""
 
     def __init__(self, answer):
-        self.answer, self.calls = answer, []
+        self.answer, self.calls, self.denoised = answer, [], []
 
-    def look_closer(self, frame, boxes):
+    def look_closer(self, frame, boxes, denoise=False):
         self.calls.append(np.array(boxes))
+        self.denoised.append(denoise)
         return np.array([self.answer(b) for b in boxes], float)
 
 
@@ -70,11 +71,27 @@ def test_an_unconfirmed_weak_candidate_starts_no_track_only_when_verifying(mode,
     assert bool(tr.live_tracklets) == starts
 
 
-def test_night_footage_is_not_judged_by_the_close_look():
+def test_at_night_only_a_look_that_finds_nothing_scores_a_candidate_down():
+    unsure = Looker(lambda box: 0.3)
+    kept = step(SecondLook(unsure), tracker(), 0, dets((CLUTTER, 0.3)), image=NIGHT)
+    nothing = step(SecondLook(Looker(lambda box: 0.0)), tracker(), 0, dets((CLUTTER, 0.3)), image=NIGHT)
+    by_day = step(SecondLook(Looker(lambda box: 0.3)), tracker(), 0, dets((CLUTTER, 0.3)), image=BRIGHT)
+
+    assert kept.scores[0] == pytest.approx(0.3)  # fail closed: the night hides too much to judge
+    assert nothing.scores[0] == pytest.approx(0.3 * PENALTY)
+    assert by_day.scores[0] == pytest.approx(0.3 * PENALTY)
+
+
+def test_night_footage_is_looked_at_denoised():
     assert is_dark(NIGHT) and not is_dark(BRIGHT)
-    look, tr = SecondLook(Looker(face_only)), tracker()
-    checked = step(look, tr, 0, dets((CLUTTER, 0.3)), image=NIGHT)
-    assert checked.scores[0] == pytest.approx(0.3) and tr.live_tracklets  # masked, as without the look
+    looker = Looker(face_only)
+    look, tr = SecondLook(looker), tracker()
+    night = step(look, tr, 0, dets((FACE, 0.3), (CLUTTER, 0.3)), image=NIGHT)
+    day = step(look, tracker(), 10, dets((CLUTTER + 40, 0.3)), image=BRIGHT)
+
+    assert looker.denoised == [True, False]
+    assert sorted(night.scores) == pytest.approx([0.3 * PENALTY, 0.8]) and len(tr.live_tracklets) == 1
+    assert day.scores[0] == pytest.approx(0.3 * PENALTY)
 
 
 def test_confident_candidates_and_candidates_below_the_tracker_floor_are_never_looked_at():
@@ -181,7 +198,7 @@ class Cluttered(KnownBoxesDetector):
             out.append(Detections.create(boxes, [0.3] * len(boxes), None, ("face",)))
         return out
 
-    def look_closer(self, frame, boxes):
+    def look_closer(self, frame, boxes, denoise=False):
         self.looks += len(boxes)
         return np.array([0.05 if b[0] >= 270 else 0.9 for b in boxes])
 

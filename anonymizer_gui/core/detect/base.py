@@ -138,9 +138,9 @@ class Detector(ABC):
         output leak check wants what the network sees: its blind spots must not be the analysis's)."""
         return self.detect(frames)
 
-    def look_closer(self, frame: np.ndarray, boxes: np.ndarray) -> np.ndarray | None:
-        """Per box (frame px): the score of a second, close look at it (close_look.py), or None when
-        the family has none."""
+    def look_closer(self, frame: np.ndarray, boxes: np.ndarray, denoise: bool = False) -> np.ndarray | None:
+        """Per box (frame px): the score of a second, close look at it (close_look.py; denoise: for
+        night footage), or None when the family has none."""
         return None
 
     def reduced_blind_size(self, width: int, height: int, size: tuple[int, int]) -> float | None:

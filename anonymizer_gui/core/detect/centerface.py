@@ -155,8 +155,8 @@ class CenterFaceDetector(WindowedDetector):
             return found
         return [check_faces(frame, dets) for frame, dets in zip(frames, found)]
 
-    def look_closer(self, frame, boxes):
-        return close_scores(frame, boxes, self._infer, self.batch_size, self.pad_value)
+    def look_closer(self, frame, boxes, denoise=False):
+        return close_scores(frame, boxes, self._infer, self.batch_size, self.pad_value, denoise)
 
     def detect_raw(self, frames):
         # skin colour is blind under coloured light: the leak check must not share that blind spot

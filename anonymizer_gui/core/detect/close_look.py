@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from typing import Callable
 
+import cv2
 import numpy as np
 
 from .base import Detections
@@ -49,15 +50,23 @@ def _iou(box, boxes: np.ndarray) -> np.ndarray:
     return inter / np.maximum((box[2] - box[0]) * (box[3] - box[1]) + areas - inter, 1e-9)
 
 
+DENOISE_SIGMA = 1.2  # frame px: the Gaussian that takes sensor noise out of a dark crop
+
+
 def close_scores(frame: np.ndarray, boxes: np.ndarray, infer: Infer, batch_size: int,
-                 pad_value: int = 0) -> np.ndarray:
-    """Per box (frame px): the best score of a close-look detection overlapping it, 0 for none."""
+                 pad_value: int = 0, denoise: bool = False) -> np.ndarray:
+    """Per box (frame px): the best score of a close-look detection overlapping it, 0 for none.
+
+    denoise: blur each crop by DENOISE_SIGMA before enlarging it (night footage: enlarged, sensor
+    noise hides the face from the detector; on street_night's weak real faces the look confirmed
+    32 % plain and 82 % denoised, and none of its clutter either way. Clean footage is looked at
+    plain: the blur costs a 14-20 px face its eyes, 99 % -> 64 % confirmed on crowd_small)."""
     boxes = np.asarray(boxes, np.float64).reshape(-1, 4)
     windows = [look_window(b, frame.shape[1], frame.shape[0]) for b in boxes]
     seen = np.zeros(len(boxes))
     for start in range(0, len(windows), batch_size):
         chunk = windows[start:start + batch_size]
-        batch = np.stack([pad_to(resize_window(frame, w)[:LOOK_SIZE, :LOOK_SIZE], LOOK_SIZE, LOOK_SIZE, pad_value)
+        batch = np.stack([pad_to(_crop(frame, w, denoise)[:LOOK_SIZE, :LOOK_SIZE], LOOK_SIZE, LOOK_SIZE, pad_value)
                           for w in chunk])
         for k, (w, dets) in enumerate(zip(chunk, infer(batch))):
             if len(dets):
@@ -66,3 +75,10 @@ def close_scores(frame: np.ndarray, boxes: np.ndarray, infer: Infer, batch_size:
                 if overlap.any():
                     seen[start + k] = float(dets.scores[overlap].max())
     return seen
+
+
+def _crop(frame: np.ndarray, window: Window, denoise: bool) -> np.ndarray:
+    if not denoise:
+        return resize_window(frame, window)
+    crop = cv2.GaussianBlur(frame[window.y0:window.y1, window.x0:window.x1], (0, 0), DENOISE_SIGMA)
+    return cv2.resize(crop, window.model_size, interpolation=cv2.INTER_LINEAR)
