@@ -30,7 +30,7 @@ from ..foundation import CancelFn, ProgressFn, ProgressMeter
 from ..media import MediaInfo, iter_frames, probe
 from ..project import MediaRef, Project, Track
 from ..review import group_people
-from ..tracking import IdCounter, LabelTrackers, LinkSettings, TrackerSettings, Tracklet, TrackletLinker
+from ..tracking import CameraMotion, IdCounter, LabelTrackers, LinkSettings, TrackerSettings, Tracklet, TrackletLinker
 from ..tracking import DEFAULT_SHAPES, TrackShapeSettings, tracklet_to_track
 from .schedule import DetectionSchedule
 from .second_look import MODES as CLOSE_LOOK_MODES, SecondLook
@@ -80,6 +80,8 @@ class AnalysisSettings:
     group_people: after tracking, group the tracks of one person (appearance + motion; one more
         decode pass over a few frames per track) for the review's person rows.
     models: per class, a manifest model name instead of the class's default model.
+    camera_motion: move every track's prediction with the picture's own motion between frames
+        (tracking/camera.py): whip pans and shake no longer break tracks.
     close_look: what a close look at weak candidates does (analysis/second_look.py): "verify"
         (confirmed ones are raised, unconfirmed ones cannot start a track), "boost" (raise only),
         "off". For the classes whose detector has a close look (faces).
@@ -104,6 +106,7 @@ class AnalysisSettings:
     models: Mapping[str, str] = field(default_factory=dict)
     group_people: bool = True  # link tracks of one person into groups (core.review) after tracking
     close_look: str = "verify"
+    camera_motion: bool = True
 
     def __post_init__(self):
         if not self.classes:
@@ -278,6 +281,7 @@ class _AnalysisRun:
         self.linker = TrackletLinker(multi_rate.link_settings(fps)) if settings.link_tracks else None
         self.second_looks = {label: SecondLook(det, settings.close_look) for label, det in detectors.items()
                              if settings.close_look != "off" and _has_close_look(det)}
+        self.camera = CameraMotion() if settings.camera_motion else None
         self.tracks: list[Track] = []
         self.timings = {"detect_s": 0.0, "look_s": 0.0, "track_s": 0.0, "wait_for_decode_s": 0.0}
         self.batch = batch_size_for(settings, detectors)
@@ -383,14 +387,15 @@ class _AnalysisRun:
         t1 = time.monotonic()
         look_s = 0.0
         for row, (index, image) in enumerate(batch):
+            shift = self.camera.shift(image) if self.camera is not None else None
             for label, tracker in self.trackers.trackers.items():
                 dets, blind, looked = per_label[label][row]
                 second = self.second_looks.get(label)
                 if second is not None:
                     t = time.monotonic()
-                    dets, confirmed = second.check(tracker, index, image, dets)
+                    dets, confirmed = second.check(tracker, index, image, dets, shift)
                     look_s += time.monotonic() - t
-                matched = tracker.update(index, dets.boxes, dets.scores, blind, looked)
+                matched = tracker.update(index, dets.boxes, dets.scores, blind, looked, shift)
                 if second is not None:
                     second.learn(index, matched, confirmed, tracker.live_tracklets)
                 if self.linker is not None:

@@ -78,14 +78,15 @@ class SecondLook:
     def active(self) -> bool:
         return self.mode != "off"
 
-    def check(self, tracker: Tracker, frame: int, image: np.ndarray, dets: Detections
-              ) -> tuple[Detections, dict[tuple, float]]:
-        """`dets` rescored, and the boxes (as tuples) this frame's close looks confirmed."""
+    def check(self, tracker: Tracker, frame: int, image: np.ndarray, dets: Detections,
+              shift: tuple[float, float] | None = None) -> tuple[Detections, dict[tuple, float]]:
+        """`dets` rescored, and the boxes (as tuples) this frame's close looks confirmed (shift: the
+        camera's since the tracker's last update)."""
         low = tracker.settings.low_score
         weak = np.flatnonzero((dets.scores >= low) & (dets.scores < CONFIRM))
         if not self.active or len(weak) == 0:
             return dets, {}
-        tracklets, predicted = tracker.predicted_boxes(frame, confirmed_only=True)
+        tracklets, predicted = tracker.predicted_boxes(frame, confirmed_only=True, shift=shift)
         trusted = [i for i, tl in enumerate(tracklets) if self._trusted(tl)]
         tracklets, predicted = [tracklets[i] for i in trusted], predicted[trusted]
         scores = dets.scores.astype(np.float64)

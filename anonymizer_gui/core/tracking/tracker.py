@@ -192,13 +192,14 @@ class Tracker:
         return [t.tracklet for t in self._live]
 
     def update(self, frame: int, boxes: np.ndarray, scores: np.ndarray, blind_below: float = 0.0,
-               looked: np.ndarray | None = None) -> list[Tracklet]:
+               looked: np.ndarray | None = None, shift: tuple[float, float] | None = None) -> list[Tracklet]:
         """Take the detections of `frame` (boxes (N, 4) x1y1x2y2, scores (N,)).
 
         Returns the tracklets matched on this frame. Frames may be skipped (detect every k-th
         frame): the motion model predicts across them and ages count in frames. blind_below: the
         detections come from a pass that cannot see objects smaller than this (longer side, px),
-        except in the `looked` boxes (N, 4), where the full pass looked closely.
+        except in the `looked` boxes (N, 4), where the full pass looked closely. shift: how far the
+        camera moved the picture since the last update (camera.py); every prediction moves with it.
         """
         s = self.settings
         boxes = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
@@ -208,6 +209,11 @@ class Tracker:
         steps = 1 if self._frame is None else frame - self._frame
         self._frame = frame
         self._predict(steps)
+        if shift is not None and self._live and (shift[0] or shift[1]):
+            for t in self._live:  # the state is (cx, cy, w, h) x (value, velocity)
+                t.mean = t.mean.copy()
+                t.mean[0, 0] += shift[0]
+                t.mean[1, 0] += shift[1]
 
         high = np.flatnonzero(scores >= s.high_score)
         low = np.flatnonzero((scores >= s.low_score) & (scores < s.high_score))
@@ -306,15 +312,20 @@ class Tracker:
         boxes = np.concatenate([np.minimum(now[:, :2], later[:, :2]), np.maximum(now[:, 2:], later[:, 2:])], axis=1)
         return boxes[longer < below]
 
-    def predicted_boxes(self, frame: int, confirmed_only: bool = False) -> tuple[list[Tracklet], np.ndarray]:
+    def predicted_boxes(self, frame: int, confirmed_only: bool = False, shift: tuple[float, float] | None = None
+                        ) -> tuple[list[Tracklet], np.ndarray]:
         """The live tracklets (confirmed ones only, if asked) and their boxes (N, 4) carried on at
-        their speed to `frame`: where each expects its object before this frame's update."""
+        their speed to `frame` (and moved by the camera's `shift`, as update will): where each
+        expects its object before this frame's update."""
         live = [t for t in self._live if t.confirmed or not confirmed_only]
         if not live:
             return [], np.zeros((0, 4))
         mean = np.stack([t.mean for t in live])
         steps = 0 if self._frame is None else max(0, frame - self._frame)
         ahead = np.stack([mean[:, :, 0] + mean[:, :, 1] * steps, mean[:, :, 1]], axis=2)
+        if shift is not None:
+            ahead[:, 0, 0] += shift[0]
+            ahead[:, 1, 0] += shift[1]
         return [t.tracklet for t in live], self.settings.motion.boxes(ahead)
 
     def _associate(self, pool: list[_LiveTrack], det_boxes: np.ndarray, min_iou: float):
