@@ -84,9 +84,9 @@ def _add_analysis_options(parser: argparse.ArgumentParser) -> None:
                         help=f"longest side of the reduced pass in pixels (default {REDUCED_SIZE})")
     parser.add_argument("--close-look", choices=CLOSE_LOOKS, default=AnalysisSettings.close_look,
                         help="weak face candidates that continue no known face are looked at again, cut out "
-                             "and enlarged: 'verify' lets only the confirmed ones start a track (outside night "
-                             "footage), 'boost' only raises the confirmed ones, 'off' skips the look "
-                             f"(default {AnalysisSettings.close_look})")
+                             "and enlarged: 'verify' lets only the confirmed ones start a track (at night, "
+                             "every one but those where nothing face-like shows), 'boost' only raises the "
+                             f"confirmed ones, 'off' skips the look (default {AnalysisSettings.close_look})")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
 

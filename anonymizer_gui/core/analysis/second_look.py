@@ -11,10 +11,11 @@ continues no trusted track is looked at again, cut out and scaled up (detect/clo
   (0.38 keeps the best of them under the 0.2 start score) but can still continue one.
 
 In night footage (is_dark) the crop is denoised before it is enlarged (close_look.py): enlarged,
-sensor noise hid street_night's real faces from the detector, and judging them plain cost 15 % of
-its face-frames. Denoised, 82 % of its weak real faces are confirmed, but judging the rest by
-CONFIRM still cost 2 % of them; so at night only a look that finds nothing face-like at all (under
-DARK_REJECT; all of street_night's clutter, 1 % of its weak real faces) scores a candidate down.
+sensor noise hid street_night's real faces from the detector (a first version that judged them
+plain lost 15 % of its face-frames). Denoised, 82 % of its weak real faces are confirmed, but
+judging the rest by CONFIRM still cost 2 % of them; so at night only a look that finds nothing
+face-like at all (under DARK_REJECT: all of street_night's clutter, 1 % of its weak real faces)
+scores a candidate down.
 
 A weak candidate overlapping a trusted track's predicted box (a live, confirmed track whose
 evidence reached CONFIRM) is not looked at: the track vouches for it, and looking again at every
@@ -22,15 +23,15 @@ weak detection of every small face would cost more than the detection itself. Wh
 trust came from a close look, such a candidate takes the track's close-look score: it is the same
 object, and the detector was that sure of it close up.
 
-The output leak check uses none of this (Detector.detect_raw): the safety net must not share the
-close look's blind spots.
-
 A candidate where a close look found nothing a few frames ago (IoU >= VOUCH_IOU with that box;
 RELOOK_FRAMES: 4 frames after the first such look, 8 after the second in a row) is not looked at
 again but treated alike: clutter stays where it is, and looking at it again on every frame made the
 look cost as much as the detection (crowd_small: 1,059 of 1,066 looks were at the same blobs). A
 real face found weakly there waits at most 7 frames longer for its track, which the extension before
 a track's first detection covers (0.3 s, 8 frames at 25 fps).
+
+The output leak check uses none of this (Detector.detect_raw): the safety net must not share the
+close look's blind spots.
 """
 
 from __future__ import annotations
