@@ -84,14 +84,19 @@ def test_analysis_settings_dialog_keeps_settings_and_project(window, tmp_path):
     dialog.thresholds["face"].setValue(0.35)
     dialog.device.setCurrentText("cpu")
     dialog.detect_every.setValue(3)
+    assert dialog.full_every.value() == 3 and dialog.close_look.currentData() == "verify"  # the defaults
+    dialog.full_every.setValue(1)
+    dialog.close_look.setCurrentIndex(dialog.close_look.findData("off"))
     dialog.accepted.connect(window.menus.sync_classes)
     dialog.accept()
     runner = window.analysis
     assert runner.classes == ("face",) and runner.settings.thresholds["face"] == 0.35
     assert runner.settings.device == "cpu" and runner.settings.detect_every == 3
+    assert runner.settings.full_every == 1 and runner.settings.close_look == "off"
     assert not window.menus.find_plates.isChecked() and window.menus.find_faces.isChecked()
     saved = load_saved()
     assert saved.classes == ("face",) and saved.detect_every == 3
+    assert saved.full_every == 1 and saved.close_look == "off"
     assert window.doc.project.analysis["requested_settings"]["detect_every"] == 3
     window.doc.undo_stack.undo()
     assert "requested_settings" not in window.doc.project.analysis

@@ -1,4 +1,5 @@
-"""Analysis settings in the editor: what to find, how sensitive per class, on which device, how often.
+"""Analysis settings in the editor: what to find, how sensitive per class, on which device, how often,
+and what a close look at weak face candidates does.
 
 Kept in the settings (the editor's defaults, with the Find Faces / Find Plates switches) and in the
 project: a project opened again analyses with the settings recorded by its last analysis
@@ -21,6 +22,11 @@ from ..document import commands
 CLASSES = (("face", "Faces"), ("plate", "Licence plates"))
 DEVICE_CHOICES = ("auto", "cpu", "cuda", "directml", "coreml")
 FALLBACK_THRESHOLD = 0.3  # core.analysis.DEFAULT_THRESHOLD: for a manifest entry that names none
+CLOSE_LOOK_CHOICES = (  # AnalysisSettings.close_look (core/analysis/second_look.py)
+    ("verify", "Look closer; only confirmed ones start a track"),
+    ("boost", "Look closer; never drop one"),
+    ("off", "No closer look"),
+)
 
 
 def default_threshold(label: str) -> float:
@@ -44,7 +50,9 @@ def settings_from_json(data: dict | None) -> AnalysisSettings | None:
         return AnalysisSettings(classes=tuple(data.get("classes") or ("face", "plate")),
                                 thresholds={str(k): float(v) for k, v in (data.get("thresholds") or {}).items()},
                                 device=str(data.get("device") or "auto"),
-                                detect_every=int(data.get("detect_every") or 1))
+                                detect_every=int(data.get("detect_every") or 1),
+                                full_every=int(data.get("full_every") or AnalysisSettings.full_every),
+                                close_look=str(data.get("close_look") or AnalysisSettings.close_look))
     except (AnonymizerError, TypeError, ValueError):
         return None
 
@@ -64,7 +72,8 @@ def save(settings: AnalysisSettings) -> None:
 
 def editable_json(settings: AnalysisSettings) -> dict:
     return {"classes": list(settings.classes), "thresholds": dict(settings.thresholds), "device": settings.device,
-            "detect_every": settings.detect_every}
+            "detect_every": settings.detect_every, "full_every": settings.full_every,
+            "close_look": settings.close_look}
 
 
 class AnalysisSettingsDialog(QDialog):
@@ -104,6 +113,21 @@ class AnalysisSettingsDialog(QDialog):
         self.detect_every.setSuffix(" frame(s)")
         self.detect_every.setToolTip("Detect on every k-th frame; the tracker carries the masks between (faster)")
         form.addRow("Detect every", self.detect_every)
+        self.full_every = QSpinBox()
+        self.full_every.setRange(1, 12)
+        self.full_every.setValue(current.full_every)
+        self.full_every.setSuffix(" detected frame(s)")
+        self.full_every.setToolTip("The full-resolution pass on every k-th detected frame, a quick pass on the "
+                                   "others (1: the full pass everywhere, slowest)")
+        form.addRow("Full pass every", self.full_every)
+        self.close_look = QComboBox()
+        for key, text in CLOSE_LOOK_CHOICES:
+            self.close_look.addItem(text, key)
+        self.close_look.setCurrentIndex(max(0, self.close_look.findData(current.close_look)))
+        self.close_look.setToolTip("Faint face candidates are cut out, enlarged and detected again before they "
+                                   "may start a track: fewer false masks on cars and walls")
+        self.close_look.setAccessibleName("Faint faces")
+        form.addRow("Faint faces", self.close_look)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
         self.ok_button = buttons.button(QDialogButtonBox.StandardButton.Ok)
         buttons.accepted.connect(self.accept)
@@ -122,7 +146,8 @@ class AnalysisSettingsDialog(QDialog):
         base = self.runner.settings or AnalysisSettings()
         return replace(base, classes=self.classes() or base.classes,
                        thresholds={k: round(s.value(), 3) for k, s in self.thresholds.items()},
-                       device=self.device.currentText(), detect_every=self.detect_every.value())
+                       device=self.device.currentText(), detect_every=self.detect_every.value(),
+                       full_every=self.full_every.value(), close_look=self.close_look.currentData())
 
     def accept(self) -> None:
         if not self.classes():
