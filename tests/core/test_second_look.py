@@ -186,6 +186,8 @@ class Cluttered(KnownBoxesDetector):
     """The clip's true boxes scored weakly, plus a weak blob in a corner on every frame; its close
     look knows the faces from the blob."""
 
+    can_look_closer = True
+
     def __init__(self, truth, **kw):
         super().__init__(truth, score=0.3, dropout=0.0, **kw)
         self.score_threshold = 0.2  # CenterFace's: a track starts at 0.2

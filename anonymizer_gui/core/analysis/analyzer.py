@@ -280,7 +280,7 @@ class _AnalysisRun:
         self.shape = multi_rate.shape_settings(fps)
         self.linker = TrackletLinker(multi_rate.link_settings(fps)) if settings.link_tracks else None
         self.second_looks = {label: SecondLook(det, settings.close_look) for label, det in detectors.items()
-                             if settings.close_look != "off" and _has_close_look(det)}
+                             if settings.close_look != "off" and getattr(det, "can_look_closer", False)}
         self.camera = CameraMotion() if settings.camera_motion else None
         self.tracks: list[Track] = []
         self.timings = {"detect_s": 0.0, "look_s": 0.0, "track_s": 0.0, "wait_for_decode_s": 0.0}
@@ -460,11 +460,6 @@ def _small(dets, below: float, min_score: float) -> np.ndarray:
     b = np.asarray(dets.boxes, np.float64).reshape(-1, 4)
     keep = (np.maximum(b[:, 2] - b[:, 0], b[:, 3] - b[:, 1]) < below) & (np.asarray(dets.scores) >= min_score)
     return b[keep]
-
-
-def _has_close_look(detector) -> bool:
-    look = getattr(detector, "look_closer", None)
-    return look is not None and look(np.zeros((32, 32, 3), np.uint8), np.zeros((0, 4))) is not None
 
 
 def _blind_size(detector, width: int, height: int, reduced: tuple[int, int]) -> float | None:

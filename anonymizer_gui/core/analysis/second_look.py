@@ -44,7 +44,7 @@ import numpy as np
 from ..tracking import Tracker, Tracklet, box_iou
 
 if TYPE_CHECKING:  # the detectors load onnxruntime: only when analysing
-    from ..detect import Detections
+    from ..detect import Detections, Detector
 
 MODES = ("off", "boost", "verify")
 CONFIRM = 0.5  # a close-look score at least this confirms a candidate; a track whose evidence reached it is trusted
@@ -66,12 +66,11 @@ class SecondLook:
     """The close-look policy for one class (see module text): `check` before the tracker's update,
     `learn` after it."""
 
-    def __init__(self, detector, mode: str = "verify"):
+    def __init__(self, detector: "Detector", mode: str = "verify"):
         if mode not in MODES:
             raise ValueError(f"close look must be one of {', '.join(MODES)}, not {mode!r}")
         self.detector, self.mode = detector, mode
         self.looks = 0  # candidates looked at (for the analysis record)
-        self._best: dict[int, tuple[int, float]] = {}  # tracklet id -> (scores counted, best score)
         self._looked: dict[int, float] = {}  # tracklet id -> its best close-look score
         self._blanks = _Blanks()
 
@@ -87,9 +86,7 @@ class SecondLook:
         weak = np.flatnonzero((dets.scores >= low) & (dets.scores < CONFIRM))
         if not self.active or len(weak) == 0:
             return dets, {}
-        tracklets, predicted = tracker.predicted_boxes(frame, confirmed_only=True, shift=shift)
-        trusted = [i for i, tl in enumerate(tracklets) if self._trusted(tl)]
-        tracklets, predicted = [tracklets[i] for i in trusted], predicted[trusted]
+        tracklets, predicted = tracker.predicted_boxes(frame, min_best=CONFIRM, shift=shift)  # the trusted ones
         scores = dets.scores.astype(np.float64)
         to_look: list[int] = []
         overlaps = box_iou(dets.boxes[weak], predicted)
@@ -106,28 +103,24 @@ class SecondLook:
             fresh = [i for i, known in zip(to_look, skip) if not known]
             strikes = dict(zip(to_look, strikes))
             dark = is_dark(image)
-            close = self.detector.look_closer(image, dets.boxes[fresh], denoise=dark) if fresh else np.zeros(0)
+            close = self.detector.look_closer(image, dets.boxes[fresh], denoise=dark) if fresh else []
             self.looks += len(fresh)
-            if close is not None:
-                answers = dict(zip(fresh, close))
-                judge = self.mode == "verify"
-                for i in to_look:
-                    c = answers.get(i, 0.0)
-                    if c >= CONFIRM:
-                        scores[i] = max(scores[i], float(c))
-                        confirmed[tuple(float(v) for v in dets.boxes[i])] = scores[i]
-                        continue
-                    if dark and c >= DARK_REJECT:
-                        continue  # night: not sure either way, so it keeps its score
-                    if i in answers:
-                        self._blanks.add(dets.boxes[i], frame, strikes[i] + 1)
-                    if judge:
-                        scores[i] *= PENALTY
+            answers = dict(zip(fresh, close))
+            for i in to_look:
+                c = answers.get(i, 0.0)
+                if c >= CONFIRM:
+                    scores[i] = max(scores[i], float(c))
+                    confirmed[tuple(float(v) for v in dets.boxes[i])] = scores[i]
+                    continue
+                if dark and c >= DARK_REJECT:
+                    continue  # night: not sure either way, so it keeps its score
+                if i in answers:
+                    self._blanks.add(dets.boxes[i], frame, strikes[i] + 1)
+                if self.mode == "verify":
+                    scores[i] *= PENALTY
         if np.array_equal(scores, dets.scores.astype(np.float64)):
             return dets, confirmed
-        order = np.argsort(-scores, kind="stable")  # Detections are highest score first
-        return type(dets)(dets.boxes[order], scores[order].astype(dets.scores.dtype), dets.labels[order],
-                          dets.label_names, dets.keypoints[order]), confirmed
+        return dets.rescored(scores), confirmed
 
     def learn(self, frame: int, matched: list[Tracklet], confirmed: dict[tuple, float], live: list[Tracklet]
               ) -> None:
@@ -137,19 +130,9 @@ class SecondLook:
                 score = confirmed.get(tuple(float(v) for v in tl.boxes[-1]))
                 if score is not None:
                     self._looked[tl.id] = max(score, self._looked.get(tl.id, 0.0))
-        alive = {tl.id for tl in live}
-        if len(self._best) > 2 * len(alive) + 16:
-            self._best = {k: v for k, v in self._best.items() if k in alive}
+        if len(self._looked) > 2 * len(live) + 16:
+            alive = {tl.id for tl in live}
             self._looked = {k: v for k, v in self._looked.items() if k in alive}
-
-    def _trusted(self, tl: Tracklet) -> bool:
-        if tl.id in self._looked:
-            return True
-        counted, best = self._best.get(tl.id, (0, 0.0))
-        if counted < len(tl.scores):
-            best = max(best, max(tl.scores[counted:]))
-            self._best[tl.id] = (len(tl.scores), best)
-        return best >= CONFIRM
 
 
 class _Blanks:

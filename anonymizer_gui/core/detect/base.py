@@ -98,6 +98,12 @@ class Detections:
     def sorted_by_score(self) -> "Detections":
         return self.select(np.argsort(-self.scores, kind="stable"))
 
+    def rescored(self, scores, boxes=None) -> "Detections":
+        """The same detections with new scores (and boxes), highest score first again."""
+        boxes = self.boxes if boxes is None else np.asarray(boxes, np.float32)
+        return Detections(boxes, np.asarray(scores, np.float32), self.labels, self.label_names,
+                          self.keypoints).sorted_by_score()
+
     @staticmethod
     def concatenate(parts: Sequence["Detections"], label_names: Sequence[str] | None = None,
                     num_keypoints: int | None = None) -> "Detections":
@@ -121,6 +127,7 @@ class Detector(ABC):
     family: ClassVar[str]
     tasks: ClassVar[tuple[str, ...]]  # what the family is built for, e.g. ("face",)
     num_keypoints: ClassVar[int] = 0
+    can_look_closer: ClassVar[bool] = False  # look_closer works (analysis/second_look.py uses it)
 
     name: str  # manifest entry
     spec: ModelSpec | None = None  # the manifest entry it was made from (its params, hash, licence)
@@ -138,10 +145,10 @@ class Detector(ABC):
         output leak check wants what the network sees: its blind spots must not be the analysis's)."""
         return self.detect(frames)
 
-    def look_closer(self, frame: np.ndarray, boxes: np.ndarray, denoise: bool = False) -> np.ndarray | None:
+    def look_closer(self, frame: np.ndarray, boxes: np.ndarray, denoise: bool = False) -> np.ndarray:
         """Per box (frame px): the score of a second, close look at it (close_look.py; denoise: for
-        night footage), or None when the family has none."""
-        return None
+        night footage). Only for families with `can_look_closer`."""
+        raise NotImplementedError(f"{self.family} has no close look")
 
     def reduced_blind_size(self, width: int, height: int, size: tuple[int, int]) -> float | None:
         """For multi-rate detection: the object size (longer side, frame px) below which a pass on

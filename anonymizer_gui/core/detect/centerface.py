@@ -107,6 +107,7 @@ class CenterFaceDetector(WindowedDetector):
     family = "centerface"
     tasks = ("face",)
     num_keypoints = NUM_LANDMARKS
+    can_look_closer = True
 
     def __init__(self, spec: ModelSpec, device: str = "auto", weights: Path | None = None, **settings):
         where = f"model '{spec.name}'"

@@ -17,7 +17,8 @@ import cv2
 import numpy as np
 
 from .base import Detections
-from .tiling import Window, pad_to, resize_window
+from .nms import box_iou
+from .tiling import Window, centred_window, pad_to, resize_window
 
 LOOK_SIDE = 96  # model px a candidate's longer side is scaled to
 CONTEXT = 3  # the window is this many box sides wide: a head is found by its surroundings too
@@ -30,24 +31,8 @@ Infer = Callable[[np.ndarray], list[Detections]]  # batch (N, S, S, 3) uint8 -> 
 def look_window(box, frame_w: int, frame_h: int) -> Window:
     """The square window round `box` scaled so that the box's longer side is LOOK_SIDE model px,
     shifted to stay inside the frame (cut where the frame is smaller)."""
-    x1, y1, x2, y2 = (float(v) for v in box)
-    side = max(x2 - x1, y2 - y1, 1.0)
-    span = CONTEXT * side
-    w, h = min(span, frame_w), min(span, frame_h)
-    x0 = min(max(0.0, (x1 + x2 - w) / 2), frame_w - w)
-    y0 = min(max(0.0, (y1 + y2 - h) / 2), frame_h - h)
-    return Window(int(x0), int(y0), int(x0) + max(1, int(round(w))), int(y0) + max(1, int(round(h))),
-                  LOOK_SIDE / side)
-
-
-def _iou(box, boxes: np.ndarray) -> np.ndarray:
-    """IoU of one box with each of `boxes` (N, 4)."""
-    boxes = np.asarray(boxes, np.float64).reshape(-1, 4)
-    ix = np.clip(np.minimum(box[2], boxes[:, 2]) - np.maximum(box[0], boxes[:, 0]), 0, None)
-    iy = np.clip(np.minimum(box[3], boxes[:, 3]) - np.maximum(box[1], boxes[:, 1]), 0, None)
-    inter = ix * iy
-    areas = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
-    return inter / np.maximum((box[2] - box[0]) * (box[3] - box[1]) + areas - inter, 1e-9)
+    side = max(float(box[2]) - float(box[0]), float(box[3]) - float(box[1]), 1.0)
+    return centred_window(box, CONTEXT * side, frame_w, frame_h, LOOK_SIDE / side)
 
 
 DENOISE_SIGMA = 1.2  # frame px: the Gaussian that takes sensor noise out of a dark crop
@@ -71,7 +56,7 @@ def close_scores(frame: np.ndarray, boxes: np.ndarray, infer: Infer, batch_size:
         for k, (w, dets) in enumerate(zip(chunk, infer(batch))):
             if len(dets):
                 back = dets.transformed(1 / w.scale, 1 / w.scale, w.x0, w.y0).boxes
-                overlap = _iou(boxes[start + k], back) >= MATCH_IOU
+                overlap = box_iou(boxes[start + k:start + k + 1], back.astype(np.float64))[0] >= MATCH_IOU
                 if overlap.any():
                     seen[start + k] = float(dets.scores[overlap].max())
     return seen

@@ -86,5 +86,4 @@ def check_faces(image: np.ndarray, dets: Detections, below: float = VERIFY_BELOW
             scores[i] *= penalty
     if np.array_equal(scores, dets.scores):
         return dets
-    order = np.argsort(-scores, kind="stable")  # Detections are highest score first
-    return Detections(dets.boxes[order], scores[order], dets.labels[order], dets.label_names, dets.keypoints[order])
+    return dets.rescored(scores)

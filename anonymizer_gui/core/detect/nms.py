@@ -38,7 +38,7 @@ def nms(dets: Detections, iou_threshold: float) -> Detections:
     if len(kept) == len(dets):
         return kept
     b = dets.boxes.astype(np.float64)
-    iou = _iou(b, b[keep])  # [i, k]: box i against kept box k
+    iou = box_iou(b, b[keep])  # [i, k]: box i against kept box k
     iou[dets.labels[:, None] != dets.labels[keep][None, :]] = 0.0
     iou[keep, np.arange(len(keep))] = np.inf  # a kept box is its own owner
     owner = np.argmax(iou, axis=1)
@@ -52,7 +52,8 @@ def nms(dets: Detections, iou_threshold: float) -> Detections:
     return Detections(boxes.astype(np.float32), kept.scores, kept.labels, kept.label_names, kept.keypoints)
 
 
-def _iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+def box_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """IoU matrix (len(a), len(b)) of x1y1x2y2 boxes."""
     iw = np.clip(np.minimum(a[:, None, 2], b[None, :, 2]) - np.maximum(a[:, None, 0], b[None, :, 0]), 0, None)
     ih = np.clip(np.minimum(a[:, None, 3], b[None, :, 3]) - np.maximum(a[:, None, 1], b[None, :, 1]), 0, None)
     inter = iw * ih

@@ -210,5 +210,4 @@ def check_plates(image: np.ndarray, dets: Detections, min_aspect: float = 0.0,
             scores[i] *= penalty
         if min_aspect > 0 and crop is not None:
             boxes[i] = widen_where_cut(image, boxes[i], min_aspect, background_colour(crop))
-    order = np.argsort(-scores, kind="stable")
-    return Detections(boxes[order], scores[order], dets.labels[order], dets.label_names, dets.keypoints[order])
+    return dets.rescored(scores, boxes)

@@ -95,11 +95,18 @@ def region_window(box, frame_w: int, frame_h: int, scale: float, multiple: int =
     the frame."""
     x1, y1, x2, y2 = (float(v) for v in box)
     side_model = max(128, -(-int(math.ceil(3 * max(x2 - x1, y2 - y1) * scale)) // multiple) * multiple)
-    side = side_model / scale
+    return centred_window(box, side_model / scale, frame_w, frame_h, scale, close_look=True)
+
+
+def centred_window(box, side: float, frame_w: int, frame_h: int, scale: float, close_look: bool = False) -> Window:
+    """A square window of `side` frame px centred on `box`, shifted to stay inside the frame (cut
+    where the frame is smaller)."""
+    x1, y1, x2, y2 = (float(v) for v in box)
     w, h = min(side, frame_w), min(side, frame_h)
     x0 = min(max(0.0, (x1 + x2 - w) / 2), frame_w - w)
     y0 = min(max(0.0, (y1 + y2 - h) / 2), frame_h - h)
-    return Window(int(x0), int(y0), int(x0) + int(round(w)), int(y0) + int(round(h)), scale, close_look=True)
+    return Window(int(x0), int(y0), int(x0) + max(1, int(round(w))), int(y0) + max(1, int(round(h))), scale,
+                  close_look=close_look)
 
 
 def _inside(box, window: Window) -> bool:

@@ -45,6 +45,3 @@ class CameraMotion:
         if response < MIN_RESPONSE:
             return 0.0, 0.0
         return dx * w / size[0], dy * h / size[1]
-
-    def reset(self) -> None:
-        self._prev = None

@@ -132,6 +132,7 @@ class _LiveTrack:
     hits: int = 1
     missed: int = 0  # frames since the last hit
     misses: int = 0  # detector runs since the last hit that could have seen it (not blind ones)
+    best: float = 0.0  # its highest score so far
 
     @property
     def confirmed(self) -> bool:
@@ -209,11 +210,9 @@ class Tracker:
         steps = 1 if self._frame is None else frame - self._frame
         self._frame = frame
         self._predict(steps)
-        if shift is not None and self._live and (shift[0] or shift[1]):
+        if shift is not None:
             for t in self._live:  # the state is (cx, cy, w, h) x (value, velocity)
-                t.mean = t.mean.copy()
-                t.mean[0, 0] += shift[0]
-                t.mean[1, 0] += shift[1]
+                t.mean[:2, 0] += shift
 
         high = np.flatnonzero(scores >= s.high_score)
         low = np.flatnonzero((scores >= s.low_score) & (scores < s.high_score))
@@ -303,30 +302,33 @@ class Tracker:
         if not self._live or below <= 0:
             return np.zeros((0, 4))
         mean = np.stack([t.mean for t in self._live])
-        steps = 0 if self._frame is None else max(0, frame - self._frame)
-        ahead = mean[:, :, 0] + mean[:, :, 1] * steps
-        ahead[:, 2:] = np.maximum(ahead[:, 2:], mean[:, 2:, 0])  # never predicted smaller
+        ahead = self._carried(mean, frame)
+        ahead[:, 2:, 0] = np.maximum(ahead[:, 2:, 0], mean[:, 2:, 0])  # never predicted smaller
         now = self.settings.motion.boxes(mean)
-        later = self.settings.motion.boxes(np.stack([ahead, mean[:, :, 1]], axis=2))
+        later = self.settings.motion.boxes(ahead)
         longer = np.maximum(now[:, 2] - now[:, 0], now[:, 3] - now[:, 1])
         boxes = np.concatenate([np.minimum(now[:, :2], later[:, :2]), np.maximum(now[:, 2:], later[:, 2:])], axis=1)
         return boxes[longer < below]
 
-    def predicted_boxes(self, frame: int, confirmed_only: bool = False, shift: tuple[float, float] | None = None
+    def predicted_boxes(self, frame: int, min_best: float | None = None, shift: tuple[float, float] | None = None
                         ) -> tuple[list[Tracklet], np.ndarray]:
-        """The live tracklets (confirmed ones only, if asked) and their boxes (N, 4) carried on at
-        their speed to `frame` (and moved by the camera's `shift`, as update will): where each
-        expects its object before this frame's update."""
-        live = [t for t in self._live if t.confirmed or not confirmed_only]
+        """The live tracklets (with min_best: the confirmed ones whose best score reached it) and
+        their boxes (N, 4) carried on at their speed to `frame` (and moved by the camera's `shift`,
+        as update will): where each expects its object before this frame's update."""
+        live = [t for t in self._live if min_best is None or (t.confirmed and t.best >= min_best)]
         if not live:
             return [], np.zeros((0, 4))
-        mean = np.stack([t.mean for t in live])
+        return [t.tracklet for t in live], self.settings.motion.boxes(
+            self._carried(np.stack([t.mean for t in live]), frame, shift))
+
+    def _carried(self, mean: np.ndarray, frame: int, shift: tuple[float, float] | None = None) -> np.ndarray:
+        """States (N, 4, 2) carried on at their speed from the last update to `frame`, and by `shift`."""
         steps = 0 if self._frame is None else max(0, frame - self._frame)
-        ahead = np.stack([mean[:, :, 0] + mean[:, :, 1] * steps, mean[:, :, 1]], axis=2)
+        ahead = mean.copy()
+        ahead[:, :, 0] += mean[:, :, 1] * steps
         if shift is not None:
-            ahead[:, 0, 0] += shift[0]
-            ahead[:, 1, 0] += shift[1]
-        return [t.tracklet for t in live], self.settings.motion.boxes(ahead)
+            ahead[:, :2, 0] += shift
+        return ahead
 
     def _associate(self, pool: list[_LiveTrack], det_boxes: np.ndarray, min_iou: float):
         if not pool or len(det_boxes) == 0:
@@ -358,6 +360,7 @@ class Tracker:
         tl.frames.append(frame)
         tl.boxes.append(np.asarray(box, dtype=np.float64).copy())
         tl.scores.append(float(score))
+        t.best = max(t.best, float(score))
         if t.hits >= s.confirm_hits or score >= s.confirm_score:
             tl.confirmed = True
 
