@@ -11,7 +11,8 @@ from anonymizer_gui.core.analysis.second_look import CONFIRM, PENALTY, SecondLoo
 from anonymizer_gui.core.detect.base import Detections
 from anonymizer_gui.core.foundation import AnonymizerError
 from anonymizer_gui.core.tracking.tracker import Tracker
-from tests.core.test_analyze import KnownBoxesDetector
+from tests.clips import read_frame_number
+from tests.core.test_analyze import KnownBoxesDetector, covered
 
 BRIGHT = np.full((240, 320, 3), 128, np.uint8)
 NIGHT = np.full((240, 320, 3), 25, np.uint8)
@@ -126,6 +127,20 @@ def test_a_track_a_close_look_confirmed_carries_that_score_to_its_weak_continuat
     assert tl.scores == [pytest.approx(0.8), pytest.approx(0.8)]  # not flagged for being small
 
 
+def test_a_trusted_track_vouches_for_its_weak_detection_after_a_whip_pan():
+    # fail closed: a half-hidden face right after a whip pan must not be judged (and dropped) as new
+    looker = Looker(lambda box: 0.0)
+    look, tr = SecondLook(looker), tracker()
+    for frame in range(3):
+        step(look, tr, frame, dets((FACE, 0.9)))
+    moved = FACE - [0, 150, 0, 150]
+    checked, _ = look.check(tr, 3, BRIGHT, dets((moved, 0.3)), shift=(0.0, -150.0))
+
+    assert looker.calls == [] and checked.scores[0] == pytest.approx(0.3)
+    matched = tr.update(3, checked.boxes, checked.scores, shift=(0.0, -150.0))
+    assert [tl.frames for tl in matched] == [[0, 1, 2, 3]]
+
+
 def test_a_weak_candidate_away_from_every_trusted_track_is_looked_at():
     looker = Looker(face_only)
     look, tr = SecondLook(looker), tracker()
@@ -229,6 +244,37 @@ def test_the_analysis_keeps_the_weak_faces_and_drops_the_blob(clip):
     assert 0 < det.looks < 3 * len(clip.boxes)  # trusted tracks vouch for their weak detections
     assert project.analysis["close_looks"] == {"face": det.looks}
     assert project.analysis["settings"]["close_look"] == "verify"
+
+
+class FaceAppears(KnownBoxesDetector):
+    """A weak candidate at one place on every frame: clutter until frame APPEARS, a real face from
+    then on, which only a close look can tell (it reads the frame number from the pixels)."""
+
+    can_look_closer = True
+    APPEARS = 10
+    PLACE = np.array([250.0, 40.0, 280.0, 70.0])
+
+    def __init__(self, truth):
+        super().__init__(truth, dropout=0.0)
+        self.score_threshold = 0.2
+
+    def detect(self, frames):
+        return [Detections.create(self.PLACE[None], [0.3], None, ("face",)) for _ in frames]
+
+    def look_closer(self, frame, boxes, denoise=False):
+        return np.full(len(boxes), 0.9 if read_frame_number(frame) >= self.APPEARS else 0.05)
+
+
+def test_a_face_where_looks_found_nothing_is_masked_from_the_frame_it_appears(clip):
+    # the look there is skipped for up to 8 frames; the track's extension must cover that wait
+    det = FaceAppears(clip)
+    project = analyze(clip.path, classes=["face"], detectors={"face": det},
+                      settings=AnalysisSettings(classes=("face",), group_people=False))
+
+    unmasked = [f for f in range(det.APPEARS, clip.frames) if not covered(project, f, det.PLACE, 0.0)]
+    assert unmasked == []
+    (face,) = [t for t in project.tracks if max(t.scores.values()) >= 0.5]
+    assert min(face.scores) > det.APPEARS  # it did wait for a look: the extension covered the wait
 
 
 def test_without_the_close_look_the_blob_is_a_track(clip):
