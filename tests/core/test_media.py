@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import random
 
 import av
@@ -309,3 +310,25 @@ def test_probe_checks_the_tail_from_the_last_keyframe_not_the_gop_before(clips, 
     tail = [k for k in truth.pts if k >= last]
     assert len(tail) < truth.frames // 2
     assert len(decoded) <= len(tail) + 2, (len(decoded), len(tail))
+
+
+def test_probe_indexes_an_unchanged_file_once_and_a_replaced_one_again(tmp_path, monkeypatch):
+    # `redact` probes its source for the analysis, the export and the leak check: indexing
+    # decodes the last GOP, so an unchanged file is indexed once per process.
+    path = tmp_path / "clip.mp4"
+    make_clip(path, frames=20, gop=30)
+    built = []
+    build = frame_index.build_frame_index
+
+    def counting(*args, **kwargs):
+        built.append(args)
+        return build(*args, **kwargs)
+
+    monkeypatch.setattr(importlib.import_module("anonymizer_gui.core.media.probe"), "build_frame_index", counting)
+    frame_index._CACHE.clear()
+    first, again = probe(path), probe(path)
+    assert len(built) == 1 and again == first
+    replaced = make_clip(tmp_path / "other.mp4", frames=33, gop=30)
+    replaced.path.replace(path)  # another file under the same name: a new size and mtime
+    info = probe(path)
+    assert len(built) == 2 and info.frame_count == 33 and info.pts == replaced.pts

@@ -12,7 +12,7 @@ import cv2
 import numpy as np
 
 from ..foundation import MediaError
-from .frame_index import Deadline, FrameIndex, build_frame_index, decode_frames, remember
+from .frame_index import Deadline, FrameIndex, build_frame_index, decode_frames, recall, remember
 from .info import AudioStreamInfo, MediaInfo, StreamInfo
 from .rotation import display_size, rotate_to_display, rotation_of_frame
 
@@ -95,9 +95,14 @@ def probe(path: str | os.PathLike, *, time_limit: float = PROBE_TIME_LIMIT_S) ->
         stream.thread_type = "AUTO"
         first = _first_frame(container, stream, name, time_limit)
         rotation = rotation_of_frame(first)
-        container.seek(_stream_start(stream), stream=stream, backward=True)
-        index = build_frame_index(container, stream, name, time_limit)
-        remember(str(p), stream.index, index)
+        # The index of an unchanged file (same path, size and mtime) is known from an earlier probe
+        # in this process: `redact` probes its source four times (analysis, export, check), and
+        # indexing decodes the last GOP, which is the whole clip when it is one GOP.
+        index = recall(str(p), stream.index)
+        if index is None:
+            container.seek(_stream_start(stream), stream=stream, backward=True)
+            index = build_frame_index(container, stream, name, time_limit)
+            remember(str(p), stream.index, index)
         for other in container.streams:
             other.discard = av.stream.Discard.default
         return _video_info(p, container, stream, first, rotation, index)
