@@ -126,3 +126,23 @@ def test_merge_without_cut_information_is_plain_nms():
     a = Detections.create([[0, 0, 10, 10], [1, 1, 11, 11], [50, 50, 60, 60]], [0.5, 0.9, 0.3], None, ("x",))
     merged = merge_detections([a], iou_threshold=0.5)
     np.testing.assert_allclose(merged.boxes, [[1, 1, 11, 11], [50, 50, 60, 60]])
+
+
+def test_on_the_cpu_a_run_holds_only_as_many_windows_as_fit_the_pixel_budget(monkeypatch):
+    # A CPU gains little from batching and its buffers grow with the batch: large windows run
+    # one by one, small ones still share a run; a GPU keeps its batches.
+    from anonymizer_gui.core.detect import tiling
+
+    monkeypatch.setattr(tiling, "CPU_BATCH_PIXELS", 128 * 96 * 2)
+    detector = WhiteBlobDetector(work_size=(128, 96))
+    detector.batch_size = 16
+    frames = [frame_with([(10 * i, 10, 10 * i + 20, 30)]) for i in range(3)]
+    on_cpu = detector.detect(frames)
+    assert [shape[0] for shape in detector.calls][:2] == [2, 1]  # three 128x96 coarse windows
+    assert max(shape[0] * shape[1] * shape[2] for shape in detector.calls) <= 128 * 96 * 2
+    detector.calls.clear()
+    detector.provider = ProviderChoice(("CUDAExecutionProvider", "CPUExecutionProvider"), "test")
+    on_gpu = detector.detect(frames)
+    assert detector.calls[0][0] == 3
+    for a, b in zip(on_cpu, on_gpu):
+        np.testing.assert_array_equal(a.boxes, b.boxes)

@@ -1,5 +1,5 @@
 """The floor every engine package stands on: errors a user can cause, progress and cancel, file
-hashing, the one output-safety check (check_output), the one atomic writer and the per-user folders."""
+hashing, a thread that reads ahead (prefetched), the one output-safety check (check_output), the one atomic writer and the per-user folders."""
 
 from .atomic_file import AtomicFile, write_bytes_atomic, write_text_atomic
 from .errors import (AnonymizerError, Cancelled, ExportError, MediaError, ModelError, OutputError,
@@ -7,11 +7,12 @@ from .errors import (AnonymizerError, Cancelled, ExportError, MediaError, ModelE
 from .file_hash import file_sha256
 from .output_check import check_output, same_file
 from .package_data import package_file
+from .prefetch import prefetched
 from .progress import CancelFn, Progress, ProgressFn, ProgressMeter
 from .user_dirs import user_dir
 
 __all__ = [
     "AtomicFile", "write_bytes_atomic", "write_text_atomic", "AnonymizerError", "Cancelled", "ExportError",
-    "MediaError", "ModelError", "OutputError", "ProjectFormatError", "file_sha256", "check_output", "same_file", "package_file", "CancelFn", "Progress",
+    "MediaError", "ModelError", "OutputError", "ProjectFormatError", "file_sha256", "check_output", "same_file", "package_file", "prefetched", "CancelFn", "Progress",
     "ProgressFn", "ProgressMeter", "user_dir",
 ]
