@@ -62,13 +62,19 @@ class ExportCheck:
         self.project, self.args, self.detectors, self.progress = project, args, detectors, progress
         self.result = None
         self.error: str | None = None
+        self._loading = None
+        if detectors is None and project is not None:  # loaded while the export encodes
+            from ..core.verify import preload_verify_detectors
+
+            self._loading = preload_verify_detectors(project, args.verify_device)
 
     def __call__(self, path: Path, info, project=None) -> dict:
         """`project`: the one exported, when it was not known up front (redact analyses first)."""
         from ..core.verify import verify_export
 
         try:
-            self.result = verify_export(project or self.project, path, detectors=self.detectors, check_source=False,
+            detectors = self.detectors if self._loading is None else self._loading.result()
+            self.result = verify_export(project or self.project, path, detectors=detectors, check_source=False,
                                         output_info=info, detect_every=self.args.verify_detect_every,
                                         device=self.args.verify_device, progress=self.progress)
         except AnonymizerError as exc:  # e.g. no detector weights: the file is written, but unproven

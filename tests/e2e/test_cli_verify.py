@@ -158,3 +158,15 @@ def test_verify_refuses_a_file_that_is_not_an_export_of_the_project(clip, tmp_pa
     other = make_face_clip(tmp_path / "short.mp4", frames=10)
     assert main(["verify", str(project_file(tmp_path, clip, [])), str(other.path), "-q"]) == 1
     assert "frames" in capsys.readouterr().err
+
+
+def test_without_detector_weights_the_export_is_written_but_reported_unproven(clip, tmp_path, capsys, monkeypatch):
+    # The check's detectors load on a thread while the export encodes; a loading failure reaches
+    # the check as before: the file is written, the report and the exit status say it is unproven.
+    monkeypatch.setenv("ANONYMIZER_GUI_MODEL_DIR", str(tmp_path / "no-models"))
+    project_json = project_file(tmp_path, clip, [face_track(clip)])
+    out = tmp_path / "out.mp4"
+    assert export(project_json, out) == 1
+    assert "verify: not run" in capsys.readouterr().err
+    report = json.loads((tmp_path / "out.mp4.audit.json").read_text())
+    assert report["verify"]["verdict"] == "not_run" and out.exists()

@@ -15,6 +15,7 @@ Tracks switched off are reported as visible by decision, never as leaks.
 from __future__ import annotations
 
 import math
+import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -108,11 +109,10 @@ def verify_export(project: Project, output: str | Path, *, detectors: Mapping[st
     src_info = probe(source)
     out_info = output_info or probe(output)
     _check_comparable(project, source, src_info, output, out_info, check_source)
-    classes = tuple(classes if classes is not None else project.analysis.get("classes") or ("face", "plate"))
-    thresholds = {c: _analysis_threshold(project, c) * sensitivity for c in classes}
+    classes = _classes(project, classes)
+    thresholds = _thresholds(project, classes, sensitivity)
     if classes and detectors is None:
-        detectors = load_detectors(classes, AnalysisSettings(classes=classes, thresholds=thresholds,
-                                                             device=device))
+        detectors = verify_detectors(project, classes, device, sensitivity)
     detectors = {c: detectors[c] for c in classes} if classes else {}
     fps = src_info.fps if src_info.fps and src_info.fps > 0 else 25.0
     every = detect_every or max(1, round(fps / DETECTIONS_PER_S))
@@ -138,6 +138,41 @@ def verify_export(project: Project, output: str | Path, *, detectors: Mapping[st
                         run.frames_detected, every, thresholds,
                         {"load_s": round(load_s, 3), "detect_s": round(run.detect_s, 3),
                          "total_s": round(time.monotonic() - started, 3)}, audio)
+
+
+def verify_detectors(project: Project, classes: Sequence[str] | None = None, device: str = "auto",
+                     sensitivity: float = SENSITIVITY) -> dict:
+    """The detectors verify_export loads for `project` when given none (its classes, at
+    `sensitivity` times the analysis thresholds)."""
+    classes = _classes(project, classes)
+    if not classes:
+        return {}
+    return load_detectors(classes, AnalysisSettings(classes=classes, device=device,
+                                                    thresholds=_thresholds(project, classes, sensitivity)))
+
+
+def preload_verify_detectors(project: Project, device: str = "auto") -> Future:
+    """verify_detectors on a thread of its own, started now: an export loads them while it
+    encodes (a second of importing onnxruntime and creating sessions) and its check takes them
+    with .result(), which raises what loading raised (no weights: AnonymizerError)."""
+    future: Future = Future()
+
+    def load() -> None:
+        try:
+            future.set_result(verify_detectors(project, device=device))
+        except BaseException as exc:  # noqa: BLE001 - handed to whoever asks for the result
+            future.set_exception(exc)
+
+    threading.Thread(target=load, name="verify-load", daemon=True).start()
+    return future
+
+
+def _classes(project: Project, classes: Sequence[str] | None) -> tuple[str, ...]:
+    return tuple(classes if classes is not None else project.analysis.get("classes") or ("face", "plate"))
+
+
+def _thresholds(project: Project, classes: Sequence[str], sensitivity: float) -> dict[str, float]:
+    return {c: _analysis_threshold(project, c) * sensitivity for c in classes}
 
 
 def _check_comparable(project: Project, source: Path, src: MediaInfo, output, out: MediaInfo,

@@ -26,14 +26,17 @@ from .worker import Worker
 AskIncomplete = Callable[[dict], bool]
 
 
-def leak_check(project, path: Path, info, cancel) -> dict:
+def leak_check(project, path: Path, info, cancel, detectors=None) -> dict:
     """core.verify on the written file (the report's "verify" entry); "not_run" with the reason when
-    it cannot run (no detector weights): the export is then written but unproven."""
+    it cannot run (no detector weights): the export is then written but unproven. `detectors`: a
+    Future of them, loading while the export encoded (core.verify.preload_verify_detectors)."""
     from ...core.foundation import AnonymizerError
     from ...core.verify import verify_export
 
     try:
-        return verify_export(project, path, check_source=False, output_info=info, cancel=cancel).to_json()
+        loaded = detectors.result() if detectors is not None else None
+        return verify_export(project, path, detectors=loaded, check_source=False, output_info=info,
+                             cancel=cancel).to_json()
     except Cancelled:
         raise
     except AnonymizerError as exc:
@@ -55,7 +58,12 @@ def export_worker(doc: ProjectDocument, output: Path, settings: ExportSettings,
         if cancel():  # refused at start (an incomplete analysis the operator did not want out)
             raise Cancelled("export cancelled")
         project = taken["project"]
-        check = (lambda path, info: leak_check(project, path, info, cancel)) if verify else None
+        check = None
+        if verify:
+            from ...core.verify import preload_verify_detectors
+
+            loading = preload_verify_detectors(project)
+            check = lambda path, info: leak_check(project, path, info, cancel, loading)  # noqa: E731
         return export_video(project, output, settings, progress, cancel,
                             allow_incomplete=taken["allow_incomplete"], check=check)
 
