@@ -15,8 +15,9 @@ the shift in Hz does not depend on the file's sample rate. Pure numpy/scipy: det
 from __future__ import annotations
 
 import numpy as np
-from scipy.linalg import solve_toeplitz
-from scipy.signal import lfilter
+
+# scipy.signal and scipy.linalg are imported where used: together they take ~0.5 s to import,
+# which every start of the program paid (core.export imports this module) for a rarely used effect.
 
 DISGUISE_ALPHA = 0.8  # the baseline's McAdams coefficient; smaller = stronger, less natural
 FRAME_S = 0.020
@@ -40,6 +41,8 @@ def lpc(frame: np.ndarray, order: int) -> np.ndarray:
         return np.concatenate([[1.0], np.zeros(order)])
     r = r.copy()
     r[0] *= 1.0 + 1e-9  # white-noise floor: keeps the system solvable on pure tones
+    from scipy.linalg import solve_toeplitz
+
     coeffs = solve_toeplitz(r[:order], -r[1:order + 1])
     return np.concatenate([[1.0], coeffs])
 
@@ -63,6 +66,8 @@ def lpc_order(sample_rate: int) -> int:
 
 def disguise_voice(samples: np.ndarray, sample_rate: int, alpha: float = DISGUISE_ALPHA) -> np.ndarray:
     """The disguised signal; `samples` is (channels, n) or (n,) float, the result has its shape."""
+    from scipy.signal import lfilter
+
     x = np.asarray(samples, dtype=np.float64)
     if x.ndim == 2:
         return np.stack([disguise_voice(ch, sample_rate, alpha) for ch in x]).astype(samples.dtype)

@@ -19,7 +19,6 @@ from bisect import bisect_right
 from typing import TYPE_CHECKING
 
 import numpy as np
-from scipy.spatial import ConvexHull, QhullError
 
 from .model import Keyframe, Shape
 
@@ -104,6 +103,8 @@ def _outline(shape: Shape) -> np.ndarray:
 
 def hull_of(a: Shape, b: Shape) -> Shape:
     """A polygon holding both shapes: their convex hull (their bounding box if that is degenerate)."""
+    from scipy.spatial import ConvexHull, QhullError  # here: 0.27 s to import, for a rare case
+
     pts = np.vstack([covering_outline(a), covering_outline(b)])
     try:
         hull = pts[ConvexHull(pts).vertices]

@@ -41,7 +41,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.ndimage import maximum_filter1d
 
 from .kalman import BoxMotionModel, cxcywh_to_boxes, rts_smooth
 from ..project import REVIEW_MIN_FRAMES, Keyframe, Shape, Track
@@ -168,6 +167,8 @@ def smooth_path(tracklet: Tracklet, smoothing: float = 1.0, detection_slack: flo
     cover = widen(detected, -share_of_size(detected, detection_slack))
     overshoot = np.zeros((span, 4))
     overshoot[rows] = np.maximum(outward_excess(cover, boxes[rows]), 0.0)
+    from scipy.ndimage import maximum_filter1d  # here: see tracker.match_by_iou
+
     overshoot = maximum_filter1d(overshoot, size=2 * COVER_HOLD + 1, axis=0, mode="nearest")
     boxes = widen(boxes, overshoot)
     return BoxPath(start, boxes, mean[:, :2, 1].copy(), _distance_to_detection(rows, span))

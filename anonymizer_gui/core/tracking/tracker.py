@@ -36,7 +36,6 @@ from dataclasses import dataclass, field
 from typing import Callable, Iterable
 
 import numpy as np
-from scipy.optimize import linear_sum_assignment
 
 from .kalman import BoxMotionModel
 
@@ -163,6 +162,9 @@ def match_by_iou(iou: np.ndarray, min_iou: float) -> tuple[list[tuple[int, int]]
     rows, cols = iou.shape
     if rows == 0 or cols == 0:
         return [], list(range(rows)), list(range(cols))
+    from scipy.optimize import linear_sum_assignment  # here: scipy takes ~0.4 s to import, which
+    # every start paid (the export and the editor import this module) before any tracking
+
     cost = np.where(iou >= min_iou, 1.0 - iou, 1e6)  # gated pairs priced out, not removed
     r, c = linear_sum_assignment(cost)
     pairs = [(i, j) for i, j in zip(r, c) if iou[i, j] >= min_iou]
