@@ -239,3 +239,13 @@ def test_real_models_are_verified_in_the_cache():
     states = {s.name: s.state for s in models.list_models()}
     assert states.get("centerface") == states.get("clp_det") == models.VERIFIED, \
         f"{states}: run `anonymizer-gui models fetch`"
+
+
+def test_detectors_can_be_made_without_the_planned_memory_block_and_find_the_same(user_models):
+    frame = np.zeros((100, 150, 3), np.uint8)
+    frame[40:44, 80:84] = 255
+    planned = create_detector("toyface", device="cpu", score_threshold=0.5)
+    unplanned = create_detector("toyface", device="cpu", score_threshold=0.5, planned_memory=False)
+    (a,), (b,) = planned.detect([frame]), unplanned.detect([frame])
+    np.testing.assert_array_equal(a.boxes, b.boxes)
+    assert not unplanned._session_for(unplanned.work_size)._session.get_session_options().enable_mem_pattern

@@ -253,3 +253,11 @@ def test_cpu_sessions_share_one_arena_and_still_run():
     first, second = ModelSession(plus_one_model(), device="cpu"), ModelSession(plus_one_model(), device="cpu")
     for session in (first, second):
         np.testing.assert_allclose(session.run({"X": np.ones((3, 2), np.float32)})[0], np.full((3, 2), 2))
+
+
+def test_a_session_can_run_without_the_planned_memory_block():
+    # The leak check runs a few large frames: one planned block per run is its largest allocation.
+    assert runtime.session_options(CPU).enable_mem_pattern
+    session = ModelSession(plus_one_model(), device="cpu", planned_memory=False)
+    assert not session._session.get_session_options().enable_mem_pattern
+    np.testing.assert_allclose(session.run({"X": np.ones((3, 2), np.float32)})[0], np.full((3, 2), 2))

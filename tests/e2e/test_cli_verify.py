@@ -170,3 +170,14 @@ def test_without_detector_weights_the_export_is_written_but_reported_unproven(cl
     assert "verify: not run" in capsys.readouterr().err
     report = json.loads((tmp_path / "out.mp4.audit.json").read_text())
     assert report["verify"]["verdict"] == "not_run" and out.exists()
+
+
+def test_the_checks_detectors_run_without_the_planned_memory_block(clip):
+    from anonymizer_gui.core.verify import verify_detectors
+
+    project = Project(media=media_ref(clip), tracks=[], analysis={"classes": ["face", "plate"]})
+    detectors = verify_detectors(project, device="cpu")
+    assert set(detectors) == {"face", "plate"}
+    face = detectors["face"]
+    assert not face._session_for(face.work_size)._session.get_session_options().enable_mem_pattern
+    assert not detectors["plate"]._session._session.get_session_options().enable_mem_pattern

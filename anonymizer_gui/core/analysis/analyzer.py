@@ -210,8 +210,10 @@ def analyze(video: str | Path, classes: Sequence[str] | None = None, settings: A
     return project
 
 
-def load_detectors(classes: Sequence[str], settings: AnalysisSettings | None = None) -> dict[str, "Detector"]:
-    """Detectors for `classes` from the manifest (ModelError names the fetch command if missing).
+def load_detectors(classes: Sequence[str], settings: AnalysisSettings | None = None,
+                   **options) -> dict[str, "Detector"]:
+    """Detectors for `classes` from the manifest (ModelError names the fetch command if missing);
+    `options`: more detector settings (e.g. planned_memory=False for the leak check).
 
     Each returns detections down to low_score_ratio times its class threshold, for the tracker's
     second pass. Load them once and pass them to analyze() to reuse them across videos.
@@ -225,7 +227,7 @@ def load_detectors(classes: Sequence[str], settings: AnalysisSettings | None = N
         threshold = settings.thresholds.get(label, float(spec.params.get("score_threshold", DEFAULT_THRESHOLD)))
         out[label] = create_detector(spec.name, device=settings.device, input_size=settings.input_size,
                                      batch_size=settings.batch_size,
-                                     score_threshold=threshold * low_ratio_of(spec, settings))
+                                     score_threshold=threshold * low_ratio_of(spec, settings), **options)
     return out
 
 

@@ -121,6 +121,7 @@ class CenterFaceDetector(WindowedDetector):
         self.swap_rb = bool(config["swap_rb"])
         self.verify = bool(config["verify"])
         self._threads = config["threads"]
+        self._planned_memory = bool(config["planned_memory"])
         self._device = device
         self._weights = str(weights or model_path(spec.name))
         self._sessions: dict[tuple[int, int], ModelSession] = {}
@@ -133,7 +134,8 @@ class CenterFaceDetector(WindowedDetector):
         session = self._sessions.get(size)
         if session is None:
             model = resized_model_bytes(self._weights, size[0], size[1])
-            session = ModelSession(model, self._device, self._threads, label=f"{self.name} at {size[0]}x{size[1]}")
+            session = ModelSession(model, self._device, self._threads, label=f"{self.name} at {size[0]}x{size[1]}",
+                                   planned_memory=self._planned_memory)
             self._sessions[size] = session
         return session
 

@@ -129,7 +129,8 @@ class RetinaPlateDetector(WindowedDetector):
         if len(self.min_sizes) != len(self.steps) or len(self.variances) != 2:
             raise ValueError(f"{where}: min_sizes and steps must have the same length, variances two values")
         weights = str(weights or model_path(spec.name))
-        self._session = ModelSession(weights, device, config["threads"], label=spec.name)
+        self._session = ModelSession(weights, device, config["threads"], label=spec.name,
+                                     planned_memory=bool(config["planned_memory"]))
 
     @property
     def provider(self) -> ProviderChoice:

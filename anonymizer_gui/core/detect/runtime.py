@@ -124,7 +124,9 @@ def default_threads() -> int:
     return max(1, min(8, cores))
 
 
-def session_options(provider: str, threads: int | None = None) -> ort.SessionOptions:
+def session_options(provider: str, threads: int | None = None, planned_memory: bool = True) -> ort.SessionOptions:
+    """planned_memory=False: buffers taken and given back one by one instead of one block planned
+    for the whole run (for very large inputs, whose block is the process's largest allocation)."""
     options = ort.SessionOptions()
     options.log_severity_level = 3
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
@@ -139,7 +141,7 @@ def session_options(provider: str, threads: int | None = None) -> ort.SessionOpt
     options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     if provider == CPU and _shared_cpu_arena():
         options.add_session_config_entry("session.use_env_allocators", "1")
-    if provider == DIRECTML:
+    if provider == DIRECTML or not planned_memory:
         options.enable_mem_pattern = False  # DirectML requires it off
     return options
 
@@ -171,9 +173,10 @@ class ModelSession:
     """An InferenceSession that falls back to the CPU when its GPU provider fails, at creation or run."""
 
     def __init__(self, model: bytes | str | Path, device: str = "auto", threads: int | None = None,
-                 label: str = "model"):
+                 label: str = "model", planned_memory: bool = True):
         self._model = model if isinstance(model, bytes) else str(model)
         self._threads = threads
+        self._planned_memory = planned_memory
         self.label = label
         self.choice = choose_providers(device)
         self._session = self._create(self.choice)
@@ -234,7 +237,7 @@ class ModelSession:
         return session
 
     def _new_session(self, providers: Sequence[str]) -> ort.InferenceSession:
-        options = session_options(providers[0], self._threads)
+        options = session_options(providers[0], self._threads, self._planned_memory)
         gpu = providers[0] != CPU
         if gpu:
             _preload_gpu_libraries()

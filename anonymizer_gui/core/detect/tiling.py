@@ -47,6 +47,9 @@ WINDOW_DEFAULTS = {
     "max_upscale": 1.0,
     "min_object": 32.0,
     "batch_size": 4,
+    # False: onnxruntime takes buffers one by one instead of one planned block per run (the leak
+    # check's detectors: a few runs, and at 1080p the block is the process's largest allocation)
+    "planned_memory": True,
 }
 
 

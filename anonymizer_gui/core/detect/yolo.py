@@ -73,7 +73,7 @@ class YoloV8Detector(WindowedDetector):
                                  f"{', '.join(self.label_names)}")
             self._keep = np.array([name in config["classes"] for name in self.label_names])
         self._session = ModelSession(str(weights or model_path(spec.name)), device, config["threads"],
-                                     label=spec.name)
+                                     label=spec.name, planned_memory=bool(config["planned_memory"]))
         batch, _, height, width = (self._session.input_shapes[0] + [None] * 4)[:4]
         self._fixed = isinstance(height, int) and isinstance(width, int) and height > 0 and width > 0
         self.work_size = (width, height) if self._fixed else parse_size(where, config["input_size"], 32)
