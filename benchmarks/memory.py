@@ -2,7 +2,7 @@
 video's length and what grows with its frame size.
 
     .venv/bin/python -m benchmarks.memory [--minutes 10 --width 192 --height 108] [--tracks-per-minute 50]
-                                          [--size-check 1920x1080 --size-seconds 8]
+                                          [--size-check 1920x1080 --size-seconds 8] [--verify]
 
 An hour of 1080p takes hours to generate and export on a small machine, so the target (a 1-hour
 1080p project open and exported under 1.5 GB RSS) is estimated from measured parts, each in a
@@ -91,8 +91,10 @@ def make_project(folder: Path, minutes: float, width: int, height: int, tracks_p
     return project_path
 
 
-def measure(project_path: Path, out: Path) -> dict:
-    """In this process: open (load + probe), then export; RSS figures in MB."""
+def measure(project_path: Path, out: Path, verify: bool = False) -> dict:
+    """In this process: open (load + probe), then export (`verify`: with the leak check of the
+    written file, its detectors loading while it encodes, as the editor's export job runs it);
+    RSS figures in MB."""
     from anonymizer_gui.core.export import export_video
     from anonymizer_gui.core.media import probe
     from anonymizer_gui.core.project import load_project
@@ -102,14 +104,22 @@ def measure(project_path: Path, out: Path) -> dict:
     probe(project.media.path)
     opened = _rss_mb()
     t0 = time.perf_counter()
-    result = export_video(project, out)
+    check = None
+    if verify:
+        from anonymizer_gui.core.verify import preload_verify_detectors, verify_export
+
+        loading = preload_verify_detectors(project)
+        check = lambda path, info: verify_export(project, path, detectors=loading.result(),  # noqa: E731
+                                                 check_source=False, output_info=info).to_json()
+    result = export_video(project, out, check=check)
     return {"start_mb": round(start, 1), "opened_mb": round(opened, 1), "peak_mb": round(_peak_mb(), 1),
             "export_s": round(time.perf_counter() - t0, 1), "frames": project.media.frame_count,
             "tracks": len(project.tracks), "masks_drawn": result.report["settings"]["masks_drawn"]}
 
 
-def _child(project_path: Path, out: Path) -> dict:
-    done = subprocess.run([sys.executable, "-m", "benchmarks.memory", "--measure", str(project_path), str(out)],
+def _child(project_path: Path, out: Path, verify: bool = False) -> dict:
+    done = subprocess.run([sys.executable, "-m", "benchmarks.memory", "--measure", str(project_path), str(out),
+                           *(["--verify"] if verify else [])],
                           capture_output=True, text=True, cwd=REPO,
                           env=dict(os.environ, PYTHONPATH=str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", "")))
     if done.returncode:
@@ -125,10 +135,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--tracks-per-minute", type=int, default=50)
     ap.add_argument("--size-check", default="1920x1080")
     ap.add_argument("--size-seconds", type=float, default=8.0)
+    ap.add_argument("--verify", action="store_true",
+                    help="export with the leak check, as the editor's export job does (needs the models)")
     ap.add_argument("--measure", nargs=2, type=Path, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.measure:
-        print(json.dumps(measure(*args.measure)))
+        print(json.dumps(measure(*args.measure, verify=args.verify)))
         return 0
     big_w, big_h = (int(v) for v in args.size_check.split("x"))
     with tempfile.TemporaryDirectory(prefix="memory-bench-") as tmp:
@@ -138,13 +150,13 @@ def main(argv: list[str] | None = None) -> int:
             sub = folder / f"long{minutes:g}"
             sub.mkdir()
             runs[minutes] = run = _child(make_project(sub, minutes, args.width, args.height, args.tracks_per_minute),
-                                         sub / "out.mp4")
+                                         sub / "out.mp4", args.verify)
             print(f"long:  {minutes:g} min at {args.width}x{args.height}, {run['tracks']} tracks, "
                   f"{run['masks_drawn'] / run['frames']:.1f} masks per frame: {json.dumps(run)}", flush=True)
         size_dir = folder / "size"
         size_dir.mkdir()
         size_project = make_project(size_dir, args.size_seconds / 60.0, big_w, big_h, 0, fixed_tracks=20)
-        size = _child(size_project, size_dir / "size_out.mp4")
+        size = _child(size_project, size_dir / "size_out.mp4", args.verify)
         print(f"size:  {args.size_seconds:g} s at {big_w}x{big_h}: {json.dumps(size)}")
         short, long = runs[args.minutes / 4.0], runs[args.minutes]
         slope = max(0.0, long["peak_mb"] - short["peak_mb"]) / (args.minutes * 0.75)  # MB per minute of video
