@@ -253,6 +253,24 @@ def test_cpu_sessions_share_one_arena_and_still_run():
     first, second = ModelSession(plus_one_model(), device="cpu"), ModelSession(plus_one_model(), device="cpu")
     for session in (first, second):
         np.testing.assert_allclose(session.run({"X": np.ones((3, 2), np.float32)})[0], np.full((3, 2), 2))
+    # The editor may analyse and check an export at once: two sessions on two threads, one arena.
+    import threading
+
+    wrong = []
+
+    def hammer(session, seed):
+        rng = np.random.default_rng(seed)
+        for _ in range(300):
+            x = rng.random((int(rng.integers(1, 5000)), 2), dtype=np.float32)
+            if not np.array_equal(session.run({"X": x})[0], x + 1):
+                wrong.append(seed)
+
+    threads = [threading.Thread(target=hammer, args=(s, i)) for i, s in enumerate((first, second))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert wrong == []
 
 
 def test_a_session_can_run_without_the_planned_memory_block():
