@@ -127,21 +127,19 @@ def _child(project_path: Path, out: Path, verify: bool = False) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--minutes", type=float, default=10.0)
+def add_part_arguments(ap: argparse.ArgumentParser, minutes: float) -> None:
+    """The options of the parts an estimate is made of (this module and editor_memory.py)."""
+    ap.add_argument("--minutes", type=float, default=minutes)
     ap.add_argument("--width", type=int, default=192)
     ap.add_argument("--height", type=int, default=108)
     ap.add_argument("--tracks-per-minute", type=int, default=50)
     ap.add_argument("--size-check", default="1920x1080")
     ap.add_argument("--size-seconds", type=float, default=8.0)
-    ap.add_argument("--verify", action="store_true",
-                    help="export with the leak check, as the editor's export job does (needs the models)")
     ap.add_argument("--measure", nargs=2, type=Path, help=argparse.SUPPRESS)
-    args = ap.parse_args(argv)
-    if args.measure:
-        print(json.dumps(measure(*args.measure, verify=args.verify)))
-        return 0
+
+
+def estimate_from_parts(args: argparse.Namespace, child, where: str = "") -> None:
+    """Measure the parts, each by `child(project, out)` in a fresh process, and print the estimate."""
     big_w, big_h = (int(v) for v in args.size_check.split("x"))
     with tempfile.TemporaryDirectory(prefix="memory-bench-") as tmp:
         folder = Path(tmp)
@@ -149,14 +147,14 @@ def main(argv: list[str] | None = None) -> int:
         for minutes in (args.minutes / 4.0, args.minutes):
             sub = folder / f"long{minutes:g}"
             sub.mkdir()
-            runs[minutes] = run = _child(make_project(sub, minutes, args.width, args.height, args.tracks_per_minute),
-                                         sub / "out.mp4", args.verify)
-            print(f"long:  {minutes:g} min at {args.width}x{args.height}, {run['tracks']} tracks, "
-                  f"{run['masks_drawn'] / run['frames']:.1f} masks per frame: {json.dumps(run)}", flush=True)
+            runs[minutes] = run = child(make_project(sub, minutes, args.width, args.height, args.tracks_per_minute),
+                                        sub / "out.mp4")
+            print(f"long:  {minutes:g} min at {args.width}x{args.height}, {run['tracks']} tracks: {json.dumps(run)}",
+                  flush=True)
         size_dir = folder / "size"
         size_dir.mkdir()
         size_project = make_project(size_dir, args.size_seconds / 60.0, big_w, big_h, 0, fixed_tracks=20)
-        size = _child(size_project, size_dir / "size_out.mp4", args.verify)
+        size = child(size_project, size_dir / "size_out.mp4")
         print(f"size:  {args.size_seconds:g} s at {big_w}x{big_h}: {json.dumps(size)}")
         short, long = runs[args.minutes / 4.0], runs[args.minutes]
         slope = max(0.0, long["peak_mb"] - short["peak_mb"]) / (args.minutes * 0.75)  # MB per minute of video
@@ -164,8 +162,20 @@ def main(argv: list[str] | None = None) -> int:
         print(f"length costs {slope:.1f} MB per minute (peak {short['peak_mb']:.0f} MB at {args.minutes / 4:g} min, "
               f"{long['peak_mb']:.0f} MB at {args.minutes:g} min; opening: {short['opened_mb']:.0f} -> "
               f"{long['opened_mb']:.0f} MB)")
-        print(f"estimate for 1 hour at {big_w}x{big_h}: {size['peak_mb']:.0f} MB (its export, {args.size_seconds:g} s) "
+        print(f"estimate for 1 hour at {big_w}x{big_h}{where}: {size['peak_mb']:.0f} MB ({args.size_seconds:g} s) "
               f"+ {slope:.1f} MB/min x 60 = {estimate:.0f} MB (target < 1536 MB)")
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    add_part_arguments(ap, minutes=10.0)
+    ap.add_argument("--verify", action="store_true",
+                    help="export with the leak check, as the editor's export job does (needs the models)")
+    args = ap.parse_args(argv)
+    if args.measure:
+        print(json.dumps(measure(*args.measure, verify=args.verify)))
+        return 0
+    estimate_from_parts(args, lambda project, out: _child(project, out, args.verify))
     return 0
 
 
