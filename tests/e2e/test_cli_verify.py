@@ -181,3 +181,8 @@ def test_the_checks_detectors_run_without_the_planned_memory_block(clip):
     face = detectors["face"]
     assert not face._session_for(face.work_size)._session.get_session_options().enable_mem_pattern
     assert not detectors["plate"]._session._session.get_session_options().enable_mem_pattern
+    # and a 1080p frame's fine pass runs in tiles, not as one 1920x1088 window
+    for detector in detectors.values():
+        fine = detector.windows_for(1920, 1080)[1:]
+        assert len(fine) == 4 and all((w.x1 - w.x0) * w.scale <= 1280 and (w.y1 - w.y0) * w.scale <= 736
+                                      for w in fine)
