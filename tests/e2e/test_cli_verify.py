@@ -29,22 +29,24 @@ class FaceClip:
         self.path, self.boxes, self.frames = path, boxes, len(boxes)
 
 
-def make_face_clip(path, frames: int = FRAMES) -> FaceClip:
+def make_face_clip(path, frames: int = FRAMES, size: tuple[int, int] = (W, H), face_width: int = FACE,
+                   start: tuple[int, int] = (40, 60)) -> FaceClip:
     skimage_data = pytest.importorskip("skimage.data")
     photo = cv2.cvtColor(skimage_data.astronaut(), cv2.COLOR_RGB2BGR)
-    face = cv2.resize(photo[30:160, 170:275], (FACE, int(FACE * 130 / 105)), interpolation=cv2.INTER_AREA)
+    face = cv2.resize(photo[30:160, 170:275], (face_width, int(face_width * 130 / 105)), interpolation=cv2.INTER_AREA)
     fh, fw = face.shape[:2]
+    width, height = size
     rng = np.random.default_rng(5)
-    yy, xx = np.mgrid[0:H, 0:W]
-    background = np.dstack([(xx * 0.6 + 40), (yy * 0.7 + 50), np.full_like(xx, 120)]).astype(np.float64)
-    background = np.clip(background + rng.normal(0, 12, (H, W, 3)), 0, 255).astype(np.uint8)
+    yy, xx = np.mgrid[0:height, 0:width]
+    background = np.dstack([(xx * 0.6 + 40) % 256, (yy * 0.7 + 50) % 256, np.full_like(xx, 120)]).astype(np.float64)
+    background = np.clip(background + rng.normal(0, 12, (height, width, 3)), 0, 255).astype(np.uint8)
     boxes = []
     with av.open(str(path), "w") as out:
         stream = out.add_stream("libx264", rate=25)
-        stream.width, stream.height, stream.pix_fmt = W, H, "yuv420p"
+        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
         stream.options = {"crf": "16", "preset": "veryfast"}
         for i in range(frames):
-            x, y = 40 + 4 * i, 60 + (i % 10)
+            x, y = start[0] + 4 * i, start[1] + (i % 10)
             img = background.copy()
             img[y:y + fh, x:x + fw] = face
             boxes.append((float(x), float(y), float(x + fw), float(y + fh)))
@@ -186,3 +188,18 @@ def test_the_checks_detectors_run_without_the_planned_memory_block(clip):
         fine = detector.windows_for(1920, 1080)[1:]
         assert len(fine) == 4 and all((w.x1 - w.x0) * w.scale <= 1280 and (w.y1 - w.y0) * w.scale <= 736
                                       for w in fine)
+
+
+def test_at_1080p_the_checks_tiles_find_a_small_untracked_face(tmp_path, capsys):
+    # The check's fine pass runs in 1280x736 tiles at 1080p (memory); a 24 px face on the seam
+    # between two tiles, masked by nothing, must still be reported (the whole-frame pass alone
+    # misses a face this small: this fails with the fine windows taken out).
+    small = make_face_clip(tmp_path / "face1080.mp4", frames=6, size=(1920, 1080), face_width=24, start=(950, 500))
+    project_json = project_file(tmp_path, small, [])
+    out = tmp_path / "untracked1080.mp4"
+    assert export(project_json, out, "--no-verify") == 0
+    code, found = verify_json(project_json, out, capsys)
+    assert code == 3 and found["leaks"] == []
+    hits = [p for p in found["possible_leaks"] if p["label"] == "face"
+            and p["box"][0] <= small.boxes[0][0] + 8 and p["box"][2] >= small.boxes[-1][2] - 8]
+    assert hits and hits[0]["frames"] == [0, 5]
