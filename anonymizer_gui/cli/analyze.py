@@ -18,7 +18,7 @@ from pathlib import Path
 
 from .progress import TerminalProgress
 from .verify import ExportCheck, add_verify_options
-from ..core.analysis import AnalysisCancelled, AnalysisSettings, analyze, load_detectors
+from ..core.analysis import CLOSE_LOOK_MODES, AnalysisCancelled, AnalysisSettings, analyze, load_detectors
 from . import add_force
 from ..core.detect import resolve_spec
 from ..core.foundation import AnonymizerError, MediaError, check_output
@@ -26,7 +26,6 @@ from ..core.project import STYLE_KINDS, MaskStyle, Project
 from ..core.project import save_project
 
 FULL_EVERY, REDUCED_SIZE = AnalysisSettings.full_every, AnalysisSettings.reduced_size
-CLOSE_LOOKS = ("verify", "boost", "off")
 
 DEVICES = ("auto", "cpu", "cuda")
 PROJECT_SUFFIXES = (".json",)
@@ -82,7 +81,7 @@ def _add_analysis_options(parser: argparse.ArgumentParser) -> None:
                              "1: the full pass on every frame)")
     parser.add_argument("--reduced-size", type=_positive_int, default=REDUCED_SIZE, metavar="PX",
                         help=f"longest side of the reduced pass in pixels (default {REDUCED_SIZE})")
-    parser.add_argument("--close-look", choices=CLOSE_LOOKS, default=AnalysisSettings.close_look,
+    parser.add_argument("--close-look", choices=CLOSE_LOOK_MODES, default=AnalysisSettings.close_look,
                         help="weak face candidates that continue no known face are looked at again, cut out "
                              "and enlarged: 'verify' lets only the confirmed ones start a track (at night, "
                              "every one but those where nothing face-like shows), 'boost' only raises the "

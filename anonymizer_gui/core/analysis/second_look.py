@@ -87,7 +87,8 @@ class SecondLook:
         if not self.active or len(weak) == 0:
             return dets, {}
         tracklets, predicted = tracker.predicted_boxes(frame, min_best=CONFIRM, shift=shift)  # the trusted ones
-        scores = dets.scores.astype(np.float64)
+        given = dets.scores.astype(np.float64)
+        scores = given.copy()
         to_look: list[int] = []
         overlaps = box_iou(dets.boxes[weak], predicted)
         for i, overlap in zip(weak, overlaps):
@@ -102,7 +103,7 @@ class SecondLook:
             skip, strikes = self._blanks.at(dets.boxes[to_look], frame)
             fresh = [i for i, known in zip(to_look, skip) if not known]
             strikes = dict(zip(to_look, strikes))
-            dark = is_dark(image)
+            dark = bool(fresh) and is_dark(image)  # a skipped place keeps no score to judge (0.0)
             close = self.detector.look_closer(image, dets.boxes[fresh], denoise=dark) if fresh else []
             self.looks += len(fresh)
             answers = dict(zip(fresh, close))
@@ -118,7 +119,7 @@ class SecondLook:
                     self._blanks.add(dets.boxes[i], frame, strikes[i] + 1)
                 if self.mode == "verify":
                     scores[i] *= PENALTY
-        if np.array_equal(scores, dets.scores.astype(np.float64)):
+        if np.array_equal(scores, given):
             return dets, confirmed
         return dets.rescored(scores), confirmed
 

@@ -133,16 +133,17 @@ def session_options(provider: str, threads: int | None = None, planned_memory: b
     options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
     options.intra_op_num_threads = threads or default_threads()
     options.inter_op_num_threads = 1
-    # The memory arena and pattern stay on (the default): the same few input shapes run thousands
-    # of times, so every run reuses the first run's buffers (on the CPU from one shared arena).
+    # The memory arena and pattern stay on (the default; the pattern off where planned_memory is
+    # False): the same few input shapes run thousands of times, so every run reuses the first
+    # run's buffers (on the CPU from one shared arena).
     options.enable_cpu_mem_arena = True
     # Idle intra-op threads sleep instead of spinning: in `redact` the decoder, the renderer and
     # x264 share the cores with onnxruntime, and a spinning worker takes their time.
     options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     if provider == CPU and _shared_cpu_arena():
         options.add_session_config_entry("session.use_env_allocators", "1")
-    if provider == DIRECTML or not planned_memory:
-        options.enable_mem_pattern = False  # DirectML requires it off
+    if provider == DIRECTML or not planned_memory:  # DirectML requires the pattern off
+        options.enable_mem_pattern = False
     return options
 
 

@@ -249,7 +249,7 @@ class WindowedDetector(Detector):
         """Windows per run: batch_size, on the CPU only as many as fit in CPU_BATCH_PIXELS. A CPU
         gains little from a batch (720p full pass: 2 frames in 0.92 of the time of two runs) and
         its buffers grow with it: four 1088x1920 windows in one run took 4.4 GB, one 1.6 GB."""
-        if getattr(getattr(self, "provider", None), "device", "cpu") != "cpu":
+        if self.provider.device != "cpu":
             return self.batch_size
         return max(1, min(self.batch_size, CPU_BATCH_PIXELS // (width * height)))
 

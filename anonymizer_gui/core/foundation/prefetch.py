@@ -52,9 +52,9 @@ def prefetched(items: Iterable[T], depth: int, name: str = "prefetch") -> Iterat
             try:
                 kind, payload = q.get(timeout=_POLL_S)
             except queue.Empty:
-                if worker.is_alive():
+                if worker.is_alive() or not q.empty():  # its last entry may land after the timeout
                     continue
-                kind, payload = q.get_nowait() if not q.empty() else ("end", None)
+                return
             if kind == "end":
                 return
             if kind == "error":

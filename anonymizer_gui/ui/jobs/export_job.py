@@ -26,15 +26,15 @@ from .worker import Worker
 AskIncomplete = Callable[[dict], bool]
 
 
-def leak_check(project, path: Path, info, cancel, detectors=None) -> dict:
+def leak_check(project, path: Path, info, cancel, loading=None) -> dict:
     """core.verify on the written file (the report's "verify" entry); "not_run" with the reason when
-    it cannot run (no detector weights): the export is then written but unproven. `detectors`: a
-    Future of them, loading while the export encoded (core.verify.preload_verify_detectors)."""
+    it cannot run (no detector weights): the export is then written but unproven. `loading`: a
+    Future of the detectors, loading while the export encoded (core.verify.preload_verify_detectors)."""
     from ...core.foundation import AnonymizerError
     from ...core.verify import verify_export
 
     try:
-        loaded = detectors.result() if detectors is not None else None
+        loaded = loading.result() if loading is not None else None
         return verify_export(project, path, detectors=loaded, check_source=False, output_info=info,
                              cancel=cancel).to_json()
     except Cancelled:
