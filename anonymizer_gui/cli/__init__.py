@@ -40,6 +40,17 @@ def add_force(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--force", action="store_true", help=FORCE_HELP)
 
 
+HARDWARE_ENCODER_CHOICES = ("auto", "nvenc", "off")  # core.export.hardware_encoder.MODES, without importing PyAV
+
+
+def add_hardware_encoder(parser: argparse.ArgumentParser, default: str | None) -> None:
+    """`--hardware-encoder` of every subcommand that encodes video."""
+    parser.add_argument("--hardware-encoder", choices=HARDWARE_ENCODER_CHOICES, default=default,
+                        help="auto: the GPU's encoder (NVENC) in place of x264/x265 where it works on this "
+                             "machine, else the CPU's; nvenc: the GPU's or an error; off: the CPU's"
+                             + (f" (default {default})" if default else " (default: the project's, auto)"))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = ArgumentParser(
         prog="anonymizer-gui",

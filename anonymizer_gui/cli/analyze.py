@@ -19,10 +19,10 @@ from pathlib import Path
 from .progress import TerminalProgress
 from .verify import ExportCheck, add_verify_options
 from ..core.analysis import CLOSE_LOOK_MODES, AnalysisCancelled, AnalysisSettings, analyze, load_detectors
-from . import add_force
+from . import add_force, add_hardware_encoder
 from ..core.detect import resolve_spec
 from ..core.foundation import AnonymizerError, MediaError, check_output
-from ..core.project import STYLE_KINDS, MaskStyle, Project
+from ..core.project import STYLE_KINDS, ExportSettings, MaskStyle, Project
 from ..core.project import save_project
 
 FULL_EVERY, REDUCED_SIZE = AnalysisSettings.full_every, AnalysisSettings.reduced_size
@@ -57,6 +57,7 @@ def add_parser(subparsers) -> None:
                         help="also save the analysed project here (refused if the file exists, unless --force)")
     redact.add_argument("--no-verify", action="store_true",
                         help="skip the leak check of the written file (`anonymizer-gui verify`, run by default)")
+    add_hardware_encoder(redact, "auto")
     add_verify_options(redact)
     _add_analysis_options(redact)
     add_force(redact)
@@ -173,6 +174,7 @@ def run_redact(args: argparse.Namespace) -> int:
         project_path = check_output(args.project, "project", reads=[("input video", video)],
                                     suffixes=PROJECT_SUFFIXES, force=args.force)
     params = RedactParams(analysis=settings, style=MaskStyle(kind=args.style),
+                          export=ExportSettings(hardware_encoder=args.hardware_encoder),
                           remove_audio=bool(args.remove_audio))
     check_export(video, args.output, params.export, writes=[("project", project_path)], force=args.force)
     detectors = _load_detectors(settings)

@@ -11,12 +11,13 @@ import sys
 from pathlib import Path
 
 from .analyze import _add_analysis_options, _ctrl_c_cancels, _positive_int, settings_from
+from . import add_hardware_encoder
 from .progress import BatchProgress
 from ..core.foundation import AnonymizerError
 from ..core.project import STYLE_KINDS, ExportSettings, MaskStyle
 
 PARAMETER_OPTIONS = ("classes", "threshold", "device", "detect_every", "full_every", "reduced_size", "close_look", "style", "codec", "crf", "preset",
-                     "keep_metadata")
+                     "hardware_encoder", "keep_metadata")
 
 
 def add_parser(subparsers) -> None:
@@ -33,6 +34,7 @@ def add_parser(subparsers) -> None:
     p.add_argument("--codec", default=None, help="video encoder (default: by container, libx264 for .mp4)")
     p.add_argument("--crf", type=int, default=18, help="constant rate factor for videos (default 18)")
     p.add_argument("--preset", default="medium", help="encoder speed preset (default medium)")
+    add_hardware_encoder(p, "auto")
     p.add_argument("--keep-metadata", action="store_true", help="keep container and stream tags")
     _add_analysis_options(p)
     p.add_argument("--workers", type=_positive_int, metavar="N",
@@ -56,7 +58,8 @@ def params_from(args: argparse.Namespace):
             raise AnonymizerError(f"--manifest fixes every parameter; drop {', '.join(given)}")
         old = read_manifest(Path(args.manifest))
         return RedactParams.from_json(old["parameters"]), old
-    export = ExportSettings(codec=args.codec, crf=args.crf, preset=args.preset, keep_metadata=args.keep_metadata)
+    export = ExportSettings(codec=args.codec, crf=args.crf, preset=args.preset, keep_metadata=args.keep_metadata,
+                            hardware_encoder=args.hardware_encoder)
     return RedactParams(analysis=settings_from(args), style=MaskStyle(kind=args.style), export=export), None
 
 

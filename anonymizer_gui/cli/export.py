@@ -7,7 +7,7 @@ import dataclasses
 import sys
 from pathlib import Path
 
-from . import add_force
+from . import add_force, add_hardware_encoder
 from .progress import TerminalProgress
 from .verify import ExportCheck, add_verify_options
 from ..core.project import load_project
@@ -25,6 +25,7 @@ def add_parser(subparsers) -> None:
     p.add_argument("--codec", help="video encoder (default: libx264; libvpx-vp9 for .webm, mpeg4 for .avi)")
     p.add_argument("--crf", type=int, help="constant rate factor, lower is better quality (default 18)")
     p.add_argument("--preset", help="encoder speed preset, ultrafast .. veryslow (default medium)")
+    add_hardware_encoder(p, None)
     p.add_argument("--keep-metadata", action="store_true", default=None,
                    help="keep container and stream tags (location, device, creation time ...)")
     p.add_argument("--keep-subtitles", action="store_true", default=None,
@@ -53,7 +54,7 @@ def run(args: argparse.Namespace) -> int:
         project.remove_audio = True
     overrides = {"codec": args.codec, "crf": args.crf, "preset": args.preset,
                  "keep_metadata": args.keep_metadata, "keep_subtitles": args.keep_subtitles,
-                 "require_review": args.require_review}
+                 "require_review": args.require_review, "hardware_encoder": args.hardware_encoder}
     settings = dataclasses.replace(project.export, **{k: v for k, v in overrides.items() if v is not None})
     reads = [("project file", Path(args.project))]
     with TerminalProgress(enabled=not args.quiet) as bar:

@@ -78,6 +78,34 @@ def test_output_path_is_validated_live(qtbot, window, tmp_clip, tmp_path):
     dialog.reject()
 
 
+def test_the_encoder_choice_is_offered_checked_and_kept(qtbot, window, tmp_clip, tmp_path, monkeypatch):
+    from anonymizer_gui.core.export import hardware_encoder
+
+    monkeypatch.setattr(hardware_encoder, "nvidia_driver_loads", lambda: False)
+    project = project_masking_first_box(tmp_clip, tmp_path / "p.json")
+    open_and_wait(qtbot, window, project)
+    dialog = open_dialog(qtbot, window)
+    assert dialog.hardware_combo.currentData() == "auto" and dialog.ok_button.isEnabled()
+    dialog.hardware_combo.setCurrentIndex(dialog.hardware_combo.findData("nvenc"))
+    dialog.validate()
+    assert not dialog.ok_button.isEnabled() and "no NVIDIA driver" in dialog.problem_label.text()
+    dialog.format_combo.setCurrentIndex(dialog.format_combo.findData("vp9"))
+    assert not dialog.hardware_combo.isEnabled()  # NVENC stands in for H.264 only
+    dialog.format_combo.setCurrentIndex(dialog.format_combo.findData("h264"))
+    dialog.hardware_combo.setCurrentIndex(dialog.hardware_combo.findData("off"))
+    dialog.validate()
+    assert dialog.ok_button.isEnabled()
+    output = dialog.output_path()
+    qtbot.mouseClick(dialog.ok_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: done_dialog() is not None, timeout=60000)
+    assert window.doc.project.export.hardware_encoder == "off"  # saved with the project's other choices
+    assert json.loads(default_report_path(output).read_text())["settings"]["hardware"] is False
+    done_dialog().close()
+    again = open_dialog(qtbot, window)
+    assert again.hardware_combo.currentData() == "off"
+    again.reject()
+
+
 def test_export_through_the_dialog_masks_every_frame_and_keeps_the_rest(qtbot, window, tmp_clip, tmp_path,
                                                                         monkeypatch):
     opened_urls = []

@@ -15,10 +15,8 @@ Decisions (documented for the CLI and the report, which show `ModelSession.choic
 
 from __future__ import annotations
 
-import ctypes
 import functools
 import os
-import sys
 import threading
 import warnings
 from pathlib import Path
@@ -27,7 +25,7 @@ from typing import NamedTuple, Sequence
 import numpy as np
 import onnxruntime as ort
 
-from ..foundation import ModelError
+from ..foundation import ModelError, nvidia_driver_loads
 
 CPU = "CPUExecutionProvider"
 CUDA = "CUDAExecutionProvider"
@@ -96,16 +94,10 @@ def choose_providers(device: str = "auto") -> ProviderChoice:
     return ProviderChoice((CPU,), f"CPU: {why}")
 
 
-@functools.lru_cache(maxsize=1)
 def cuda_driver_problem() -> str | None:
     """None where the NVIDIA driver library loads; else why CUDA cannot work on this machine."""
-    names = {"win32": ["nvcuda.dll"], "darwin": []}.get(sys.platform, ["libcuda.so.1", "libcuda.so"])
-    for name in names:
-        try:
-            ctypes.CDLL(name)
-            return None
-        except OSError:
-            continue
+    if nvidia_driver_loads():
+        return None
     return "no NVIDIA driver was found (onnxruntime-gpu is installed but there is no GPU to use)"
 
 

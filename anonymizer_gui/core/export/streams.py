@@ -35,6 +35,7 @@ from ..media import MediaInfo
 from ..media import set_display_rotation
 from ..project import ExportSettings
 from .audio_streams import AudioEdits, add_audio
+from .hardware_encoder import hardware_for
 
 FORMAT_BY_SUFFIX = {".mp4": "mp4", ".m4v": "mp4", ".mov": "mov", ".mkv": "matroska", ".webm": "webm",
                     ".avi": "avi"}
@@ -62,6 +63,7 @@ class VideoPlan:
     pix_fmt: str  # what the encoder gets
     convert_from: str | None  # decoded format converted per frame, None when kept
     max_b_frames: int | None = None  # None: the encoder's default
+    hardware: bool = False  # a GPU's encoder, opened before any frame is read (hardware_encoder.py)
 
 
 @dataclass
@@ -117,10 +119,13 @@ def check_encoder_settings(output: Path, settings: ExportSettings):
         raise ExportError(f"crf must be between 0 and 63, got {settings.crf}")
     if settings.preset not in _X264_PRESETS:
         raise ExportError(f"unknown preset '{settings.preset}'; use one of {', '.join(_X264_PRESETS)}")
+    hardware_for(codec, settings.hardware_encoder)  # "nvenc" where it cannot be had: refused now, not mid-way
     return encoder
 
 
-def plan_output(info: MediaInfo, output: Path, settings: ExportSettings) -> OutputPlan:
+def plan_output(info: MediaInfo, output: Path, settings: ExportSettings, hardware: bool = True) -> OutputPlan:
+    """What to write. `hardware`: may the GPU's encoder stand in for the CPU's (hardware_encoder.py);
+    False once it failed to open for this export."""
     fmt = output_format(output)
     encoder = check_encoder_settings(output, settings)
     codec = settings.codec or DEFAULT_VIDEO_CODEC[fmt]
@@ -130,6 +135,11 @@ def plan_output(info: MediaInfo, output: Path, settings: ExportSettings) -> Outp
         raise ExportError("AVI cannot store a display rotation; export to .mp4, .mkv or .mov instead")
     plan = OutputPlan(fmt, VideoPlan(codec, {}, info.pix_fmt, None))
     plan.video.options = _encoder_options(codec, settings)
+    gpu = hardware_for(codec, settings.hardware_encoder) if hardware else None
+    if gpu is not None:
+        plan.video.codec, plan.video.options = gpu.name, gpu.options(settings.crf, settings.preset)
+        plan.video.hardware = True
+        encoder = av.Codec(gpu.name, "w")
     if fmt == "avi":
         plan.video.max_b_frames = 0
     _choose_pix_fmt(plan, encoder, info)
@@ -163,7 +173,7 @@ def _choose_pix_fmt(plan: OutputPlan, encoder, info: MediaInfo) -> None:
     src = info.pix_fmt
     supported = [f.name for f in (encoder.video_formats or ())]
     odd = info.coded_width % 2 or info.coded_height % 2
-    subsampled = encoder.name in ("libx264", "libx265")  # 4:2:0 and 4:2:2 need even sizes there
+    subsampled = encoder.name in ("libx264", "libx265", "h264_nvenc", "hevc_nvenc")  # 4:2:0 and 4:2:2 need even sizes there
 
     def usable(name: str) -> bool:
         if supported and name not in supported:

@@ -41,6 +41,7 @@ from ..render import Mask, render_bgr, shape_to_coded
 from ..foundation import file_sha256
 from ..project import audio_edits
 from .audio_streams import AudioEdits
+from .hardware_encoder import HardwareEncoderUnavailable, open_or_explain
 from .preflight import check_export
 from .report import (analysis_state, audio_entries, build_report, exemption_rows, exemptions_csv, exemptions_path,
                      report_bytes, unreviewed_tracks, unreviewed_warning)
@@ -253,6 +254,18 @@ class _MaskSchedule:
 def _export_movie(project: Project, info: MediaInfo, out: Path, settings: ExportSettings,
                   meter: ProgressMeter, timings: dict, masks_source=None) -> dict:
     plan = plan_output(info, out, settings)
+    try:
+        return _write_movie(project, info, out, settings, plan, meter, timings, masks_source)
+    except HardwareEncoderUnavailable as exc:  # found before any frame was read: start again on the CPU
+        if settings.hardware_encoder == "nvenc":
+            raise ExportError(f"the GPU's encoder was asked for, but {exc}; use hardware_encoder auto or off") from None
+        plan = plan_output(info, out, settings, hardware=False)
+        plan.notices.append(f"encoded on the CPU with {plan.video.codec}: {exc}")
+        return _write_movie(project, info, out, settings, plan, meter, timings, masks_source)
+
+
+def _write_movie(project: Project, info: MediaInfo, out: Path, settings: ExportSettings, plan,
+                 meter: ProgressMeter, timings: dict, masks_source=None) -> dict:
     tmp = TempFile(out)
     try:
         with open_input(info.path) as inp:
@@ -263,6 +276,8 @@ def _export_movie(project: Project, info: MediaInfo, out: Path, settings: Export
                 raise write_error(exc, out) from None
             with container as output:
                 video_out = add_video_stream(output, plan, info, inp.streams[info.video_stream_index])
+                if plan.video.hardware:
+                    open_or_explain(video_out)
                 pts_offset = -info.pts[0] if plan.format_name == "avi" else 0
                 # Audio ranges count from the first frame as the OUTPUT shows it: AVI restarts the
                 # video's clock at 0 (pts_offset) while the audio keeps its own.
@@ -286,7 +301,8 @@ def _export_movie(project: Project, info: MediaInfo, out: Path, settings: Export
         if isinstance(exc, av.FFmpegError):
             raise ExportError(f"the export to {out.name} failed: {exc.strerror or exc}") from None
         raise
-    encoding = {"codec": plan.video.codec, "container": plan.format_name, "pix_fmt": plan.video.pix_fmt,
+    encoding = {"codec": plan.video.codec, "hardware": plan.video.hardware, "container": plan.format_name,
+                "pix_fmt": plan.video.pix_fmt,
                 "converted_from": plan.video.convert_from, "encoder_options": dict(plan.video.options),
                 "frames_masked": stats.frames_masked, "masks_drawn": stats.masks_drawn}
     return {"temp": tmp, "encoding": encoding, "streams": [d.to_json() for d in plan.streams],

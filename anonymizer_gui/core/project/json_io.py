@@ -55,7 +55,7 @@ def project_to_dict(p: Project, relative_to: str | os.PathLike | None = None) ->
         "default_style": _style_to_dict(p.default_style),
         "export": {"codec": p.export.codec, "crf": p.export.crf, "preset": p.export.preset,
                    "keep_metadata": p.export.keep_metadata, "keep_subtitles": p.export.keep_subtitles,
-                   "require_review": p.export.require_review},
+                   "require_review": p.export.require_review, "hardware_encoder": p.export.hardware_encoder},
         "analysis": p.analysis,
         "case": {"reference": p.case.reference, "requester": p.case.requester, "operator": p.case.operator,
                  "notes": p.case.notes},
@@ -296,7 +296,8 @@ def project_from_dict(data: Any) -> Project:
     export = ExportSettings(codec=e.get("codec", str, None, allow_none=True), crf=e.get("crf", int, 18),
                             preset=e.get("preset", str, "medium"), keep_metadata=e.get("keep_metadata", bool, False),
                             keep_subtitles=e.get("keep_subtitles", bool, False),
-                            require_review=e.get("require_review", bool, False))
+                            require_review=e.get("require_review", bool, False),
+                            hardware_encoder=e.get("hardware_encoder", str, "auto"))
     tracks, ids = [], set()
     for i, raw in enumerate(root.get("tracks", list, [])):
         t = _track(_Reader(raw, f"tracks[{i}]"), version)

@@ -214,6 +214,9 @@ class ExportSettings:
     keep_metadata: bool = False
     keep_subtitles: bool = False
     require_review: bool = False  # refuse to export while any track is unreviewed
+    # "auto": the GPU's encoder (NVENC) in place of x264/x265 where it opens on this machine, else the
+    # CPU's; "nvenc": the GPU's or an error; "off": always the CPU's (export/hardware_encoder.py).
+    hardware_encoder: str = "auto"
 
 
 @dataclass

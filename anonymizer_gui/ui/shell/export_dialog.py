@@ -30,6 +30,9 @@ from ..jobs.worker import Worker
 StartExport = Callable[[Path, ExportSettings], Worker]
 
 PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow")
+# ExportSettings.hardware_encoder's modes (core/export/hardware_encoder.py), as the operator reads them.
+HARDWARE_ENCODER_TEXTS = (("auto", "GPU (NVENC) where available, else CPU"), ("off", "CPU only"),
+                          ("nvenc", "GPU (NVENC) only"))
 
 
 @dataclass(frozen=True)
@@ -124,6 +127,13 @@ class ExportDialog(QDialog):
         self.preset_combo = QComboBox()
         self.preset_combo.setObjectName("exportPreset")
         self.preset_combo.addItems(PRESETS)
+        self.hardware_combo = QComboBox()
+        self.hardware_combo.setObjectName("exportHardwareEncoder")
+        for mode, text in HARDWARE_ENCODER_TEXTS:
+            self.hardware_combo.addItem(text, mode)
+        self.hardware_combo.setToolTip("H.264 and H.265 can be encoded by an NVIDIA GPU's encoder (NVENC). "
+                                       "Where it does not work on this machine, the CPU encodes and the "
+                                       "audit report says why.")
 
         self.strip_metadata = QRadioButton("Strip (location, device, dates) — recommended")
         self.strip_metadata.setObjectName("exportStripMetadata")
@@ -143,6 +153,7 @@ class ExportDialog(QDialog):
             form.addRow("Format", self.format_combo)
             form.addRow("Quality (CRF)", crf_row)
             form.addRow("Encoder speed", self.preset_combo)
+            form.addRow("Encoder", self.hardware_combo)
         form.addRow("Metadata", self._pair(self.strip_metadata, self.keep_metadata))
         if not self.is_still:
             form.addRow("Subtitles, data", self._pair(self.drop_subtitles, self.keep_subtitles))
@@ -186,6 +197,7 @@ class ExportDialog(QDialog):
         self._apply_format_limits()
         self.crf_slider.setValue(settings.crf)
         self.preset_combo.setCurrentText(settings.preset if settings.preset in PRESETS else "medium")
+        self.hardware_combo.setCurrentIndex(max(0, self.hardware_combo.findData(settings.hardware_encoder)))
         (self.keep_metadata if settings.keep_metadata else self.strip_metadata).setChecked(True)
         (self.keep_subtitles if settings.keep_subtitles else self.drop_subtitles).setChecked(True)
         self.style_combo.setCurrentIndex(max(0, self.style_combo.findData(style_kind)))
@@ -207,7 +219,9 @@ class ExportDialog(QDialog):
                               preset=self.preset_combo.currentText(),
                               keep_metadata=self.keep_metadata.isChecked(),
                               keep_subtitles=self.keep_subtitles.isChecked(),
-                              require_review=self.require_review.isChecked())
+                              require_review=self.require_review.isChecked(),
+                              hardware_encoder=(self.hardware_combo.currentData() or "auto")
+                              if self.hardware_combo.isEnabled() else "auto")
 
     def output_path(self) -> Path:
         return Path(self.path_edit.text().strip()).expanduser()
@@ -257,6 +271,7 @@ class ExportDialog(QDialog):
 
     def _apply_format_limits(self) -> None:
         self.crf_slider.setRange(0, self.current_format().max_crf)
+        self.hardware_combo.setEnabled(self.current_format().key != "vp9")  # NVENC stands in for H.264/H.265 only
 
     def _show_crf(self, value: int) -> None:
         top = self.current_format().max_crf
