@@ -117,3 +117,17 @@ def test_the_setting_is_checked_saved_and_offered_by_the_cli(clip_factory, tmp_p
     assert json.loads((tmp_path / "p.json").read_text())["export"]["hardware_encoder"] == "off"
     assert load_project(tmp_path / "p.json").export.hardware_encoder == "off"
     assert HARDWARE_ENCODER_CHOICES == hardware_encoder.MODES
+
+
+def test_only_frames_the_cpu_encoder_would_get_go_to_the_hardware_one(clip_factory, tmp_path, monkeypatch, driver):
+    """A hardware encoder that does not take the decoded format is passed over (auto) or refused
+    (nvenc): its own conversion would change the picture's levels against its colour tags."""
+    monkeypatch.setattr(hardware_encoder, "HARDWARE_ENCODERS",
+                        {"libx264": HardwareEncoder("h264_nvenc", nvenc_options)})
+    truth = clip_factory("in.mp4", frames=6, pix_fmt="yuv422p")  # x264 takes it, NVENC does not
+    result = export_video(project_for(truth), tmp_path / "out.mp4", ExportSettings(preset="ultrafast"))
+    assert (result.report["settings"]["codec"], result.report["settings"]["pix_fmt"]) == ("libx264", "yuv422p")
+    assert "encoded on the CPU with libx264: h264_nvenc does not take yuv422p frames" in result.notices
+    with pytest.raises(ExportError, match="h264_nvenc does not take yuv422p"):
+        export_video(project_for(truth), tmp_path / "gpu.mp4", ExportSettings(preset="ultrafast",
+                                                                              hardware_encoder="nvenc"))

@@ -135,14 +135,23 @@ def plan_output(info: MediaInfo, output: Path, settings: ExportSettings, hardwar
         raise ExportError("AVI cannot store a display rotation; export to .mp4, .mkv or .mov instead")
     plan = OutputPlan(fmt, VideoPlan(codec, {}, info.pix_fmt, None))
     plan.video.options = _encoder_options(codec, settings)
-    gpu = hardware_for(codec, settings.hardware_encoder) if hardware else None
-    if gpu is not None:
-        plan.video.codec, plan.video.options = gpu.name, gpu.options(settings.crf, settings.preset)
-        plan.video.hardware = True
-        encoder = av.Codec(gpu.name, "w")
     if fmt == "avi":
         plan.video.max_b_frames = 0
     _choose_pix_fmt(plan, encoder, info)
+    gpu = hardware_for(codec, settings.hardware_encoder) if hardware else None
+    if gpu is not None:
+        # Only where it takes the very frames the CPU's encoder would get: a conversion of its own
+        # (full-range yuvj420p, say) would change the picture's levels against its colour tags.
+        takes = [f.name for f in (av.Codec(gpu.name, "w").video_formats or ())]
+        if plan.video.pix_fmt in takes:
+            plan.video.codec, plan.video.options = gpu.name, gpu.options(settings.crf, settings.preset)
+            plan.video.hardware = True
+        elif settings.hardware_encoder == "nvenc":
+            raise ExportError(f"the GPU's encoder was asked for, but {gpu.name} does not take "
+                              f"{plan.video.pix_fmt} frames; use hardware_encoder auto or off")
+        else:
+            plan.notices.append(f"encoded on the CPU with {codec}: {gpu.name} does not take {plan.video.pix_fmt} "
+                                f"frames")
     return plan
 
 
