@@ -107,3 +107,23 @@ def test_a_shape_leaving_the_picture_on_the_left_covers_its_border_pixels():
     missed = [(y, x) for y, x in np.argwhere(out[..., 0] != 255)
               if cv2.pointPolygonTest(poly, (x + 0.5, y + 0.5), True) > EDGE_SLACK]
     assert missed == []
+
+
+@pytest.mark.parametrize("kind", ["blur", "pixelate", "solid"])
+@pytest.mark.parametrize("side", [415_000.0, 1e9])
+def test_a_shape_many_times_the_picture_masks_all_of_it(kind, side):
+    """A mask far larger than the frame (a bad import, a runaway edit) hides what it covers like any
+    other, in bounded memory: at 415,000 px a blur used to crash OpenCV (segfault), at 1e9 to ask
+    numpy for terabytes."""
+    img = np.random.default_rng(3).integers(0, 256, (360, 640, 3), np.uint8)
+    grey = cv2.cvtColor(img, cv2.COLOR_BGR2GRAY)
+    for shape in (Shape("rect", [100.0, -side / 2, 300.0 + side, side]),
+                  Shape("ellipse", [320.0 - side, 180.0 - side, 320.0 + side, 180.0 + side])):
+        x0 = 100 if shape.kind == "rect" else 0
+        covered = np.zeros(grey.shape, np.uint8)
+        covered[:, x0:] = 1
+        for feather in (0.04, 0.0):  # the default feather's ramp (4 % of the shape) reaches past it too
+            out = render_bgr(img, [(shape, MaskStyle(kind=kind, feather=feather))])
+            assert retained_detail(grey, cv2.cvtColor(out, cv2.COLOR_BGR2GRAY), 360, covered) < 0.02
+            if x0 and not feather:
+                np.testing.assert_array_equal(out[:, :x0], img[:, :x0])  # left of the rect: untouched

@@ -73,19 +73,19 @@ def covering_outline(shape: Shape, ellipse_vertices: int = ELLIPSE_HULL_VERTICES
     if shape.kind != "ellipse":
         raise ValueError(f"unknown shape kind {shape.kind!r}")
     n = ellipse_vertices
-    cos, sin = _unit_circle(n)
     out = 1.0 / math.cos(math.pi / n)
     rx, ry = (x2 - x1) / 2.0 * out, (y2 - y1) / 2.0 * out
-    return np.stack([(x1 + x2) / 2.0 + rx * cos, (y1 + y2) / 2.0 + ry * sin], axis=1)
+    # centre + radius * (cos, sin), both axes in one numpy call each (every mask of every frame asks)
+    return _unit_circle(n) * (rx, ry) + ((x1 + x2) / 2.0, (y1 + y2) / 2.0)
 
 
 @functools.lru_cache(maxsize=8)
-def _unit_circle(n: int) -> tuple[np.ndarray, np.ndarray]:
-    """cos and sin of n angles round the circle (read-only): every mask of every frame asks."""
+def _unit_circle(n: int) -> np.ndarray:
+    """(cos, sin) of n angles round the circle, (n, 2), read-only."""
     t = np.linspace(0.0, 2.0 * np.pi, n, endpoint=False)
-    cos, sin = np.cos(t), np.sin(t)
-    cos.flags.writeable = sin.flags.writeable = False
-    return cos, sin
+    unit = np.stack([np.cos(t), np.sin(t)], axis=1)
+    unit.flags.writeable = False
+    return unit
 
 
 def _outline(shape: Shape) -> np.ndarray:

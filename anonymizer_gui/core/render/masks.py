@@ -37,7 +37,7 @@ import numpy as np
 
 from ..project import MaskStyle, Shape, covering_outline
 from .floor import floored
-from .region import RegionGeometry, opaque_reach, render_regions
+from .region import RegionGeometry, opaque_reach, render_regions, stacked_rows
 
 BLUR_CELLS = 6.0  # block means across the shape's larger side for "blur"
 PIXELATE_CELLS = 5.0  # blocks across the shape's larger side for "pixelate"; 8 left faces recognisable
@@ -151,22 +151,24 @@ def _region_items(masks: Sequence[Mask], layout: PlaneLayout,
                   groups: dict[tuple[float, float], list[int]]) -> dict[tuple[float, float], list]:
     """Per plane group: (RegionGeometry in its pixels, style kind, the fill of each member plane) per mask."""
     items: dict[tuple[float, float], list] = {scale: [] for scale in groups}
-    for shape, style in masks:
-        style = floored(style)
-        geometry = _MaskGeometry.of(shape, style)
-        fills = layout.solid_values(style.color) if style.kind == "solid" else [None] * len(layout.scales)
-        cell = geometry.cell(style)
-        reach = opaque_reach(geometry.feather)
-        # A cell is centred on the shape's centre (the grid corner half a cell before it), so
-        # PIXELATE_CELLS cells span the shape exactly and a quarter turn maps blocks onto blocks.
-        corner = (geometry.centre[0] - cell / 2, geometry.centre[1] - cell / 2)
-        for (sx, sy), members in groups.items():
-            s = (sx + sy) / 2.0
-            outline = geometry.outline if sx == sy == 1.0 else geometry.outline * (sx, sy)
-            region = RegionGeometry(outline=offset_outline(outline, RASTER_GROW_PX * s),
-                                    feather=geometry.feather * s, reach=reach * s,
-                                    anchor=(corner[0] * sx, corner[1] * sy), cell=(cell * sx, cell * sy))
-            items[(sx, sy)].append((region, style.kind, [fills[i] for i in members]))
+    styles = [floored(style) for _, style in masks]
+    geometries = _geometries([shape for shape, _ in masks], styles)
+    solids = [layout.solid_values(style.color) if style.kind == "solid" else None for style in styles]
+    for (sx, sy), members in groups.items():
+        no_fills = [None] * len(members)
+        s = (sx + sy) / 2.0
+        grown, bounds = _offset_outlines([g.outline for g in geometries], (sx, sy), RASTER_GROW_PX * s)
+        group = items[(sx, sy)]
+        for geometry, style, solid, outline, box in zip(geometries, styles, solids, grown, bounds):
+            fills = no_fills if solid is None else [solid[i] for i in members]
+            cell = geometry.cell(style)
+            reach = opaque_reach(geometry.feather)
+            # A cell is centred on the shape's centre (the grid corner half a cell before it), so
+            # PIXELATE_CELLS cells span the shape exactly and a quarter turn maps blocks onto blocks.
+            corner = (geometry.centre[0] - cell / 2, geometry.centre[1] - cell / 2)
+            region = RegionGeometry(outline, geometry.feather * s, reach * s, (corner[0] * sx, corner[1] * sy),
+                                    (cell * sx, cell * sy), box)
+            group.append((region, style.kind, fills))
     return items
 
 
@@ -205,6 +207,10 @@ def grown_outline(shape: Shape, style: MaskStyle) -> np.ndarray:
 
 
 # -- geometry -------------------------------------------------------------------------------------
+# Numpy calls on outlines of a few dozen vertices cost more than their arithmetic, and a crowd scene
+# draws dozens of masks per frame: outlines of equal vertex count (every ellipse, every rect) are
+# grown and offset together as (M, 2, N) rows of x and y (region.stacked_rows), with the same
+# float operations on every vertex as one outline at a time (tests/core/test_render_speedup_identity.py).
 @dataclass(frozen=True)
 class _MaskGeometry:
     outline: np.ndarray  # (N, 2) grown outline, frame pixels
@@ -214,19 +220,44 @@ class _MaskGeometry:
 
     @staticmethod
     def of(shape: Shape, style: MaskStyle) -> "_MaskGeometry":
-        pts = covering_outline(shape, ELLIPSE_VERTICES)
-        x1, y1 = pts.min(axis=0)
-        x2, y2 = pts.max(axis=0)
-        cx, cy = (x1 + x2) / 2.0, (y1 + y2) / 2.0
-        grow = 1.0 + 2.0 * max(0.0, style.margin)
-        pts = (pts - (cx, cy)) * grow + (cx, cy)
-        size = max(x2 - x1, y2 - y1, 1.0)
-        return _MaskGeometry(pts, (cx, cy), size, max(0.0, style.feather) * size)
+        return _geometries([shape], [style])[0]
 
     def cell(self, style: MaskStyle) -> float:
         style = floored(style)
         cells = PIXELATE_CELLS if style.kind == "pixelate" else BLUR_CELLS
         return max(MIN_CELL_PX, self.size / cells * style.strength)
+
+
+def _geometries(shapes: Sequence[Shape], styles: Sequence[MaskStyle]) -> list[_MaskGeometry]:
+    """The geometry of each shape: its covering outline grown about its centre by the margin."""
+    out: list = [None] * len(shapes)
+    for index, rows in stacked_rows([covering_outline(shape, ELLIPSE_VERTICES) for shape in shapes]):
+        lo, hi = rows.min(axis=2), rows.max(axis=2)
+        centre = (lo + hi) / 2.0
+        grow = np.array([1.0 + 2.0 * max(0.0, styles[i].margin) for i in index])
+        grown = ((rows - centre[:, :, None]) * grow[:, None, None] + centre[:, :, None]).transpose(0, 2, 1)
+        for k, (i, (cx, cy), (w, h)) in enumerate(zip(index, centre.tolist(), (hi - lo).tolist())):
+            size = max(w, h, 1.0)
+            out[i] = _MaskGeometry(grown[k], (cx, cy), size, max(0.0, styles[i].feather) * size)
+    return out
+
+
+def _offset_outlines(outlines: Sequence[np.ndarray], scale: tuple[float, float], distance: float
+                     ) -> tuple[list[np.ndarray], list[tuple[float, float, float, float]]]:
+    """offset_outline of each outline times `scale`, and the box (x0, y0, x1, y1) of each result."""
+    out: list = [None] * len(outlines)
+    bounds: list = [None] * len(outlines)
+    for index, rows in stacked_rows(outlines):
+        if scale != (1.0, 1.0):
+            rows = rows * np.array(scale)[:, None]
+        moved, bevelled = _offset_rows(rows, distance)
+        lo, hi = moved.min(axis=2).tolist(), moved.max(axis=2).tolist()
+        for k, (i, pts) in enumerate(zip(index, moved.transpose(0, 2, 1))):
+            if k in bevelled:  # a bevelled corner adds vertices
+                pts = bevelled[k]
+                (lo[k], hi[k]) = pts.min(axis=0).tolist(), pts.max(axis=0).tolist()
+            out[i], bounds[i] = pts, (*lo[k], *hi[k])
+    return out, bounds
 
 
 def offset_outline(pts: np.ndarray, distance: float) -> np.ndarray:
@@ -235,40 +266,53 @@ def offset_outline(pts: np.ndarray, distance: float) -> np.ndarray:
     Edges along a pixel row or column rasterise exactly and stay where they are (a rect covers
     exactly its pixels). Each vertex moves to where its two edges' offset lines meet; a corner
     sharper than that (further than MITER_LIMIT times the distance) is bevelled instead.
-    Runs for every mask on every plane of every frame: slices instead of np.roll (a rect costs a
-    few microseconds, not tens).
     """
     if len(pts) < 3 or distance <= 0:
         return pts
-    nxt = np.concatenate((pts[1:], pts[:1]))
-    edge = nxt - pts  # edge i runs from vertex i to i + 1
-    ex, ey = edge[:, 0], edge[:, 1]
+    moved, bevelled = _offset_rows(np.ascontiguousarray(pts.T)[None], distance)
+    return bevelled[0] if bevelled else moved[0].T.copy()
+
+
+def _offset_rows(rows: np.ndarray, distance: float) -> tuple[np.ndarray, dict[int, np.ndarray]]:
+    """offset_outline of M outlines of N vertices given as (M, 2, N) rows of x and y: the moved rows,
+    and, by index, the outlines that have a bevelled corner (more vertices) as (N', 2) arrays."""
+    if rows.shape[2] < 3 or distance <= 0:
+        return rows, {}
+    x, y = rows[:, 0], rows[:, 1]
+    nxt = np.concatenate((rows[:, :, 1:], rows[:, :, :1]), axis=2)  # slices: np.roll costs several times more
+    nx, ny = nxt[:, 0], nxt[:, 1]
+    ex, ey = nx - x, ny - y  # edge i runs from vertex i to i + 1
     length = np.hypot(ex, ey)
     slanted = (np.abs(ex) > 1e-9) & (np.abs(ey) > 1e-9) & (length > 1e-9)
-    if not slanted.any():
-        return pts
-    x, y = pts[:, 0], pts[:, 1]
-    orientation = 1.0 if float(np.sum(x * nxt[:, 1] - nxt[:, 0] * y)) >= 0 else -1.0
-    normal = np.stack([ey, -ex], axis=1) / np.maximum(length, 1e-12)[:, None] * orientation
-    d = np.where(slanted, distance, 0.0)
-    n1, d1 = np.concatenate((normal[-1:], normal[:-1])), np.concatenate((d[-1:], d[:-1]))  # the edge into each vertex
-    n2, d2 = normal, d  # the edge out of it
-    det = n1[:, 0] * n2[:, 1] - n1[:, 1] * n2[:, 0]
+    still = ~slanted.any(axis=1)  # nothing to move
+    if still.all():
+        return rows, {}
+    orientation = np.where(np.add.reduce(x * ny - nx * y, axis=1) >= 0, 1.0, -1.0)[:, None]
+    norm = np.maximum(length, 1e-12)
+    n2x, n2y = ey / norm * orientation, -ex / norm * orientation  # the edge out of each vertex
+    d2 = np.where(slanted, distance, 0.0)
+    n1x, n1y, d1 = (np.concatenate((v[:, -1:], v[:, :-1]), axis=1) for v in (n2x, n2y, d2))  # the edge into it
+    det = n1x * n2y - n1y * n2x
     safe = np.where(np.abs(det) > 1e-6, det, 1.0)
-    ax = (d1 * n2[:, 1] - d2 * n1[:, 1]) / safe
-    ay = (n1[:, 0] * d2 - n2[:, 0] * d1) / safe
-    shift = np.stack([ax, ay], axis=1)
+    ax = (d1 * n2y - d2 * n1y) / safe
+    ay = (n1x * d2 - n2x * d1) / safe
     parallel = np.abs(det) <= 1e-6  # straight on: move along the shared normal
     if parallel.any():
-        shift[parallel] = (n2 * np.maximum(d1, d2)[:, None])[parallel]
-    sharp = np.hypot(shift[:, 0], shift[:, 1]) > MITER_LIMIT * distance
-    if not sharp.any():
-        return pts + shift
-    # A sharp corner is bevelled: each of its edges moved out on its own, the corner cut between them.
-    out = []
-    for i, p in enumerate(pts):
-        if sharp[i]:
-            out += [p + n1[i] * d1[i], p + n2[i] * d2[i]]
-        else:
-            out.append(p + shift[i])
-    return np.asarray(out)
+        most = np.maximum(d1, d2)
+        ax[parallel], ay[parallel] = (n2x * most)[parallel], (n2y * most)[parallel]
+    sharp = np.hypot(ax, ay) > MITER_LIMIT * distance
+    moved = np.stack((x + ax, y + ay), axis=1)
+    if still.any():
+        moved[still] = rows[still]
+    bevelled = {}
+    for k in np.flatnonzero(sharp.any(axis=1) & ~still).tolist():
+        # A sharp corner is bevelled: each of its edges moved out on its own, the corner cut between them.
+        out = []
+        for i, p in enumerate(rows[k].T):
+            if sharp[k, i]:
+                out += [p + np.array((n1x[k, i], n1y[k, i])) * d1[k, i],
+                        p + np.array((n2x[k, i], n2y[k, i])) * d2[k, i]]
+            else:
+                out.append(p + np.array((ax[k, i], ay[k, i])))
+        bevelled[k] = np.asarray(out)
+    return moved, bevelled

@@ -20,6 +20,8 @@ outside it is read or written. Three steps:
 Speed: all OpenCV on uint8/int16, no BLAS (its thread pool stalls on thin matrices while the
 encoder keeps every core busy), and region-sized scratch buffers kept per thread: a fresh
 multi-hundred-kilobyte array per step costs page faults that add up to more than the arithmetic.
+The vertex work of a frame's masks (outlines into regions, fixed point) is done for all of them at
+once (_localised_points): numpy's cost per call, not the arithmetic, is what a mask's outline costs.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ import functools
 import math
 import threading
 from dataclasses import dataclass
-from typing import Sequence
+from typing import NamedTuple, Sequence
 
 import cv2
 import numpy as np
@@ -49,6 +51,7 @@ class RegionGeometry:
     reach: float  # opaque band between the outline and the soft edge (see opaque_reach)
     anchor: tuple[float, float]  # a cell corner: the shape's centre
     cell: tuple[float, float]  # cell width and height
+    bounds: tuple[float, float, float, float] | None = None  # the outline's box (x0, y0, x1, y1), if known
 
 
 Subsampled = tuple[np.ndarray, int, int]  # a plane sampled every (fx, fy) pixels of the full-size ones
@@ -70,46 +73,61 @@ def render_regions(planes: list[np.ndarray], items: list[tuple[RegionGeometry, s
     blurred twice nor blended twice; every other mask is drawn on its own, later ones on top.
     """
     h, w = planes[0].shape[:2]
+    geoms = [g for g, _, _ in items]
+    boxes = [_region_box(g, w, h) for g in geoms]
+    outlines = _localised(geoms, boxes)
     i = 0
     while i < len(items):
         if items[i][1] != "blur":
-            render_region(planes, *items[i], max_value, sub=sub)
+            render_region(planes, *items[i], max_value, boxes[i], sub, outlines[i])
             i += 1
             continue
         j = i
         while j < len(items) and items[j][1] == "blur":
             j += 1
-        run = [g for g, _, _ in items[i:j]]
-        boxes = [_region_box(g, w, h) for g in run]
-        for group in _overlapping_groups(boxes):
-            if len(group) == 1:
-                render_region(planes, run[group[0]], "blur", [None] * (len(planes) + len(sub)), max_value,
-                              boxes[group[0]], sub)
+        for group in _overlapping_groups(boxes[i:j]):
+            run = [i + k for k in group]
+            if len(run) == 1:
+                render_region(planes, geoms[run[0]], "blur", [None] * (len(planes) + len(sub)), max_value,
+                              boxes[run[0]], sub, outlines[run[0]])
             else:
-                _render_blur_union(planes, [run[k] for k in group], [boxes[k] for k in group], sub)
+                _render_blur_union(planes, [geoms[k] for k in run], [boxes[k] for k in run], sub,
+                                   [outlines[k] for k in run])
         i = j
 
 
 def render_region(planes: list[np.ndarray], g: RegionGeometry, kind: str, fills: list, max_value: int,
-                  box: tuple[int, int, int, int] | None = None, sub: Sequence[Subsampled] = ()) -> None:
+                  box: tuple[int, int, int, int] | None = None, sub: Sequence[Subsampled] = (),
+                  outline: _RegionOutline | None = None) -> None:
     """Draw one mask (style `kind`) into planes of equal size, and `sub`, in place (`box`: its
-    _region_box, if known)."""
+    _region_box, and `outline`: its _localised outline, if known)."""
     h, w = planes[0].shape[:2]
     x0, y0, x1, y1 = box or _region_box(g, w, h)
     if x1 <= x0 or y1 <= y0:
         return  # entirely outside the picture
-    alpha = _coverage(g.outline - (x0, y0), (y1 - y0, x1 - x0), g.feather, g.reach)
+    outline = outline or _localised([g], [(x0, y0, x1, y1)])[0]
+    alpha = _coverage(outline.pts, (y1 - y0, x1 - x0), g.feather, g.reach, outline)
     if alpha is None:
         return
     grid = None if kind != "pixelate" else _BlockGrid((x0, y0), (x1 - x0, y1 - y0), g.anchor, g.cell)
     for plane, fill in zip(planes, fills):
         _draw(plane, (x0, y0, x1, y1), alpha, kind, fill, g.anchor, g.cell, max_value, grid)
-    for (plane, fx, fy), fill in zip(sub, fills[len(planes):]):
-        sub_box, sub_alpha = _pooled(alpha, (x0, y0, x1, y1), fx, fy, plane)
+    for (plane, fx, fy, sub_box, sub_alpha), fill in zip(_sub_coverages(sub, alpha, (x0, y0, x1, y1)),
+                                                         fills[len(planes):]):
         if sub_alpha.size == 0:
             continue
         anchor, cell = (g.anchor[0] / fx, g.anchor[1] / fy), (g.cell[0] / fx, g.cell[1] / fy)
         _draw(plane, sub_box, sub_alpha, kind, fill, anchor, cell, max_value)
+
+
+def _sub_coverages(sub: Sequence[Subsampled], alpha: np.ndarray, box: tuple[int, int, int, int]):
+    """(plane, fx, fy, box, coverage) of each subsampled plane (_pooled); planes sampled alike
+    (U and V) share one max-pool: nothing writes to a coverage."""
+    key = pooled = None
+    for plane, fx, fy in sub:
+        if key != (fx, fy, plane.shape[:2]):
+            key, pooled = (fx, fy, plane.shape[:2]), _pooled(alpha, box, fx, fy, plane)
+        yield plane, fx, fy, *pooled
 
 
 def _draw(plane: np.ndarray, box: tuple[int, int, int, int], alpha: np.ndarray, kind: str, fill,
@@ -158,43 +176,41 @@ def _pooled(alpha: np.ndarray, box: tuple[int, int, int, int], fx: int, fy: int,
 def _region_box(g: RegionGeometry, w: int, h: int) -> tuple[int, int, int, int]:
     """The mask's region (outline box + feather + reach), clipped to a w x h plane; may be empty."""
     pad = g.feather + g.reach + 1.0
-    lo, hi = g.outline.min(axis=0).tolist(), g.outline.max(axis=0).tolist()
-    return (max(0, math.floor(lo[0] - pad)), max(0, math.floor(lo[1] - pad)),
-            min(w, math.ceil(hi[0] + pad)), min(h, math.ceil(hi[1] + pad)))
+    x0, y0, x1, y1 = g.bounds or (*g.outline.min(axis=0).tolist(), *g.outline.max(axis=0).tolist())
+    return (max(0, math.floor(x0 - pad)), max(0, math.floor(y0 - pad)),
+            min(w, math.ceil(x1 + pad)), min(h, math.ceil(y1 + pad)))
 
 
 def _overlapping_groups(boxes: list[tuple[int, int, int, int]]) -> list[list[int]]:
     """Indices of boxes, grouped into connected sets of overlapping (non-empty) boxes, in draw order."""
-    b = np.asarray(boxes, np.int64).reshape(-1, 4)
-    empty = (b[:, 2] <= b[:, 0]) | (b[:, 3] <= b[:, 1])
-    touch = ((b[:, None, 0] < b[None, :, 2]) & (b[None, :, 0] < b[:, None, 2]) &
-             (b[:, None, 1] < b[None, :, 3]) & (b[None, :, 1] < b[:, None, 3]))
-    touch[empty, :] = touch[:, empty] = False
-    np.fill_diagonal(touch, False)
-    if not touch.any():
-        return [[k] for k in range(len(boxes))]
     group = list(range(len(boxes)))  # union-find over the overlapping pairs
     def root(k: int) -> int:
         while group[k] != k:
             group[k] = group[group[k]]
             k = group[k]
         return k
-    for a, c in zip(*np.nonzero(np.triu(touch))):
-        group[root(int(a))] = root(int(c))
+    # Sweep left to right: a box can only overlap those it meets still open (a few, in a crowd).
+    open_boxes: list[tuple[int, int, int, int, int]] = []
+    for x0, y0, x1, y1, k in sorted((*b, k) for k, b in enumerate(boxes) if b[2] > b[0] and b[3] > b[1]):
+        open_boxes = [o for o in open_boxes if o[2] > x0]
+        for o in open_boxes:
+            if o[1] < y1 and y0 < o[3]:
+                group[root(o[4])] = root(k)
+        open_boxes.append((x0, y0, x1, y1, k))
     members: dict[int, list[int]] = {}
     for k in range(len(boxes)):
         members.setdefault(root(k), []).append(k)
     return sorted(members.values(), key=lambda m: m[0])
 
 
-def _render_blur_union(planes: list[np.ndarray], geoms: list[RegionGeometry],
-                       boxes: list[tuple[int, int, int, int]], sub: Sequence[Subsampled] = ()) -> None:
+def _render_blur_union(planes: list[np.ndarray], geoms: list[RegionGeometry], boxes: list[tuple[int, int, int, int]],
+                       sub: Sequence[Subsampled], outlines: list[_RegionOutline]) -> None:
     x0, y0 = min(b[0] for b in boxes), min(b[1] for b in boxes)
     x1, y1 = max(b[2] for b in boxes), max(b[3] for b in boxes)
     union = _scratch("union", (y1 - y0, x1 - x0), np.uint8)
     union.fill(0)
-    for g, (bx0, by0, bx1, by1) in zip(geoms, boxes):
-        alpha = _coverage(g.outline - (bx0, by0), (by1 - by0, bx1 - bx0), g.feather, g.reach)
+    for g, (bx0, by0, bx1, by1), outline in zip(geoms, boxes, outlines):
+        alpha = _coverage(outline.pts, (by1 - by0, bx1 - bx0), g.feather, g.reach, outline)
         if alpha is not None:
             part = union[by0 - y0:by1 - y0, bx0 - x0:bx1 - x0]
             cv2.max(part, alpha, dst=part)
@@ -204,8 +220,7 @@ def _render_blur_union(planes: list[np.ndarray], geoms: list[RegionGeometry],
     cell = (max(g.cell[0] for g in geoms), max(g.cell[1] for g in geoms))
     for plane in planes:
         _blend(plane[y0:y1, x0:x1], _blur(plane, (x0, y0, x1, y1), coarsest.anchor, cell), union)
-    for plane, fx, fy in sub:
-        box, alpha = _pooled(union, (x0, y0, x1, y1), fx, fy, plane)
+    for plane, fx, fy, box, alpha in _sub_coverages(sub, union, (x0, y0, x1, y1)):
         if alpha.size == 0:
             continue
         roi = plane[box[1]:box[3], box[0]:box[2]]
@@ -223,7 +238,7 @@ def opaque_reach(feather: float) -> float:
 # -- scratch buffers --------------------------------------------------------------------------------
 class _Scratch(threading.local):
     def __init__(self):
-        self.buffers: dict[tuple[str, str], np.ndarray] = {}
+        self.buffers: dict[tuple[str, object], np.ndarray] = {}
 
 
 _SCRATCH = _Scratch()
@@ -231,30 +246,36 @@ _SCRATCH = _Scratch()
 
 def _scratch(name: str, shape: tuple[int, ...], dtype) -> np.ndarray:
     """A C-contiguous array of `shape`, reused by this thread under `name` (contents undefined)."""
-    dtype = np.dtype(dtype)
     need = math.prod(shape)
-    key = (name, dtype.str)
+    key = (name, dtype)  # np.uint8 and np.dtype("uint8") may keep a buffer each: harmless
     buf = _SCRATCH.buffers.get(key)
     if buf is None or buf.size < need:
-        buf = np.empty(max(need, 1), dtype)
-        _SCRATCH.buffers[key] = buf
+        buf = _SCRATCH.buffers[key] = np.empty(max(need, 1), dtype)
     return buf[:need].reshape(shape)
 
 
 # -- coverage -------------------------------------------------------------------------------------
-def _coverage(pts: np.ndarray, shape: tuple[int, int], feather: float, reach: float) -> np.ndarray | None:
-    """Opacity (uint8, 255 = opaque) over the region, or None when the outline covers no pixel."""
+def _coverage(pts: np.ndarray, shape: tuple[int, int], feather: float, reach: float,
+              outline: _RegionOutline | None = None) -> np.ndarray | None:
+    """Opacity (uint8, 255 = opaque) over the region, or None when the outline `pts` covers no
+    pixel (`outline`: pts _localised, if known)."""
+    outline = outline or _localised_points([pts], [shape])[0]
     k = max(1, min(int(feather // RAMP_SAMPLES), int(reach // OPAQUE_REACH)))
+    # A feather far wider than the region (a shape many times the picture) would make the resized
+    # grid k x k: a finer grid is as opaque inside (reach / k only grows), and bounded.
+    k = min(k, max(shape[0], shape[1], COARSE_CAP))
     if k == 1:
-        inside = _fill(pts, shape, "inside")
+        inside = _fill(pts, shape, "inside", outline)
         return inside if inside is None or feather < 0.5 else _ramp(inside, feather, reach)
     # Coarse grid only: opaque out to `reach` (at least OPAQUE_REACH coarse pixels) past the
     # outline, so that the linear resize, which mixes the four coarse pixels around a fine one,
     # keeps every fine pixel of the grown shape at 255.
     small_shape = (-(-shape[0] // k), -(-shape[1] // k))
-    small = _fill(pts / k, small_shape, "coarse")
+    coarse = pts / k  # rounds monotonically too: its box is the outline's box / k
+    small = _fill(coarse, small_shape, "coarse",
+                  _localised_points([coarse], [small_shape], [tuple(v / k for v in outline.bounds)])[0])
     if small is None:
-        inside = _fill(pts, shape, "inside")  # thinner than a coarse pixel
+        inside = _fill(pts, shape, "inside", outline)  # thinner than a coarse pixel
         return inside if inside is None else _ramp(inside, feather, reach)
     big = _scratch("ramp", (small_shape[0] * k, small_shape[1] * k), np.uint8)
     cv2.resize(_ramp(small, feather / k, reach / k), (big.shape[1], big.shape[0]), dst=big,
@@ -262,31 +283,109 @@ def _coverage(pts: np.ndarray, shape: tuple[int, int], feather: float, reach: fl
     return big[:shape[0], :shape[1]]
 
 
+COARSE_CAP = 64  # px: the coarse grid's step never exceeds the region's larger side or this
 OPAQUE_REACH = 2.0  # coarse pixels: more than the diagonal (1.41) between a fine pixel and its coarse neighbours
 
 
-def _fill(pts: np.ndarray, shape: tuple[int, int], name: str) -> np.ndarray | None:
+def _fill(pts: np.ndarray, shape: tuple[int, int], name: str, outline: _RegionOutline | None = None
+          ) -> np.ndarray | None:
     """Every pixel the outline covers by more than EDGE_SLACK px: conservative, and the same rule
-    on all four sides (fillPoly alone rounds half-way edges up, so it would grow right and down)."""
+    on all four sides (fillPoly alone rounds half-way edges up, so it would grow right and down).
+    `outline`: pts _localised, if known."""
+    outline = outline or _localised_points([pts], [shape])[0]
     inside = _scratch(name, shape, np.uint8)
     inside.fill(0)
-    pts = _shrunk(pts)
-    # The usual case: the region holds the outline with a pixel to spare (its box is the outline's
-    # plus a margin), so every vertex lands on a pixel of `inside` and fillPoly draws straight
-    # into it; the same fixed-point vertices as on the padded canvas below, shifted by whole pixels.
-    fixed = np.round((pts + FILL_PAD - 0.5) * 16.0).astype(np.int32)
-    if fixed.min() >= FILL_PAD * 16 and (fixed.max(axis=0) < (np.array(shape[::-1]) - 1 + FILL_PAD) * 16).all():
-        fixed -= FILL_PAD * 16
-        cv2.fillPoly(inside, [fixed], OPAQUE, lineType=cv2.LINE_8, shift=4)
+    if outline.fixed is not None:  # the usual case: drawn straight into `inside` (_localised)
+        cv2.fillPoly(inside, [outline.fixed], OPAQUE, lineType=cv2.LINE_8, shift=4)
         if cv2.countNonZero(inside):
             return inside
-        cv2.polylines(inside, [fixed], True, OPAQUE, lineType=cv2.LINE_8, shift=4)
+        cv2.polylines(inside, [outline.fixed], True, OPAQUE, lineType=cv2.LINE_8, shift=4)
         return inside if cv2.countNonZero(inside) else None
-    return _fill_on_canvas(pts, shape, name)
+    return _fill_on_canvas(outline.shrunk, shape, name)
+
+
+class _RegionOutline(NamedTuple):
+    """A mask's outline in its region's pixels, and what _fill draws of it."""
+
+    pts: np.ndarray  # (N, 2)
+    bounds: tuple[float, float, float, float]  # its box (x0, y0, x1, y1)
+    shrunk: np.ndarray  # pulled EDGE_SLACK px towards its centre (_shrunk)
+    fixed: np.ndarray | None  # shrunk in fillPoly's fixed point, or None when it does not fit the region
+
+
+def _localised(geoms: Sequence[RegionGeometry], boxes: Sequence[tuple[int, int, int, int]]
+               ) -> list[_RegionOutline | None]:
+    """Each mask's outline moved into its region (_region_box; None where that is empty)."""
+    out: list = [None] * len(boxes)
+    live = [k for k, (x0, y0, x1, y1) in enumerate(boxes) if x1 > x0 and y1 > y0]
+    shapes, origins, bounds = [], [], []
+    for k in live:
+        (x0, y0, x1, y1), b = boxes[k], geoms[k].bounds
+        shapes.append((y1 - y0, x1 - x0))
+        origins.append((x0, y0))
+        # Subtracting a constant rounds monotonically: the moved box is the moved outline's box, bit for bit.
+        bounds.append(b and (b[0] - x0, b[1] - y0, b[2] - x0, b[3] - y0))
+    for k, outline in zip(live, _localised_points([geoms[k].outline for k in live], shapes, bounds, origins)):
+        out[k] = outline
+    return out
+
+
+def _localised_points(outlines: Sequence[np.ndarray], shapes: Sequence[tuple[int, int]],
+                      bounds: Sequence | None = None, origins: Sequence[tuple[int, int]] | None = None
+                      ) -> list[_RegionOutline]:
+    """Each outline less its region's corner (`origins`, default (0, 0)), shrunk by EDGE_SLACK and
+    turned into fillPoly's fixed point (4 fractional bits) for a region of `shapes[i]` (h, w).
+    `bounds[i]`: the moved outline's box, or None to take it from the vertices.
+
+    A frame's masks are done together: numpy calls on 96-vertex outlines cost more than their
+    arithmetic, so outlines of equal vertex count are stacked (stacked_rows) and each step is one
+    call for them all, with the same float operations per vertex as _shrunk (tested against it)."""
+    n = len(outlines)
+    bounds = bounds or [None] * n
+    origins = origins or [(0, 0)] * n
+    out: list = [None] * n
+    for index, rows in stacked_rows(outlines):
+        rows -= np.array([origins[i] for i in index], np.float64)[:, :, None]
+        if all(bounds[i] is not None for i in index):
+            box = np.array([bounds[i] for i in index], np.float64)
+            lo, hi = box[:, :2], box[:, 2:]
+        else:
+            lo, hi = rows.min(axis=2), rows.max(axis=2)
+        centre, half = (lo + hi) / 2.0, np.maximum((hi - lo) / 2.0, 1e-9)
+        pull = np.maximum(half - EDGE_SLACK, half / 2.0)
+        shrunk = (rows - centre[:, :, None]) * pull[:, :, None] / half[:, :, None] + centre[:, :, None]
+        # The usual case: the region holds the outline with a pixel to spare (its box is the outline's
+        # plus a margin), so every vertex lands on a pixel of the region and fillPoly draws straight
+        # into it; the same fixed-point vertices as on _fill_on_canvas's padded canvas, shifted by whole pixels.
+        rounded = np.rint((shrunk + FILL_PAD - 0.5) * 16.0)  # rint: np.round's rounding
+        # Judged before the cast: a vertex beyond int32 (a shape ~10^8 px across) never fits, and
+        # whatever the cast makes of it is not used.
+        low, high = rounded.min(axis=2).tolist(), rounded.max(axis=2).tolist()
+        with np.errstate(invalid="ignore"):
+            fixed = rounded.astype(np.int32)
+        fixed -= FILL_PAD * 16
+        fixed = np.ascontiguousarray(fixed.transpose(0, 2, 1))  # fillPoly takes (N, 2)
+        pts, shrunk = rows.transpose(0, 2, 1), shrunk.transpose(0, 2, 1)
+        for k, (i, (x0, y0), (x1, y1)) in enumerate(zip(index, lo.tolist(), hi.tolist())):
+            (h, w), (lx, ly), (hx, hy) = shapes[i], low[k], high[k]
+            fits = min(lx, ly) >= FILL_PAD * 16 and hx < (w - 1 + FILL_PAD) * 16 and hy < (h - 1 + FILL_PAD) * 16
+            out[i] = _RegionOutline(pts[k], (x0, y0, x1, y1), shrunk[k], fixed[k] if fits else None)
+    return out
+
+
+def stacked_rows(outlines: Sequence[np.ndarray]):
+    """(indices, (M, 2, N) rows of x and y) for each set of the (N, 2) `outlines` with N vertices.
+    Rows, because numpy is several times slower on a trailing axis of 2 (one inner loop per vertex)."""
+    by_length: dict[int, list[int]] = {}
+    for i, pts in enumerate(outlines):
+        by_length.setdefault(len(pts), []).append(i)
+    for index in by_length.values():
+        yield index, np.ascontiguousarray(np.array([outlines[i] for i in index], np.float64).transpose(0, 2, 1))
 
 
 def _shrunk(pts: np.ndarray) -> np.ndarray:
-    """The outline pulled EDGE_SLACK px towards its centre (half its size at most)."""
+    """The outline pulled EDGE_SLACK px towards its centre (half its size at most): the plain form
+    of what _localised_points does for many outlines at once."""
     lo, hi = pts.min(axis=0), pts.max(axis=0)
     centre, half = (lo + hi) / 2.0, np.maximum((hi - lo) / 2.0, 1e-9)
     return centre + (pts - centre) * np.maximum(half - EDGE_SLACK, half / 2.0) / half
@@ -330,15 +429,15 @@ def _clip_polygon(pts: np.ndarray, x0: float, y0: float, x1: float, y1: float) -
         inside = out[:, axis] >= bound if keep_above else out[:, axis] <= bound
         if inside.all():
             continue
-        nxt = np.roll(out, -1, axis=0)
-        crosses = inside != np.roll(inside, -1)
+        nxt = np.concatenate((out[1:], out[:1]))  # slices, not np.roll: several times faster
+        crosses = inside != np.concatenate((inside[1:], inside[:1]))
         # Each vertex p in order: p itself if it is in, then where its edge to the next one crosses
         # the bound (vectorised: faces at the picture's edge clip a 96-vertex outline every frame).
         with np.errstate(divide="ignore", invalid="ignore"):  # edges along the bound: never kept
             t = (bound - out[:, axis]) / (nxt[:, axis] - out[:, axis])
             cut = out + (nxt - out) * t[:, None]
-        both = np.stack([out, cut], axis=1).reshape(-1, 2)
-        keep = np.stack([inside, crosses], axis=1).reshape(-1)
+        both = np.concatenate((out, cut), axis=1).reshape(-1, 2)  # p0, cut0, p1, cut1, ...
+        keep = np.column_stack((inside, crosses)).reshape(-1)
         out = both[keep]
     return out
 
@@ -401,7 +500,12 @@ def _blur(plane: np.ndarray, box: tuple[int, int, int, int], anchor: tuple[float
     the output. Cells are rounded *up* to whole pixels: never weaker than asked."""
     x0, y0, x1, y1 = box
     h, w = plane.shape[:2]
-    cw, ch = (max(1, math.ceil(c - 1e-6)) for c in cell)
+    cw, ch = max(1, math.ceil(cell[0] - 1e-6)), max(1, math.ceil(cell[1] - 1e-6))
+    # A shape many times the picture (a bad import, a runaway edit) asks for cells larger than the
+    # plane: such a cell averages all it holds of the picture anyway, but padding the picture out to
+    # whole cells of it crashed OpenCV (415,000 px: a segfault). At most a plane's side, a cell still
+    # leaves no more than 2 x 2 block means over the whole picture.
+    cw, ch = min(cw, max(w, h)), min(ch, max(w, h))
     ax, ay = round(anchor[0]), round(anchor[1])
     # The cell-aligned box round plane[box]: whole cells on every side.
     gx0, gy0 = ax + ((x0 - ax) // cw) * cw, ay + ((y0 - ay) // ch) * ch
@@ -449,7 +553,7 @@ def _blend(roi: np.ndarray, effect: np.ndarray, alpha: np.ndarray) -> None:
     # OpenCV's arithmetic on operands of mixed types (uint8 with int16) takes a generic path
     # 3-6x slower than on equal types, so all three are widened first (cheap copies); the
     # same saturating arithmetic, bit for bit (tested against the mixed form).
-    r, e, a = (_scratch(name, roi.shape, np.int16) for name in ("blend-roi", "blend-effect", "blend-alpha"))
+    r, e, a = _scratch("blend", (3, *roi.shape), np.int16)
     np.copyto(r, roi)
     np.copyto(e, effect)
     np.copyto(a, alpha)
