@@ -405,3 +405,14 @@ def test_data_streams_are_dropped_with_a_notice(clip_factory, tmp_path):
     assert probe(result.output).data == () and len(probe(result.output).audio) == 1
     assert b"SN-0042" not in result.output.read_bytes()
     assert any(n.startswith("data stream #2") and "dropped" in n for n in result.notices), result.notices
+
+
+def test_other_encoders_that_take_a_crf_are_given_it(clip_factory, tmp_path):
+    """An encoder without settings of its own here (SVT-AV1) still gets the CRF where it has the
+    option (it was silently dropped: PyAV 18's codecs no longer list their options)."""
+    if "libsvtav1" not in av.codecs_available:
+        pytest.skip("this FFmpeg has no SVT-AV1")
+    truth = clip_factory("in.mp4", frames=6)
+    result = export_video(project_for(truth), tmp_path / "out.mkv", ExportSettings(codec="libsvtav1", crf=40))
+    assert result.report["settings"]["encoder_options"] == {"crf": "40"}
+    assert probe(result.output).video_codec in ("av1", "libdav1d")  # named by its decoder

@@ -173,7 +173,8 @@ def _encoder_options(codec: str, settings: ExportSettings) -> dict[str, str]:
 
 def _option_names(codec: str) -> set[str]:
     try:
-        return {o.name for o in av.Codec(codec, "w").descriptor.options}
+        options = av.CodecContext.create(codec, "w").supported_options  # PyAV 18: no Codec.descriptor
+        return {o.name for o in (*options.generic, *options.private)}
     except (av.FFmpegError, ValueError, AttributeError):
         return set()
 
