@@ -105,6 +105,7 @@ def test_nvenc_options_follow_crf_and_preset():
     assert nvenc_options(60, "ultrafast")["preset"] == "p1"
     assert nvenc_options(60, "ultrafast")["cq"] == "51"
     assert nvenc_options(23, "veryslow")["preset"] == "p7"
+    assert nvenc_options(0, "medium")["cq"] == "1"  # NVENC's cq 0 is "no target", not "best"
 
 
 def test_the_setting_is_checked_saved_and_offered_by_the_cli(clip_factory, tmp_path):

@@ -35,9 +35,10 @@ _NVENC_PRESETS = {"ultrafast": "p1", "superfast": "p1", "veryfast": "p2", "faste
 
 
 def nvenc_options(crf: int, preset: str) -> dict[str, str]:
-    """NVENC options for an x264-style CRF and preset: constant quality, no bit-rate cap."""
-    return {"preset": _NVENC_PRESETS.get(preset, "p5"), "tune": "hq", "rc": "vbr", "cq": str(min(51, crf)),
-            "b": "0"}
+    """NVENC options for an x264-style CRF and preset: constant quality, no bit-rate cap (cq 0 would
+    mean "no quality target" to NVENC, so CRF 0 asks for its best, 1)."""
+    return {"preset": _NVENC_PRESETS.get(preset, "p5"), "tune": "hq", "rc": "vbr",
+            "cq": str(min(51, max(1, crf))), "b": "0"}
 
 
 @dataclass(frozen=True)
