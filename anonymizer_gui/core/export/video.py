@@ -32,7 +32,7 @@ from ..foundation import ExportError, MediaError, check_output
 from .pipeline import Transcoder
 from .streams import (add_other_streams, add_video_stream, apply_metadata, container_options,
                              plan_output)
-from ..project import masks_at, shape_at
+from ..project import MaskSchedule, masks_at
 from ..foundation import CancelFn, ProgressFn, ProgressMeter
 from ..media import STILL_SUFFIXES, FrameReader, MediaInfo, probe
 from ..media import open_input
@@ -202,7 +202,9 @@ def _verify_output(path: Path, out: Path, info: MediaInfo) -> MediaInfo:
 
 def _masks_for(project: Project, info: MediaInfo, coded: bool,
                source: Callable[[int], list[Mask]] | None = None) -> Callable[[int], list[Mask]]:
-    source = source or _MaskSchedule(project)
+    if source is None:
+        schedule = MaskSchedule(project)
+        source = lambda index: [(shape, style) for _, shape, style in schedule(index)]  # noqa: E731
 
     def masks(index: int) -> list[Mask]:
         found = source(index)
@@ -212,42 +214,6 @@ def _masks_for(project: Project, info: MediaInfo, coded: bool,
                 for shape, style in found]
 
     return masks
-
-
-class _MaskSchedule:
-    """masks_at(project, i) for i in increasing order, looking only at the tracks that span frame i.
-
-    An hour of crowd footage has thousands of tracks; asking each of them about each of 90,000
-    frames would cost more than the drawing. Tracks are entered at their first keyframe and left
-    after their last, and drawn in the project's order, as masks_at draws them.
-    """
-
-    def __init__(self, project: Project):
-        self.project = project
-        spans = [(t.first_frame, t.last_frame, order, t) for order, t in enumerate(project.tracks)
-                 if t.enabled and t.keyframes]
-        self._pending = sorted(spans, key=lambda s: s[0])
-        self._next = 0  # first pending span not entered yet
-        self._active: list[tuple[int, int, int, object]] = []
-        self._last = -1
-
-    def __call__(self, index: int) -> list[Mask]:
-        if index < self._last:  # out of order: start again (never happens in an export)
-            self.__init__(self.project)
-        self._last = index
-        entered = self._next
-        while self._next < len(self._pending) and self._pending[self._next][0] <= index:
-            self._active.append(self._pending[self._next])
-            self._next += 1
-        if self._next != entered:
-            self._active.sort(key=lambda s: s[2])
-        self._active = [s for s in self._active if s[1] >= index]
-        out = []
-        for _, _, _, track in self._active:
-            shape = shape_at(track, index)
-            if shape is not None:
-                out.append((shape, self.project.style_of(track)))
-        return out
 
 
 # -- a video --------------------------------------------------------------------------------------

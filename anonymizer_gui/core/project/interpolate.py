@@ -138,6 +138,44 @@ def masks_at(project: "Project", frame: int) -> list[tuple["Track", Shape, "Mask
     return out
 
 
+class MaskSchedule:
+    """masks_at(project, i) for i in increasing order, looking only at the tracks that span frame i
+    (enabled=False: the switched-off tracks' shapes instead, which the leak check must not flag).
+
+    An hour of crowd footage has thousands of tracks; asking each of them about each of 90,000
+    frames costs more than the drawing (the export) or the comparison (the leak check). Tracks are
+    entered at their first keyframe and left after their last, and given in the project's order,
+    as masks_at gives them. Asking for an earlier frame starts again from the beginning.
+    """
+
+    def __init__(self, project: "Project", enabled: bool = True):
+        self.project, self.enabled = project, enabled
+        spans = [(t.first_frame, t.last_frame, order, t) for order, t in enumerate(project.tracks)
+                 if t.enabled == enabled and t.keyframes]
+        self._pending = sorted(spans, key=lambda s: s[0])
+        self._next = 0  # first pending span not entered yet
+        self._active: list = []
+        self._last = -1
+
+    def __call__(self, frame: int) -> list[tuple["Track", Shape, "MaskStyle"]]:
+        if frame < self._last:
+            self.__init__(self.project, self.enabled)
+        self._last = frame
+        entered = self._next
+        while self._next < len(self._pending) and self._pending[self._next][0] <= frame:
+            self._active.append(self._pending[self._next])
+            self._next += 1
+        if self._next != entered:
+            self._active.sort(key=lambda s: s[2])
+        self._active = [s for s in self._active if s[1] >= frame]
+        out = []
+        for _, _, _, track in self._active:
+            shape = shape_at(track, frame)
+            if shape is not None:
+                out.append((track, shape, self.project.style_of(track)))
+        return out
+
+
 def masked_ranges(track: "Track") -> list[tuple[int, int]]:
     """Inclusive frame ranges in which the track draws a mask (enabled or not)."""
     ranges: list[tuple[int, int]] = []

@@ -30,7 +30,7 @@ from ..audio import AudioFinding, check_muted_ranges
 from ..detect import resolve_spec
 from ..foundation import AnonymizerError, CancelFn, MediaError, ProgressFn, ProgressMeter, file_sha256, prefetched
 from ..media import MediaInfo, iter_frames, probe
-from ..project import MaskStyle, Project, Shape, masked_ranges, masks_at, shape_at
+from ..project import MaskSchedule, MaskStyle, Project, Shape, masked_ranges
 from ..render import LEAK_DETAIL, retained_detail, grown_outline, mask_extent
 from .findings import Box, Finding, RangeBuilder
 
@@ -234,7 +234,9 @@ class _Run:
         self.leaks = RangeBuilder("leak", gap=1)
         self.possible = RangeBuilder("possible_leak", gap=every, match_iou=True)
         self.boundaries = _track_boundaries(project, count)
-        self.pending: list[tuple[int, np.ndarray, np.ndarray]] = []
+        self.pending: list[tuple[int, np.ndarray, tuple, list, list]] = []
+        # Only the tracks that span a frame are asked about it: an hour of a crowd has thousands.
+        self.masks, self.switched_off = MaskSchedule(project), MaskSchedule(project, enabled=False)
         self.frames_checked = self.frames_detected = 0
         self.detect_s = 0.0
         # One batch is detected on its own thread while the next is gathered; `possible` and the
@@ -245,14 +247,17 @@ class _Run:
     def frame(self, index: int, src: np.ndarray, out: np.ndarray) -> None:
         src_grey = cv2.cvtColor(src, cv2.COLOR_BGR2GRAY)
         out_grey = cv2.cvtColor(out, cv2.COLOR_BGR2GRAY)
-        for track, shape, _ in masks_at(self.project, index):
+        masks = self.masks(index)
+        for track, shape, _ in masks:
             found = _inside_leak(src_grey, out_grey, shape)
             if found is not None:
                 self.leaks.add(index, track.id, found[0], track.label, found[1], track.id)
         self.leaks.close_before(index)
         self.frames_checked += 1
         if self.detectors and (index % self.every == 0 or index == self.last or index in self.boundaries):
-            self.pending.append((index, out, (src_grey, out_grey)))
+            extents = [mask_extent(s, st) for _, s, st in masks]
+            off = [s.bbox() for _, s, _ in self.switched_off(index)]
+            self.pending.append((index, out, (src_grey, out_grey), extents, off))
             if len(self.pending) >= BATCH:
                 self.flush()
 
@@ -280,13 +285,10 @@ class _Run:
 
     def _detect(self, pending: list) -> None:
         t0 = time.monotonic()
-        images = [out for _, out, _ in pending]
+        images = [out for _, out, _, _, _ in pending]
         per_label = {label: det.detect_raw(images) for label, det in self.detectors.items()}
         self.detect_s += time.monotonic() - t0
-        for row, (index, _, (src_grey, out_grey)) in enumerate(pending):
-            masks = [mask_extent(s, st) for _, s, st in masks_at(self.project, index)]
-            off = [s.bbox() for t in self.project.tracks if not t.enabled
-                   for s in [shape_at(t, index)] if s is not None]
+        for row, (index, _, (src_grey, out_grey), masks, off) in enumerate(pending):
             for label, dets in per_label.items():
                 d = dets[row]
                 for box, score in zip(d.boxes, d.scores):
