@@ -105,7 +105,7 @@ def _scan_packets(container, stream, deadline: Deadline):
             entries.append(key)
             if packet.is_keyframe:
                 keyframes.append(Keyframe(key, packet.dts if packet.dts is not None else key))
-            if not entries[:-1] or key > max_key:
+            if max_key is None or key > max_key:  # (a slice here copied the list per packet: quadratic)
                 max_key, last_duration = key, packet.duration or None
     except av.FFmpegError:
         pass  # damaged data after some packets: index what could be read, the tail check trims
