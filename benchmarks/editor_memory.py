@@ -6,7 +6,7 @@
 benchmarks/memory.py measures the core alone. Here the MainWindow (offscreen) opens each project
 file as an operator would (timeline, video view, track list), then runs its export job, which
 checks the written file for leaks (core.verify, its detectors loading while it encodes), in a
-fresh process per project (ru_maxrss is a high-water mark). The same parts as memory.py:
+fresh process per project (VmHWM, its own RSS high-water mark). The same parts as memory.py:
 a long low-resolution project at `--minutes` / 4 and `--minutes` (what each minute adds) and a
 short one at `--size-check` with 20 masks per frame (what the frame size costs), so
 

@@ -6,7 +6,7 @@ video's length and what grows with its frame size.
 
 An hour of 1080p takes hours to generate and export on a small machine, so the target (a 1-hour
 1080p project open and exported under 1.5 GB RSS) is estimated from measured parts, each in a
-fresh process (ru_maxrss is a high-water mark):
+fresh process (VmHWM, its own RSS high-water mark):
   long:  clips of `--minutes` / 4 and `--minutes` at a small frame size with a crowd's worth of
          tracks (`--tracks-per-minute`, each 4-16 s with a keyframe every 10 frames): RSS after
          `load_project` + `probe` (what opening it costs the core) and the peak during export_video;
@@ -45,6 +45,16 @@ def _rss_mb() -> float:
 
 
 def _peak_mb() -> float:
+    """This process's own RSS high-water mark (VmHWM). Not ru_maxrss: Linux carries the forking
+    parent's RSS into a child's ru_maxrss across exec, so a child of a parent that had just
+    generated an hour of video reported the parent's 602 MB instead of its own 338 MB."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024.0
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # kB on Linux
 
 
