@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 
 from anonymizer_gui.core.project import MaskStyle, Shape, covering_outline
-from anonymizer_gui.core.render.masks import (ELLIPSE_VERTICES, MITER_LIMIT, _geometries, _offset_outlines,
-                                              offset_outline)
+from anonymizer_gui.core.render.masks import (ELLIPSE_VERTICES, MITER_LIMIT, _geometries, _MaskGeometry,
+                                              _offset_outlines, offset_outline)
 from anonymizer_gui.core.render.region import FILL_PAD, _localised_points, _overlapping_groups, _shrunk
 
 
@@ -170,6 +170,9 @@ def test_masks_grown_together_match_one_mask_at_a_time():
             outline, centre, size, feather = _geometry_one(shape, style)
             assert _same(g.outline, outline)
             assert (g.centre, g.size, g.feather) == (centre, size, feather)
+            one = _MaskGeometry.of(shape, style)  # the single-shape path (mask_extent, grown_outline)
+            assert _same(one.outline, outline)
+            assert (one.centre, one.size, one.feather) == (centre, size, feather)
 
 
 @pytest.mark.parametrize("scale", [(1.0, 1.0), (0.5, 0.5), (1 / 3, 1 / 3)])
