@@ -81,8 +81,20 @@ def hardware_for(cpu_codec: str, mode: str) -> HardwareEncoder | None:
     if problem is None:
         return hardware
     if mode == "nvenc":
-        raise ExportError(f"the GPU's encoder was asked for, but {problem}; use hardware_encoder auto or off")
+        refused(problem)
     return None
+
+
+def refused(problem: str) -> None:
+    """The one error of `hardware_encoder="nvenc"` when the GPU's encoder cannot be had."""
+    raise ExportError(f"the GPU's encoder was asked for, but {problem}; use hardware_encoder auto or off")
+
+
+def on_the_cpu(mode: str, cpu_codec: str, problem: str) -> str:
+    """Where a chosen hardware encoder cannot be used: the report's notice ("auto"), or refused ("nvenc")."""
+    if mode == "nvenc":
+        refused(problem)
+    return f"encoded on the CPU with {cpu_codec}: {problem}"
 
 
 def open_or_explain(stream) -> None:

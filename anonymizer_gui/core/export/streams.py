@@ -35,7 +35,7 @@ from ..media import MediaInfo
 from ..media import set_display_rotation
 from ..project import ExportSettings
 from .audio_streams import AudioEdits, add_audio
-from .hardware_encoder import hardware_for
+from .hardware_encoder import hardware_for, on_the_cpu
 
 FORMAT_BY_SUFFIX = {".mp4": "mp4", ".m4v": "mp4", ".mov": "mov", ".mkv": "matroska", ".webm": "webm",
                     ".avi": "avi"}
@@ -146,12 +146,9 @@ def plan_output(info: MediaInfo, output: Path, settings: ExportSettings, hardwar
         if plan.video.pix_fmt in takes:
             plan.video.codec, plan.video.options = gpu.name, gpu.options(settings.crf, settings.preset)
             plan.video.hardware = True
-        elif settings.hardware_encoder == "nvenc":
-            raise ExportError(f"the GPU's encoder was asked for, but {gpu.name} does not take "
-                              f"{plan.video.pix_fmt} frames; use hardware_encoder auto or off")
         else:
-            plan.notices.append(f"encoded on the CPU with {codec}: {gpu.name} does not take {plan.video.pix_fmt} "
-                                f"frames")
+            plan.notices.append(on_the_cpu(settings.hardware_encoder, codec,
+                                           f"{gpu.name} does not take {plan.video.pix_fmt} frames"))
     return plan
 
 

@@ -41,7 +41,7 @@ from ..render import Mask, render_bgr, shape_to_coded
 from ..foundation import file_sha256
 from ..project import audio_edits
 from .audio_streams import AudioEdits
-from .hardware_encoder import HardwareEncoderUnavailable, open_or_explain
+from .hardware_encoder import HardwareEncoderUnavailable, on_the_cpu, open_or_explain
 from .preflight import check_export
 from .report import (analysis_state, audio_entries, build_report, exemption_rows, exemptions_csv, exemptions_path,
                      report_bytes, unreviewed_tracks, unreviewed_warning)
@@ -223,10 +223,8 @@ def _export_movie(project: Project, info: MediaInfo, out: Path, settings: Export
     try:
         return _write_movie(project, info, out, settings, plan, meter, timings, masks_source)
     except HardwareEncoderUnavailable as exc:  # found before any frame was read: start again on the CPU
-        if settings.hardware_encoder == "nvenc":
-            raise ExportError(f"the GPU's encoder was asked for, but {exc}; use hardware_encoder auto or off") from None
         plan = plan_output(info, out, settings, hardware=False)
-        plan.notices.append(f"encoded on the CPU with {plan.video.codec}: {exc}")
+        plan.notices.append(on_the_cpu(settings.hardware_encoder, plan.video.codec, str(exc)))
         return _write_movie(project, info, out, settings, plan, meter, timings, masks_source)
 
 

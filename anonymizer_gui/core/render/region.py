@@ -51,7 +51,7 @@ class RegionGeometry:
     reach: float  # opaque band between the outline and the soft edge (see opaque_reach)
     anchor: tuple[float, float]  # a cell corner: the shape's centre
     cell: tuple[float, float]  # cell width and height
-    bounds: tuple[float, float, float, float] | None = None  # the outline's box (x0, y0, x1, y1), if known
+    bounds: tuple[float, float, float, float]  # the outline's box (x0, y0, x1, y1)
 
 
 Subsampled = tuple[np.ndarray, int, int]  # a plane sampled every (fx, fy) pixels of the full-size ones
@@ -79,7 +79,7 @@ def render_regions(planes: list[np.ndarray], items: list[tuple[RegionGeometry, s
     i = 0
     while i < len(items):
         if items[i][1] != "blur":
-            render_region(planes, *items[i], max_value, boxes[i], sub, outlines[i])
+            render_region(planes, *items[i], max_value, boxes[i], outlines[i], sub)
             i += 1
             continue
         j = i
@@ -89,7 +89,7 @@ def render_regions(planes: list[np.ndarray], items: list[tuple[RegionGeometry, s
             run = [i + k for k in group]
             if len(run) == 1:
                 render_region(planes, geoms[run[0]], "blur", [None] * (len(planes) + len(sub)), max_value,
-                              boxes[run[0]], sub, outlines[run[0]])
+                              boxes[run[0]], outlines[run[0]], sub)
             else:
                 _render_blur_union(planes, [geoms[k] for k in run], [boxes[k] for k in run], sub,
                                    [outlines[k] for k in run])
@@ -97,16 +97,14 @@ def render_regions(planes: list[np.ndarray], items: list[tuple[RegionGeometry, s
 
 
 def render_region(planes: list[np.ndarray], g: RegionGeometry, kind: str, fills: list, max_value: int,
-                  box: tuple[int, int, int, int] | None = None, sub: Sequence[Subsampled] = (),
-                  outline: _RegionOutline | None = None) -> None:
+                  box: tuple[int, int, int, int], outline: _RegionOutline | None,
+                  sub: Sequence[Subsampled] = ()) -> None:
     """Draw one mask (style `kind`) into planes of equal size, and `sub`, in place (`box`: its
-    _region_box, and `outline`: its _localised outline, if known)."""
-    h, w = planes[0].shape[:2]
-    x0, y0, x1, y1 = box or _region_box(g, w, h)
-    if x1 <= x0 or y1 <= y0:
+    _region_box, `outline`: its _localised outline, None where the box is empty)."""
+    x0, y0, x1, y1 = box
+    if outline is None:
         return  # entirely outside the picture
-    outline = outline or _localised([g], [(x0, y0, x1, y1)])[0]
-    alpha = _coverage(outline.pts, (y1 - y0, x1 - x0), g.feather, g.reach, outline)
+    alpha = _coverage(outline, (y1 - y0, x1 - x0), g.feather, g.reach)
     if alpha is None:
         return
     grid = None if kind != "pixelate" else _BlockGrid((x0, y0), (x1 - x0, y1 - y0), g.anchor, g.cell)
@@ -176,7 +174,7 @@ def _pooled(alpha: np.ndarray, box: tuple[int, int, int, int], fx: int, fy: int,
 def _region_box(g: RegionGeometry, w: int, h: int) -> tuple[int, int, int, int]:
     """The mask's region (outline box + feather + reach), clipped to a w x h plane; may be empty."""
     pad = g.feather + g.reach + 1.0
-    x0, y0, x1, y1 = g.bounds or (*g.outline.min(axis=0).tolist(), *g.outline.max(axis=0).tolist())
+    x0, y0, x1, y1 = g.bounds
     return (max(0, math.floor(x0 - pad)), max(0, math.floor(y0 - pad)),
             min(w, math.ceil(x1 + pad)), min(h, math.ceil(y1 + pad)))
 
@@ -210,7 +208,7 @@ def _render_blur_union(planes: list[np.ndarray], geoms: list[RegionGeometry], bo
     union = _scratch("union", (y1 - y0, x1 - x0), np.uint8)
     union.fill(0)
     for g, (bx0, by0, bx1, by1), outline in zip(geoms, boxes, outlines):
-        alpha = _coverage(outline.pts, (by1 - by0, bx1 - bx0), g.feather, g.reach, outline)
+        alpha = _coverage(outline, (by1 - by0, bx1 - bx0), g.feather, g.reach)
         if alpha is not None:
             part = union[by0 - y0:by1 - y0, bx0 - x0:bx1 - x0]
             cv2.max(part, alpha, dst=part)
@@ -255,11 +253,9 @@ def _scratch(name: str, shape: tuple[int, ...], dtype) -> np.ndarray:
 
 
 # -- coverage -------------------------------------------------------------------------------------
-def _coverage(pts: np.ndarray, shape: tuple[int, int], feather: float, reach: float,
-              outline: _RegionOutline | None = None) -> np.ndarray | None:
-    """Opacity (uint8, 255 = opaque) over the region, or None when the outline `pts` covers no
-    pixel (`outline`: pts _localised, if known)."""
-    outline = outline or _localised_points([pts], [shape])[0]
+def _coverage(outline: _RegionOutline, shape: tuple[int, int], feather: float, reach: float) -> np.ndarray | None:
+    """Opacity (uint8, 255 = opaque) over the region, or None when the outline covers no pixel."""
+    pts = outline.pts
     k = max(1, min(int(feather // RAMP_SAMPLES), int(reach // OPAQUE_REACH)))
     # A feather far wider than the region (a shape many times the picture) would make the resized
     # grid k x k: a finer grid is as opaque inside (reach / k only grows), and bounded.
@@ -324,7 +320,7 @@ def _localised(geoms: Sequence[RegionGeometry], boxes: Sequence[tuple[int, int, 
         shapes.append((y1 - y0, x1 - x0))
         origins.append((x0, y0))
         # Subtracting a constant rounds monotonically: the moved box is the moved outline's box, bit for bit.
-        bounds.append(b and (b[0] - x0, b[1] - y0, b[2] - x0, b[3] - y0))
+        bounds.append((b[0] - x0, b[1] - y0, b[2] - x0, b[3] - y0))
     for k, outline in zip(live, _localised_points([geoms[k].outline for k in live], shapes, bounds, origins)):
         out[k] = outline
     return out

@@ -15,7 +15,6 @@ Tracks switched off are reported as visible by decision, never as leaks.
 from __future__ import annotations
 
 import math
-import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -162,16 +161,11 @@ def preload_verify_detectors(project: Project, device: str = "auto") -> Future:
     """verify_detectors on a thread of its own, started now: an export loads them while it
     encodes (a second of importing onnxruntime and creating sessions) and its check takes them
     with .result(), which raises what loading raised (no weights: AnonymizerError)."""
-    future: Future = Future()
-
-    def load() -> None:
-        try:
-            future.set_result(verify_detectors(project, device=device))
-        except BaseException as exc:  # noqa: BLE001 - handed to whoever asks for the result
-            future.set_exception(exc)
-
-    threading.Thread(target=load, name="verify-load", daemon=True).start()
-    return future
+    loader = ThreadPoolExecutor(1, thread_name_prefix="verify-load")
+    try:
+        return loader.submit(verify_detectors, project, device=device)
+    finally:
+        loader.shutdown(wait=False)  # the thread ends when the loading does
 
 
 def _classes(project: Project, classes: Sequence[str] | None) -> tuple[str, ...]:
