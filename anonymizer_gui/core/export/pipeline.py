@@ -25,10 +25,9 @@ import cv2
 
 from ..audio import RangeProcessor, first_sample, frame_samples, samples_frame
 from ..foundation import ExportError
-from ..media import decoded_key
-from ..render import render_frame
 from ..foundation import ProgressMeter
-from ..media import MediaInfo
+from ..media import RESIZE_FILTER, MediaInfo, decoded_key
+from ..render import render_frame
 from ..render import Mask
 
 QUEUE_ITEMS = 16  # decoded frames and packets in flight: enough to ride out the encoder's bursts
@@ -76,6 +75,7 @@ class TranscodeStats:
     frames_masked: int = 0
     masks_drawn: int = 0
     undecodable_packets: int = 0
+    frames_resized: int = 0  # stored at another size than the first frame (scaled to it)
     render_s: float = 0.0  # wall time spent drawing masks
     render_cpu_s: float = 0.0  # CPU time of the same (this thread)
     wall_s: float = 0.0
@@ -211,7 +211,15 @@ class Transcoder:
         self._next_index = index + 1
         if frame.pts is None or self.pts_offset:
             frame.pts = decoded_key(frame) + self.pts_offset
-        if self.convert_to is not None:
+        size = self.info.coded_width, self.info.coded_height
+        if (frame.width, frame.height) != size:
+            # A stream that changes size mid-way: the masks are in the first frame's pixels (as
+            # the reader scales every frame for the analysis and the editor), so the frame is
+            # scaled before they are drawn, not after by the encoder.
+            frame = frame.reformat(width=size[0], height=size[1], format=self.convert_to or frame.format.name,
+                                   interpolation=RESIZE_FILTER)
+            self.stats.frames_resized += 1
+        elif self.convert_to is not None:
             frame = frame.reformat(format=self.convert_to)
         masks = self.masks_for(index)
         if masks:

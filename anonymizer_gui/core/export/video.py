@@ -265,6 +265,9 @@ def _write_movie(project: Project, info: MediaInfo, out: Path, settings: ExportS
         if isinstance(exc, av.FFmpegError):
             raise ExportError(f"the export to {out.name} failed: {exc.strerror or exc}") from None
         raise
+    if stats.frames_resized:
+        plan.warnings.append(f"{stats.frames_resized} frames are stored at another size than the first; they were "
+                             f"scaled to {info.coded_width}x{info.coded_height}, the video's size where it starts")
     encoding = {"codec": plan.video.codec, "hardware": plan.video.hardware, "container": plan.format_name,
                 "pix_fmt": plan.video.pix_fmt,
                 "converted_from": plan.video.convert_from, "encoder_options": dict(plan.video.options),

@@ -26,6 +26,11 @@ from .rotation import rotate_to_display
 # Decoding this many frames forward is cheaper than a seek, which restarts the decoder threads.
 _FORWARD_INSTEAD_OF_SEEK = 8
 _EARLIER_KEYFRAMES_TO_TRY = 2
+# Frames stored at another size than the first (screen and WebRTC recordings change size mid-way)
+# are scaled to the first frame's size, the one probe reports and every box is in, by this
+# filter wherever they are decoded (here and in the export), so that the analysis, the editor,
+# the export and the leak check all see the same picture.
+RESIZE_FILTER = "AREA"
 
 
 class FrameReader:
@@ -217,7 +222,12 @@ class FrameReader:
             yield from frames
 
     def _to_bgr(self, frame) -> np.ndarray:
-        img = rotate_to_display(frame.to_ndarray(format="bgr24"), self.info.rotation)
+        size = self.info.coded_width, self.info.coded_height
+        if (frame.width, frame.height) == size:
+            img = frame.to_ndarray(format="bgr24")
+        else:  # a stream that changes size mid-way: every frame at the size the project's boxes are in
+            img = frame.to_ndarray(format="bgr24", width=size[0], height=size[1], interpolation=RESIZE_FILTER)
+        img = rotate_to_display(img, self.info.rotation)
         if not img.flags.c_contiguous or not img.flags.writeable:
             img = np.array(img, copy=True, order="C")
         return img
