@@ -113,46 +113,77 @@ def _scan_packets(container, stream, deadline: Deadline):
 
 
 def _check_tail(container, stream, index: FrameIndex, deadline: Deadline) -> FrameIndex:
+    """The index, checked against a decode of its last GOP (see the module text).
+
+    The decode starts from the last keyframe, sought by its pts and then by its dts (demuxers that
+    index by dts, MP4, find the keyframe itself from its pts, while its dts lands a GOP early
+    wherever B-frames delay presentation), and from the keyframe before where neither lands well:
+    on a truncated file, the last keyframe itself may not decode. A landing counts only if the
+    first frame decoded at or after the keyframe is the keyframe and every later one comes later
+    (landing_checked): after a seek the MPEG-PS demuxer labels frames with other frames' time
+    stamps, and a frame that was there would have been trimmed as a truncated end. Frames missing
+    from a good landing are trimmed when they are the last ones (a truncated file); anything else
+    is settled by a full decode.
+    """
     kfs = index.keyframes
+    if not kfs:
+        return _index_by_decoding(container, stream, deadline)
     # Frames presented before the last keyframe but decoded after it (open-GOP leading frames)
     # need the GOP before; they are left out of the comparison on both sides.
-    start = kfs[-1] if kfs else None
-    if start is None:
-        return _index_by_decoding(container, stream, deadline)
-    packets = _seek_to_keyframe(container, stream, start)
-    if packets is None:
-        return _index_by_decoding(container, stream, deadline)
-    decoded = {decoded_key(f) for f in decode_frames(container, stream, deadline, packets)}
-    decoded.discard(None)
-    expected = {k for k in index.keys if k >= start.key}
-    decoded = {k for k in decoded if k >= start.key}
-    if decoded == expected:
-        return index
-    if decoded < expected:
-        missing = expected - decoded
-        return FrameIndex(keys=tuple(k for k in index.keys if k not in missing),
-                          keyframes=tuple(k for k in kfs if k.key not in missing),
-                          last_duration=index.last_duration, time_base=index.time_base,
-                          dropped_at_end=len(missing))
+    expected = {k for k in index.keys if k >= kfs[-1].key}
+    for start in kfs[:-3:-1]:  # the last keyframe, then the one before it
+        for ts in dict.fromkeys((start.key, start.seek_ts)):
+            try:
+                packets = packets_from(container, stream, ts, not_after=start.key)
+                if packets is None:
+                    continue
+                frames = landing_checked(decode_frames(container, stream, deadline, packets), start.key,
+                                         to_the_end=True)
+                decoded = {k for k in map(decoded_key, frames) if k is not None and k >= kfs[-1].key}
+            except (av.FFmpegError, SeekLandedBadly):
+                continue
+            if decoded == expected:
+                return index
+            missing = expected - decoded
+            if decoded < expected and min(missing) > max(decoded, default=min(missing) - 1):
+                return FrameIndex(keys=tuple(k for k in index.keys if k not in missing),
+                                  keyframes=tuple(k for k in kfs if k.key not in missing),
+                                  last_duration=index.last_duration, time_base=index.time_base,
+                                  dropped_at_end=len(missing))
+            return _full_decode(container, stream, deadline)
+    return _full_decode(container, stream, deadline)
+
+
+def _full_decode(container, stream, deadline: Deadline) -> FrameIndex:
     container.seek(_earliest(container, stream), stream=stream, backward=True)
     return _index_by_decoding(container, stream, deadline, rewound=True)
 
 
-def _seek_to_keyframe(container, stream, keyframe: Keyframe):
-    """The stream's packets from `keyframe` (or an earlier one) on, or None if no seek lands there.
+class SeekLandedBadly(Exception):
+    """Decoding after a seek to a keyframe did not start with that keyframe's frame."""
 
-    The keyframe's pts is tried first: demuxers that index by dts (MP4) find the keyframe itself
-    from it, while its dts lands a GOP early wherever B-frames delay presentation, which would
-    make a decode start a whole GOP early. A seek that lands after the keyframe is rejected.
-    """
-    for ts in dict.fromkeys((keyframe.key, keyframe.seek_ts)):
-        try:
-            packets = packets_from(container, stream, ts, not_after=keyframe.key)
-        except av.FFmpegError:
-            continue
-        if packets is not None:
-            return packets
-    return None
+
+def landing_checked(frames, key: int, to_the_end: bool = False):
+    """`frames` decoded after a seek to the keyframe presented at `key`, checked on the way: the
+    first frame presented at or after `key` must be that keyframe. With `to_the_end`, every later
+    frame must come later too, and a decode that ends without reaching the keyframe fails as well.
+    Raises SeekLandedBadly otherwise: the demuxer has handed out time stamps that belong to other
+    frames (MPEG-PS after a seek), and a reader that believed them would show, analyse and mask
+    the wrong picture at that index."""
+    last = None
+    for frame in frames:
+        k = decoded_key(frame)
+        if k is not None and k >= key:
+            if (last is None and k != key) or (last is not None and k <= last):
+                raise SeekLandedBadly(f"a decode from the keyframe at {key} gave {k} after {last}")
+            last = k
+            if not to_the_end:
+                yield frame
+                yield from frames
+                return
+        yield frame
+    if to_the_end and last is None:
+        raise SeekLandedBadly(f"a decode from the keyframe at {key} never reached it")
 
 
 def packets_from(container, stream, ts: int, not_after: int | None = None):

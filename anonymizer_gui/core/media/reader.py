@@ -4,7 +4,9 @@ How a frame is found: its index gives its pts (from probe); the reader seeks to 
 at or before that pts *in presentation order* (so open-GOP leading B-frames are decoded with
 the GOP they reference), then decodes until a frame with exactly that pts comes out. If the
 demuxer lands after the keyframe it was asked for, or the frame never comes out, the reader
-tries earlier keyframes and finally the start of the file. Reading i, i+1, ... continues
+tries earlier keyframes and finally the start of the file; so it does where the first frame
+decoded after the seek is not the keyframe's (MPEG-PS hands out later frames' time stamps after a
+seek: believed, they would put another picture at the index). Reading i, i+1, ... continues
 decoding without seeking.
 """
 
@@ -18,7 +20,8 @@ import av
 import numpy as np
 
 from ..foundation import MediaError
-from .frame_index import FrameIndex, Keyframe, build_frame_index, decoded_key, packets_from, recall, remember
+from .frame_index import (FrameIndex, Keyframe, SeekLandedBadly, build_frame_index, decoded_key, landing_checked,
+                          packets_from, recall, remember)
 from .info import MediaInfo
 from .probe import open_input, probe, read_still
 from .rotation import rotate_to_display
@@ -142,7 +145,11 @@ class FrameReader:
         for plan in self._seek_plans(index):
             if not self._seek(plan):
                 continue
-            frame = self._decode_until(index)
+            try:
+                frame = self._decode_until(index)
+            except SeekLandedBadly:  # the demuxer's time stamps after this seek are not to be trusted
+                self._frames = self._next = None
+                continue
             if frame is not None:
                 return frame
         raise MediaError(f"Frame {index} of {self.path} cannot be decoded.")
@@ -184,7 +191,8 @@ class FrameReader:
             raise MediaError(f"{self.path} cannot be read from its start.") from None
         if packets is None:
             return False
-        self._frames = self._decode(packets)
+        frames = self._decode(packets)
+        self._frames = landing_checked(frames, keyframe.key) if keyframe is not None else frames
         self._next = 0
         self.seeks += 1
         return True
