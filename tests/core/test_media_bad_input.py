@@ -30,6 +30,24 @@ def _truncated_mp4(tmp_path):
     return make_truncated(full.path, tmp_path / "cut.mp4", keep=0.7)
 
 
+def _raw_h264(tmp_path):
+    """An Annex-B elementary stream, as DVRs export: no container, no time stamps, no seeking."""
+    import av
+
+    path = tmp_path / "camera 3.h264"
+    with av.open(str(path), "w", format="h264") as out:
+        stream = out.add_stream("libx264", rate=25, options={"preset": "ultrafast"})
+        stream.width, stream.height, stream.pix_fmt = 64, 48, "yuv420p"
+        for i in range(5):
+            frame = av.VideoFrame(64, 48, "yuv420p")
+            for plane in frame.planes:
+                plane.update(bytes([16 + 40 * i]) * plane.buffer_size)
+            frame.pts = i
+            out.mux(stream.encode(frame))
+        out.mux(stream.encode(None))
+    return path
+
+
 # (maker, words the message must contain)
 CASES = {
     "missing file": (_missing, ["File not found", "missing.mp4"]),
@@ -47,6 +65,7 @@ CASES = {
                                 ["photo.jpg", "not an image that can be read"]),
     "unsupported codec": (lambda d: make_unsupported_codec(d / "odd.mkv"),
                           ["odd.mkv", "video codec", "cannot decode"]),
+    "raw h264 stream": (_raw_h264, ["camera 3.h264", "raw h264 stream", "-c copy"]),
 }
 
 

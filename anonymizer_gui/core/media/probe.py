@@ -100,7 +100,15 @@ def probe(path: str | os.PathLike, *, time_limit: float = PROBE_TIME_LIMIT_S) ->
         # indexing decodes the last GOP, which is the whole clip when it is one GOP.
         index = recall(str(p), stream.index)
         if index is None:
-            container.seek(_stream_start(stream), stream=stream, backward=True)
+            try:
+                container.seek(_stream_start(stream), stream=stream, backward=True)
+            except av.FFmpegError:
+                # Raw elementary streams (.h264, .hevc from DVRs) cannot be sought: no frame could
+                # be found again by its index, so they are refused with the fix, not half-read.
+                raise MediaError(f"{name} cannot be searched frame by frame (a raw "
+                                 f"{stream.codec_context.name} stream without a container?); put it into "
+                                 f"an MP4 or MKV file first, which changes no picture (ffmpeg -i \"{p.name}\" "
+                                 f"-c copy \"{p.stem}.mp4\").") from None
             index = build_frame_index(container, stream, name, time_limit)
             remember(str(p), stream.index, index)
         for other in container.streams:
