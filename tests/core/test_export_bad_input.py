@@ -22,7 +22,7 @@ from anonymizer_gui.core.foundation import atomic_file
 from anonymizer_gui.core.foundation.errors import ExportError, MediaError, ProjectFormatError
 from anonymizer_gui.core.export.video import export_video
 from anonymizer_gui.core.project.model import ExportSettings, Keyframe, Shape
-from tests.clips import Tone
+from tests.clips import Tone, make_clip
 from tests.core.export_fixtures import project_for
 from anonymizer_gui.core.project import save_project, project_to_dict
 
@@ -221,12 +221,33 @@ def test_tracks_past_the_last_frame_when_the_project_records_no_frame_count(clip
     (ExportSettings(preset="warp"), "unknown preset 'warp'; use one of ultrafast, superfast, veryfast, faster, "
                                     "fast, medium, slow, slower, veryslow, placebo"),
     (ExportSettings(crf=99), "crf must be between 0 and 63, got 99"),
+    # refused by the muxer when the stream was added: an internal error, mid-export, before
+    (ExportSettings(codec="h263"), "'.mp4' files cannot hold h263 video; write a .mov or .avi file, or choose "
+                                   "another codec"),
 ])
 def test_bad_settings(clip, tmp_path, settings, message):
     with pytest.raises(ExportError) as exc:
         export_video(project_for(clip), tmp_path / "out.mp4", settings)
     assert str(exc.value) == message
     assert leftovers(tmp_path) == ["in.mp4"]
+
+
+@pytest.mark.parametrize("codec, formats", [("qtrle", "rgb24, rgb555be, argb, gray"),
+                                            ("png", "rgb24, rgba, rgb48be, rgba64be, pal8, gray, ya8, gray16be, "
+                                                    "ya16be, monob")])
+def test_a_codec_that_takes_only_rgb_or_grey_is_refused_for_a_colour_video(clip, tmp_path, codec, formats):
+    # Before: grey pictures and a notice (qtrle's grey even decoded all black), written as a success.
+    with pytest.raises(ExportError) as exc:
+        export_video(project_for(clip), tmp_path / "out.mov", ExportSettings(codec=codec))
+    assert str(exc.value) == (f"the {codec} encoder takes no colour format that masks can be drawn on ({formats}); "
+                              "choose another codec, e.g. ffv1 (lossless) or libx264")
+    assert leftovers(tmp_path) == ["in.mp4"]
+
+
+def test_a_grey_video_still_goes_to_a_codec_that_takes_grey(tmp_path):
+    truth = make_clip(tmp_path / "grey.mkv", frames=4, codec="ffv1", pix_fmt="gray")
+    result = export_video(project_for(truth), tmp_path / "out.mov", ExportSettings(codec="png"))
+    assert result.report["settings"]["pix_fmt"] == "gray"
 
 
 # -- through the command line ----------------------------------------------------------------------

@@ -23,6 +23,7 @@ Decisions (documented for the user in the audit report and README):
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
@@ -115,12 +116,26 @@ def check_encoder_settings(output: Path, settings: ExportSettings):
         raise ExportError(f"the video encoder '{codec}' is not available in this build of FFmpeg") from None
     if encoder.type != "video":
         raise ExportError(f"'{codec}' is not a video encoder")
+    if not _container_takes(fmt, codec):
+        others = [suffix for suffix, other in FORMAT_BY_SUFFIX.items() if other != fmt and _container_takes(other, codec)]
+        instead = f"write a {' or '.join(dict.fromkeys(others))} file, or " if others else ""
+        raise ExportError(f"'{output.suffix}' files cannot hold {codec} video; {instead}choose another codec")
     if isinstance(settings.crf, bool) or not isinstance(settings.crf, int) or not 0 <= settings.crf <= 63:
         raise ExportError(f"crf must be between 0 and 63, got {settings.crf}")
     if settings.preset not in _X264_PRESETS:
         raise ExportError(f"unknown preset '{settings.preset}'; use one of {', '.join(_X264_PRESETS)}")
     hardware_for(codec, settings.hardware_encoder)  # "nvenc" where it cannot be had: refused now, not mid-way
     return encoder
+
+
+def _container_takes(fmt: str, codec: str) -> bool:
+    """What FFmpeg's muxer answers when the stream is added (a ValueError there, mid-export, before)."""
+    with av.open(io.BytesIO(), "w", format=fmt) as probe_out:
+        try:
+            probe_out.add_stream(codec)
+        except ValueError:
+            return False
+    return True
 
 
 def plan_output(info: MediaInfo, output: Path, settings: ExportSettings, hardware: bool = True) -> OutputPlan:
@@ -192,8 +207,12 @@ def _choose_pix_fmt(plan: OutputPlan, encoder, info: MediaInfo) -> None:
     deep = _bits(src) > 8
     candidates = (["yuv420p10le", "yuv444p10le"] if deep else []) + ["yuv420p", "yuv444p", "yuv422p", "gray"]
     target = next((c for c in candidates if usable(c)), None)
-    if target is None:
-        raise ExportError(f"the {encoder.name} encoder takes none of the pixel formats this program can draw on")
+    if target is None or (target == "gray" and len(av.VideoFormat(src).components) > 1):
+        # Grey pictures from a colour video would lose what nobody asked to lose (and qtrle's grey
+        # decodes black): a codec that takes only RGB is refused, since masks are drawn on YUV planes.
+        raise ExportError(f"the {encoder.name} encoder takes no colour format that masks can be drawn on "
+                          f"({', '.join(supported) or 'none listed'}); choose another codec, e.g. ffv1 (lossless) "
+                          f"or libx264")
     plan.video.pix_fmt = target
     plan.video.convert_from = src
     if supported and src not in supported:
