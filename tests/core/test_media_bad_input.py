@@ -48,6 +48,20 @@ def _raw_h264(tmp_path):
     return path
 
 
+def _huge_png(tmp_path):
+    """A PNG header declaring 100000 x 100000 pixels (OpenCV raised instead of returning None)."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body) & 0xFFFFFFFF)
+
+    path = tmp_path / "huge.png"
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 100000, 100000, 8, 2, 0, 0, 0))
+                     + chunk(b"IDAT", zlib.compress(b"\0" * 1000)) + chunk(b"IEND", b""))
+    return path
+
+
 # (maker, words the message must contain)
 CASES = {
     "missing file": (_missing, ["File not found", "missing.mp4"]),
@@ -66,6 +80,7 @@ CASES = {
     "unsupported codec": (lambda d: make_unsupported_codec(d / "odd.mkv"),
                           ["odd.mkv", "video codec", "cannot decode"]),
     "raw h264 stream": (_raw_h264, ["camera 3.h264", "raw h264 stream", "-c copy"]),
+    "image declaring a huge size": (_huge_png, ["huge.png", "too large to read"]),
 }
 
 

@@ -225,10 +225,16 @@ def read_still(path: Path, name: str) -> tuple[np.ndarray, np.ndarray]:
         data = np.fromfile(str(path), dtype=np.uint8)  # np.fromfile: non-ASCII paths on Windows
     except OSError as exc:
         raise MediaError(f"Cannot read {name}: {exc.strerror}.") from None
-    shown = cv2.imdecode(data, cv2.IMREAD_COLOR)
-    if shown is None:
+    try:
+        shown = cv2.imdecode(data, cv2.IMREAD_COLOR)
+        stored = None if shown is None else cv2.imdecode(data, cv2.IMREAD_COLOR | cv2.IMREAD_IGNORE_ORIENTATION)
+    except cv2.error as exc:  # OpenCV refuses a header declaring more than 2^30 pixels by raising
+        if "MAX_IMAGE_PIXELS" in str(exc):
+            raise MediaError(f"{name} declares a picture of more than {1 << 30:,} pixels, "
+                             "too large to read.") from None
+        shown = None
+    if shown is None or stored is None:
         raise MediaError(f"{name} is not an image that can be read (damaged or not a JPEG, PNG or WebP).")
-    stored = cv2.imdecode(data, cv2.IMREAD_COLOR | cv2.IMREAD_IGNORE_ORIENTATION)
     return shown, stored
 
 
