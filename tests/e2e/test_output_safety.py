@@ -7,6 +7,7 @@ analysis, no file opened by FFmpeg (av.open) and no input hashed; and no file in
 
 from __future__ import annotations
 
+import io
 import os
 import subprocess
 import sys
@@ -77,7 +78,17 @@ def no_work(monkeypatch):
 
     monkeypatch.setattr(cli_analyze, "load_detectors", forbidden("load_detectors"))
     monkeypatch.setattr(cli_analyze, "analyze", forbidden("analyze"))
-    monkeypatch.setattr(av, "open", forbidden("av.open"))
+    opened = forbidden("av.open")
+    real_open = av.open
+
+    def open_in_memory_only(target, *args, **kwargs):
+        # The encoder check asks FFmpeg's muxer in memory whether the container takes the codec:
+        # no file is read or written. Any file opened is work done before the checks.
+        if isinstance(target, io.BytesIO):
+            return real_open(target, *args, **kwargs)
+        return opened(target, *args, **kwargs)
+
+    monkeypatch.setattr(av, "open", open_in_memory_only)
     monkeypatch.setattr(export_video_module, "file_sha256", forbidden("file_sha256"))
     return calls
 
@@ -148,8 +159,18 @@ def cases(f: Path) -> list[tuple[list[str], str]]:
         (["redact", str(clip), "-o", str(f / "o.mp4"), "--threshold", "car=0.3"],
          "--threshold names 'car', which is not in --classes (face, plate)"),
         (["analyze", str(f / "missing.mp4"), "-o", str(f / "p.json")], f"{f / 'missing.mp4'} does not exist"),
+        # names the file system takes, but not with the temporary file's 18 more bytes (or the report's
+        # 11): the analysis used to run to its end, the export to fail with an internal error
+        (["analyze", str(clip), "-o", str(f / ("v" * 240 + ".json"))], _too_long("project", 245)),
+        (["export", str(project), "-o", str(f / ("v" * 236 + ".mp4"))], _too_long("output", 240)),
+        (["export", str(project), "-o", str(f / ("v" * 226 + ".mp4"))], _too_long("report", 241)),
     ]
     return out
+
+
+def _too_long(what: str, length: int) -> str:
+    return (f"the {what} file name {'v' * 40}... is {length} bytes long; with the 18 bytes its temporary file adds, "
+            "that is over the 255-byte limit of file names here; choose a shorter name")
 
 
 def test_every_collision_is_refused_before_any_work_and_changes_nothing(scene, no_work, capsys):

@@ -29,8 +29,7 @@ class AtomicFile:
         self.committed = False
         self._error_for = error_for
         for _ in range(16):
-            name = f".{self.target.stem}.{secrets.token_hex(4)}.partial{self.target.suffix}"
-            path = self.target.parent / name
+            path = self.target.parent / hidden_name(self.target, secrets.token_hex(4))
             try:
                 create_exclusive(path)
             except FileExistsError:
@@ -72,6 +71,11 @@ class AtomicFile:
 
     def __exit__(self, *exc) -> None:
         self.discard()
+
+
+def hidden_name(target: Path, token: str = "0" * 8) -> str:
+    """The name of the hidden file for `target` (`token`: 8 random hex digits)."""
+    return f".{target.stem}.{token}.partial{target.suffix}"
 
 
 def create_exclusive(path: Path) -> None:

@@ -14,6 +14,7 @@ import os
 from pathlib import Path
 from typing import Iterable
 
+from .atomic_file import hidden_name
 from .errors import OutputError
 
 Named = Iterable[tuple[str, "str | os.PathLike | None"]]
@@ -39,6 +40,12 @@ def check_output(output: str | os.PathLike, what: str = "output", *, reads: Name
     decoding, hashing or loading models, so a wrong path costs the user nothing.
     """
     out = Path(os.path.abspath(os.path.expanduser(os.fspath(output))))
+    longest, length = _name_max(out.parent), len(os.fsencode(out.name))
+    extra = len(os.fsencode(hidden_name(out))) - length
+    if length + extra > longest:  # refused here, not by the file system after all the work
+        raise error(f"the {what} file name {out.name[:40]}... is {length} bytes long; with the {extra} bytes its "
+                    f"temporary file adds, that is over the {longest}-byte limit of file names here; choose a "
+                    "shorter name")
     if out.is_dir():
         raise error(f"the {what} {out} is a folder; give a file name inside it")
     for other, path in reads:
@@ -66,6 +73,14 @@ def check_output(output: str | os.PathLike, what: str = "output", *, reads: Name
         raise error(f"the {what} {out} already exists; choose another file name, or give --force to "
                     "replace it")
     return out
+
+
+def _name_max(folder: Path) -> int:
+    """Bytes a file name may have in `folder` (255 where the system cannot say)."""
+    try:
+        return int(os.pathconf(folder, "PC_NAME_MAX"))
+    except (AttributeError, OSError, ValueError):  # Windows has no pathconf; a missing folder
+        return 255
 
 
 def same_file(a: str | os.PathLike, b: str | os.PathLike) -> bool:
