@@ -60,6 +60,37 @@ def test_parameters_round_trip_through_json_and_refuse_unknown_fields():
         RedactParams.from_json({"analysis": {"detect_every": 0}})
 
 
+@pytest.mark.parametrize("where, value, message", [
+    ("analysis", {"detect_every": "2"}, 'parameters.analysis.detect_every: expected a whole number, got "2"'),
+    ("analysis", {"link_tracks": 1}, "parameters.analysis.link_tracks: expected true or false, got 1"),
+    ("analysis", {"max_lost_s": "1"}, 'parameters.analysis.max_lost_s: expected a number, got "1"'),
+    ("analysis", {"classes": "face"}, 'parameters.analysis.classes: expected a list, got "face"'),
+    ("style", {"strength": None}, "parameters.style.strength: expected a number, got null"),
+    ("export", {"crf": 18.5}, "parameters.export.crf: expected a whole number, got 18.5"),
+])
+def test_parameters_of_the_wrong_kind_are_named(where, value, message):
+    # A hand-edited manifest: before, "'<' not supported between instances of 'str' and 'int'".
+    with pytest.raises(AnonymizerError) as err:
+        RedactParams.from_json({where: value})
+    assert str(err.value) == message
+    assert RedactParams.from_json({"analysis": {"max_lost_s": 2, "input_size": None}}).analysis.max_lost_s == 2
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda m: m.update(input_dir=5), "input_dir must be a folder's path (a text)"),
+    (lambda m: None, "not a readable manifest (nested too deeply)"),
+])
+def test_a_damaged_manifest_is_refused_with_a_clear_error(folder, tmp_path, change, message):
+    from anonymizer_gui.core.batch.manifest import new_manifest, read_manifest
+
+    manifest = new_manifest(folder[0], PARAMS, [])
+    change(manifest)
+    path = tmp_path / MANIFEST_NAME
+    path.write_text(json.dumps(manifest) if "deeply" not in message else "[" * 100000 + "]" * 100000)
+    with pytest.raises(AnonymizerError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        read_manifest(path)
+
+
 class Events:
     def __init__(self):
         self.done, self.frames_seen, self.plan = [], [], None

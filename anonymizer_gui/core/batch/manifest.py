@@ -53,10 +53,14 @@ def read_manifest(path: Path) -> dict:
         raise AnonymizerError(f"manifest not found: {path}") from None
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise AnonymizerError(f"{path} is not a readable manifest ({exc})") from None
+    except RecursionError:  # thousands of nested brackets: no manifest looks like that
+        raise AnonymizerError(f"{path} is not a readable manifest (nested too deeply)") from None
     if not isinstance(data, dict) or not isinstance(data.get("manifest_version"), int):
         raise AnonymizerError(f"{path} is not a batch manifest (no manifest_version)")
     if data["manifest_version"] > MANIFEST_VERSION:
         raise AnonymizerError(f"{path} was written by a newer anonymizer-gui (manifest {data['manifest_version']})")
+    if not isinstance(data.get("input_dir", ""), str):
+        raise AnonymizerError(f"{path}: input_dir must be a folder's path (a text)")
     RedactParams.from_json(data.get("parameters"), f"{Path(path).name}: parameters")
     if not isinstance(data.get("files", {}), dict):
         raise AnonymizerError(f"{path}: files must be an object")
@@ -90,8 +94,8 @@ def load_previous(output_dir: Path, params: RedactParams) -> Previous:
         for line in journal.read_text(encoding="utf-8", errors="replace").splitlines():
             try:
                 record = json.loads(line)
-            except json.JSONDecodeError:
-                continue  # a line cut short by the interruption
+            except (json.JSONDecodeError, RecursionError):
+                continue  # a line cut short by the interruption (or not ours)
             if not isinstance(record, dict) or not isinstance(record.get("entry"), dict):
                 continue
             rel = str(record.get("rel"))

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+import json
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -59,4 +61,31 @@ def _fields(cls, data: Any, where: str) -> dict:
     unknown = sorted(set(data) - set(known))
     if unknown:
         raise AnonymizerError(f"{where}.{unknown[0]}: not a parameter this version knows")
+    for key, value in data.items():  # a hand-edited manifest: "2" for 2 must not reach the settings
+        expected = _json_kind(known[key])
+        if expected is not None and not _is_kind(value, expected):
+            raise AnonymizerError(f"{where}.{key}: expected {expected}, got {json.dumps(value)[:40]}")
     return dict(data)
+
+
+def _json_kind(f: dataclasses.Field) -> str | None:
+    """The JSON kind a field's annotation asks for (None: an optional value, checked by the settings)."""
+    annotation = str(f.type)
+    if "None" in annotation:
+        return None
+    for prefix, kind in (("bool", "true or false"), ("int", "a whole number"), ("float", "a number"),
+                         ("str", "a text"), ("StyleKind", "a text"), ("tuple", "a list"), ("list", "a list"),
+                         ("Mapping", "an object"), ("dict", "an object")):
+        if annotation.startswith(prefix):
+            return kind
+    return None
+
+
+def _is_kind(value: Any, kind: str) -> bool:
+    if kind == "true or false":
+        return isinstance(value, bool)
+    if kind == "a whole number":
+        return isinstance(value, int) and not isinstance(value, bool)
+    if kind == "a number":
+        return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    return isinstance(value, {"a text": str, "a list": list, "an object": dict}[kind])
