@@ -62,6 +62,15 @@ def _huge_png(tmp_path):
     return path
 
 
+def _cut_in_moov(tmp_path, faststart: bool = False):
+    """An MP4 cut a third of the way into its index (FFmpeg said "no video stream (it holds only data)")."""
+    full = make_clip(tmp_path / "whole.mp4", frames=20, faststart=faststart).path.read_bytes()
+    start = full.find(b"moov") - 4
+    path = tmp_path / "cut in index.mp4"
+    path.write_bytes(full[:start + int.from_bytes(full[start:start + 4], "big") // 3])
+    return path
+
+
 # (maker, words the message must contain)
 CASES = {
     "missing file": (_missing, ["File not found", "missing.mp4"]),
@@ -81,6 +90,9 @@ CASES = {
                           ["odd.mkv", "video codec", "cannot decode"]),
     "raw h264 stream": (_raw_h264, ["camera 3.h264", "raw h264 stream", "-c copy"]),
     "image declaring a huge size": (_huge_png, ["huge.png", "too large to read"]),
+    "mp4 cut inside its index": (_cut_in_moov, ["cut in index.mp4", "not a complete video", "moov box) is cut short"]),
+    "fast-start mp4 cut inside its index": (lambda d: _cut_in_moov(d, faststart=True),
+                                            ["cut in index.mp4", "moov box) is cut short"]),
 }
 
 

@@ -87,6 +87,19 @@ def probe(path: str | os.PathLike, *, time_limit: float = PROBE_TIME_LIMIT_S) ->
     if p.suffix.lower() in STILL_SUFFIXES:
         return _probe_still(p, str(path))
     name = str(path)
+    try:
+        return _probe_video(p, name, time_limit)
+    except MediaError:
+        if _looks_like_iso_bmff(p) and _cut_short_box(p) == b"moov":
+            # FFmpeg reads what it can of a cut index, then says "no video stream", "only data" or
+            # "no frame can be decoded", as the cut fell: all misleading. (A cut that leaves it
+            # enough to read every frame is read.)
+            raise MediaError(f"{name} is not a complete video: its index (moov box) is cut short, "
+                             "as after an interrupted copy or download.") from None
+        raise
+
+
+def _probe_video(p: Path, name: str, time_limit: float) -> MediaInfo:
     with open_input(p) as container:
         stream = video_stream_of(container, name)
         for other in container.streams:
@@ -250,6 +263,30 @@ def _probe_still(p: Path, name: str) -> MediaInfo:
         width=w, height=h, coded_width=sw, coded_height=sh, rotation=rotation, fps=1.0,
         time_base=Fraction(1, 1), frame_count=1, duration=1.0, vfr=False, pts=(0,),
         video_stream_index=0, tags={}, is_still=True)
+
+
+def _cut_short_box(p: Path) -> bytes | None:
+    """The type of the first top-level box of an MP4/MOV that runs past the end of the file."""
+    try:
+        with open(p, "rb") as f:
+            end = f.seek(0, os.SEEK_END)
+            offset = 0
+            while offset + 8 <= end:
+                f.seek(offset)
+                head = f.read(16)
+                size, kind = int.from_bytes(head[:4], "big"), head[4:8]
+                if size == 1 and len(head) == 16:
+                    size = int.from_bytes(head[8:16], "big")
+                if size == 0:
+                    return None  # the box runs to the end of the file by definition
+                if size < 8:
+                    return None  # not a box structure we can judge: leave it to FFmpeg
+                if offset + size > end:
+                    return kind
+                offset += size
+    except OSError:
+        return None
+    return None
 
 
 def _looks_like_iso_bmff(p: Path) -> bool:
