@@ -27,7 +27,7 @@ from ..audio import RangeProcessor, first_sample, frame_samples, samples_frame
 from ..foundation import ExportError
 from ..foundation import ProgressMeter
 from ..media import RESIZE_FILTER, MediaInfo, decoded_key
-from ..render import render_frame
+from ..render import mirror_frame, render_frame
 from ..render import Mask
 
 QUEUE_ITEMS = 16  # decoded frames and packets in flight: enough to ride out the encoder's bursts
@@ -221,6 +221,11 @@ class Transcoder:
             self.stats.frames_resized += 1
         elif self.convert_to is not None:
             frame = frame.reformat(format=self.convert_to)
+        if self.info.mirrored:
+            # The output's display matrix holds the rotation alone (a mirror cannot be written
+            # through PyAV), so the flip goes into the pixels: the output shows what the input
+            # showed, and the masks, in the flipped picture's coded pixels, land where drawn.
+            mirror_frame(frame)
         masks = self.masks_for(index)
         if masks:
             t0, c0 = time.perf_counter(), time.thread_time()

@@ -65,6 +65,7 @@ class MediaInfo:
     data: tuple[StreamInfo, ...] = ()
     tags: dict[str, str] = field(default_factory=dict)
     is_still: bool = False
+    mirrored: bool = False  # the display matrix flips the coded picture left to right before `rotation`
 
     @property
     def start_time(self) -> float:
@@ -107,6 +108,8 @@ class MediaInfo:
             "audio_streams": len(self.audio), "subtitle_streams": len(self.subtitles),
             "data_streams": len(self.data), "streams": streams, "tags": dict(self.tags),
         }
+        if self.mirrored:
+            out["mirrored"] = True
         if frames:
             out["frames"] = [{"index": i, "pts": p, "time": self.timestamp(i)}
                              for i, p in enumerate(self.pts)]

@@ -14,7 +14,7 @@ import numpy as np
 from ..foundation import MediaError
 from .frame_index import Deadline, FrameIndex, build_frame_index, decode_frames, recall, remember
 from .info import AudioStreamInfo, MediaInfo, StreamInfo
-from .rotation import display_size, rotate_to_display, rotation_of_frame
+from .rotation import display_size, display_transform_of_frame, rotate_to_display
 
 STILL_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp")
 _STILL_CODECS = {".jpg": "mjpeg", ".jpeg": "mjpeg", ".png": "png", ".webp": "webp"}
@@ -107,7 +107,7 @@ def _probe_video(p: Path, name: str, time_limit: float) -> MediaInfo:
                 other.discard = av.stream.Discard.all  # the demuxer skips their bytes
         stream.thread_type = "AUTO"
         first = _first_frame(container, stream, name, time_limit)
-        rotation = rotation_of_frame(first)
+        rotation, mirrored = display_transform_of_frame(first)
         # The index of an unchanged file (same path, size and mtime) is known from an earlier probe
         # in this process: `redact` probes its source four times (analysis, export, check), and
         # indexing decodes the last GOP, which is the whole clip when it is one GOP.
@@ -126,7 +126,7 @@ def _probe_video(p: Path, name: str, time_limit: float) -> MediaInfo:
             remember(str(p), stream.index, index)
         for other in container.streams:
             other.discard = av.stream.Discard.default
-        return _video_info(p, container, stream, first, rotation, index)
+        return _video_info(p, container, stream, first, rotation, index, mirrored)
 
 
 def _first_frame(container, stream, name: str, time_limit: float):
@@ -142,7 +142,8 @@ def _stream_start(stream) -> int:
     return min(stream.start_time, 0) if stream.start_time is not None else 0
 
 
-def _video_info(p: Path, container, stream, first, rotation: int, index: FrameIndex) -> MediaInfo:
+def _video_info(p: Path, container, stream, first, rotation: int, index: FrameIndex,
+                mirrored: bool = False) -> MediaInfo:
     tb = stream.time_base or Fraction(1, 1)
     keys = index.keys
     durations = [b - a for a, b in zip(keys, keys[1:])]
@@ -155,7 +156,7 @@ def _video_info(p: Path, container, stream, first, rotation: int, index: FrameIn
     return MediaInfo(
         path=str(p), container=_container_name(container, p), video_codec=stream.codec_context.name,
         pix_fmt=first.format.name, width=width, height=height, coded_width=coded_w,
-        coded_height=coded_h, rotation=rotation, fps=fps, time_base=Fraction(tb),
+        coded_height=coded_h, rotation=rotation, mirrored=mirrored, fps=fps, time_base=Fraction(tb),
         frame_count=len(keys), duration=duration, vfr=_is_vfr(durations, typical),
         pts=tuple(keys), video_stream_index=stream.index,
         audio=tuple(_audio_info(s) for s in container.streams.audio),

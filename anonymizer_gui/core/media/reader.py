@@ -235,7 +235,7 @@ class FrameReader:
             img = frame.to_ndarray(format="bgr24")
         else:  # a stream that changes size mid-way: every frame at the size the project's boxes are in
             img = frame.to_ndarray(format="bgr24", width=size[0], height=size[1], interpolation=RESIZE_FILTER)
-        img = rotate_to_display(img, self.info.rotation)
+        img = rotate_to_display(img, self.info.rotation, self.info.mirrored)
         if not img.flags.c_contiguous or not img.flags.writeable:
             img = np.array(img, copy=True, order="C")
         return img

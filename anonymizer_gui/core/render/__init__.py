@@ -2,8 +2,8 @@
 ellipse and polygon shapes, with margin, feather and the irreversibility floor."""
 
 from .floor import LEAK_DETAIL, retained_detail, floored
-from .frame_planes import is_renderable, render_frame
+from .frame_planes import is_renderable, mirror_frame, render_frame
 from .masks import Mask, grown_outline, mask_extent, render_bgr, shape_to_coded
 
-__all__ = ["LEAK_DETAIL", "retained_detail", "floored", "is_renderable", "render_frame", "Mask", "grown_outline",
+__all__ = ["LEAK_DETAIL", "retained_detail", "floored", "is_renderable", "mirror_frame", "render_frame", "Mask", "grown_outline",
            "mask_extent", "render_bgr", "shape_to_coded"]

@@ -78,6 +78,15 @@ def render_frame(frame: av.VideoFrame, masks: Sequence[Mask]) -> None:
     render_planes(plane_views(frame), layout_of(frame), masks)
 
 
+def mirror_frame(frame: av.VideoFrame) -> None:
+    """Flip `frame` left to right, in place (a display matrix that mirrors, baked into the pixels)."""
+    if not is_renderable(frame.format.name):
+        raise ValueError(f"cannot mirror {frame.format.name} frames; convert them first")
+    frame.make_writable()
+    for view in plane_views(frame):
+        view[...] = view[:, ::-1].copy()
+
+
 def _ratio(plane_size: int, frame_size: int) -> float:
     """Plane pixels per frame pixel: 1, 1/2 or 1/4 (odd sizes round the plane up)."""
     if plane_size >= frame_size:
