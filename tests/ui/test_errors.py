@@ -127,3 +127,67 @@ def test_user_errors_in_slots_show_without_details(qtbot, window, monkeypatch):
     again = error_dialog.show_exception(window, MediaError("cannot read clip.mp4: unsupported codec 'foo'"))
     assert again is box and len(open_error_dialogs()) == 1  # the same error is not stacked
     dismiss_all()
+
+
+def missing_video_project(tmp_path, tmp_clip):
+    """A project file of `tmp_clip` whose video is not where it says."""
+    from anonymizer_gui.core.foundation import file_sha256
+    from anonymizer_gui.core.media import probe
+    from anonymizer_gui.core.project import save_project
+
+    project = project_files.new_project(tmp_clip.path, probe(tmp_clip.path), file_sha256(tmp_clip.path))
+    project.media.path = str(tmp_path / "gone.mp4")
+    save_project(project, tmp_path / "p.json")
+    return tmp_path / "p.json"
+
+
+def huge_png(path):
+    """A PNG whose header claims 100000x100000 pixels."""
+    import struct
+    import zlib
+
+    def chunk(kind, body):
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body) & 0xFFFFFFFF)
+
+    header = struct.pack(">IIBBBBB", 100_000, 100_000, 8, 2, 0, 0, 0)
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\0" * 1000))
+                     + chunk(b"IEND", b""))
+    return path
+
+
+@pytest.mark.parametrize("kind", ["another-error-of-ours", "huge-png"])
+def test_a_file_that_cannot_be_used_in_locate_gets_a_clear_message(
+        qtbot, window, shell_env, tmp_path, tmp_clip, monkeypatch, kind):
+    from anonymizer_gui.core import media
+    from anonymizer_gui.core.foundation.errors import AnonymizerError
+    from anonymizer_gui.ui.shell import prompts
+
+    project_path = missing_video_project(tmp_path, tmp_clip)
+    chosen = tmp_clip.path
+    if kind == "huge-png":
+        chosen = huge_png(tmp_path / "huge.png")
+    else:
+        def refuses(path, **kwargs):  # any error of our own, not only MediaError
+            raise AnonymizerError(f"{path} cannot be used here: a test refusal")
+
+        monkeypatch.setattr(media, "probe", refuses)
+    shell_env.push("Locate…")
+    monkeypatch.setattr(prompts, "choose_open_file", lambda *a, **k: str(chosen))
+    window.files.open_path(project_path)
+    box = wait_error(qtbot)
+    assert box.windowTitle() != "Internal error" and box.detailedText() == ""
+    assert chosen.name in box.text()
+    dismiss_all()
+    wait_jobs_done(qtbot, window)
+    assert window.doc.project is None
+
+
+def test_a_deeply_nested_project_file_gets_a_clear_message(qtbot, window, tmp_path):
+    deep = tmp_path / "deep.json"
+    deep.write_text("[" * 100_000 + "]" * 100_000, encoding="utf-8")
+    window.files.open_path(deep)
+    box = wait_error(qtbot)
+    assert box.windowTitle() == "Cannot open" and box.detailedText() == ""
+    assert "deep.json" in box.text() and "nested too deeply" in box.text()
+    dismiss_all()
+    assert window.doc.project is None

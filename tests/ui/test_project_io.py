@@ -11,10 +11,15 @@ from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication
 
-from anonymizer_gui.core.project.model import Keyframe, Project, Shape, Track
+from anonymizer_gui.core.foundation import file_sha256
+from anonymizer_gui.core.project.model import ExportSettings, Keyframe, Project, Shape, Track
 from anonymizer_gui.ui.document import commands
 from anonymizer_gui.ui.shell import prompts
-from tests.ui.shell_support import close_window, make_window, open_and_wait, shell_env, window  # noqa: F401
+from anonymizer_gui.ui.shell.error_dialog import open_error_dialogs
+from anonymizer_gui.ui.shell.export_flow import start_export
+from tests.clips import make_clip
+from tests.ui.shell_support import (close_window, make_window, open_and_wait, shell_env,  # noqa: F401
+                                    wait_jobs_done, window)
 from anonymizer_gui.core.project import load_project
 
 
@@ -146,3 +151,89 @@ def test_project_with_moved_video_asks_to_locate_it(qtbot, shell_env, window, tm
     assert len(window.doc.project.tracks) == 1
     assert window.isWindowModified()  # the new location is not saved yet
     assert "missing" in shell_env.asked[-1][1]
+
+
+# -- Locate…: another file for a project whose video is missing ----------------------------------
+def project_with_missing_video(qtbot, window, tmp_clip, tmp_path):
+    """A saved project (one track) of the 320x240, 30-frame clip, whose video is then deleted."""
+    open_and_wait(qtbot, window, tmp_clip.path)
+    add_manual_track(window)
+    project_path = tmp_path / "p.json"
+    assert window.files.save_as(project_path)
+    window.close_document()
+    saved = project_path.read_bytes()
+    tmp_clip.path.unlink()
+    return project_path, saved
+
+
+def locate(shell_env, monkeypatch, found, *answers):
+    shell_env.push("Locate…", *answers)
+    monkeypatch.setattr(prompts, "choose_open_file", lambda *a, **k: str(found))
+
+
+def wait_error_box(qtbot):
+    qtbot.waitUntil(lambda: bool(open_error_dialogs()), timeout=15000)
+    box, = open_error_dialogs()
+    return box
+
+
+@pytest.mark.parametrize("kwargs, says", [
+    (dict(width=160, height=120), ["picture size", "160x120", "320x240", "wrong place"]),
+    (dict(frames=20), ["20 frames", "30", "wrong frames"]),
+], ids=["picture-size", "frame-count"])
+def test_locating_a_video_of_another_picture_size_or_length_is_refused(
+        qtbot, shell_env, window, tmp_clip, tmp_path, monkeypatch, kwargs, says):
+    project_path, saved = project_with_missing_video(qtbot, window, tmp_clip, tmp_path)
+    other = make_clip(tmp_path / "other.mp4", **kwargs)
+    locate(shell_env, monkeypatch, other.path)
+    window.files.open_path(project_path)
+    box = wait_error_box(qtbot)
+    assert box.detailedText() == "" and box.windowTitle() != "Internal error"
+    assert "other.mp4" in box.text() and all(s in box.text() for s in says), box.text()
+    assert " size differs" not in box.text()
+    box.close()
+    wait_jobs_done(qtbot, window)
+    assert window.doc.project is None and not window.isWindowModified()  # nothing opened
+    assert project_path.read_bytes() == saved
+    assert [title for title, _ in shell_env.asked] == ["Video not found"]  # refused, not asked
+
+
+def test_locating_a_re_encode_asks_and_once_accepted_it_saves_and_exports(
+        qtbot, shell_env, window, tmp_clip, tmp_path, monkeypatch):
+    project_path, _ = project_with_missing_video(qtbot, window, tmp_clip, tmp_path)
+    other = make_clip(tmp_path / "other.mp4", crf=30)  # same picture size and frames, other bytes
+    locate(shell_env, monkeypatch, other.path, "Use This File")
+    opened = open_and_wait(qtbot, window, project_path)
+    title, text = shell_env.asked[-1]
+    assert title == "Use a different file?"
+    assert "other.mp4" in text and "file contents" in text and " size differs" not in text
+    assert open_error_dialogs() == []  # no "Video changed" notice on top of the question
+    media = window.doc.project.media
+    assert media.path == str(other.path.resolve()) and opened.changed and window.isWindowModified()
+    assert media.sha256 == file_sha256(other.path) and media.size == other.path.stat().st_size
+    assert len(window.doc.project.tracks) == 1
+
+    assert window.files.save()  # the decision is kept in the project
+    window.close_document()
+    open_and_wait(qtbot, window, project_path)
+    assert open_error_dialogs() == [] and shell_env.asked[-1][0] == "Use a different file?"  # not again
+    assert not window.isWindowModified()
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    worker = start_export(window, out_dir / "o.mp4", ExportSettings(preset="ultrafast"))
+    with qtbot.waitSignal(worker.finished, timeout=60000):
+        pass
+    assert open_error_dialogs() == []
+    assert (out_dir / "o.mp4").is_file()
+
+
+def test_declining_a_re_encode_opens_nothing(qtbot, shell_env, window, tmp_clip, tmp_path, monkeypatch):
+    project_path, saved = project_with_missing_video(qtbot, window, tmp_clip, tmp_path)
+    other = make_clip(tmp_path / "other.mp4", crf=30)
+    locate(shell_env, monkeypatch, other.path, "Cancel")
+    window.files.open_path(project_path)
+    qtbot.waitUntil(lambda: len(shell_env.asked) == 2, timeout=15000)
+    wait_jobs_done(qtbot, window)
+    assert shell_env.asked[-1][0] == "Use a different file?"
+    assert window.doc.project is None and open_error_dialogs() == []
+    assert project_path.read_bytes() == saved

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 import secrets
 import socket
@@ -246,31 +247,50 @@ def process_start(pid: int) -> float | None:
 
 
 def lock_owner(autosave: Path) -> dict | None:
-    """The lock of `autosave` (host, pid, started, window), None when there is none or it is broken."""
+    """The lock of `autosave` (host, pid, started, window), None when there is none or it is damaged.
+
+    Only this program writes locks, so one whose fields are not what it writes (a start time that is
+    no number, a pid out of range, a host or window that is no text) is damaged: it holds nothing,
+    and the autosave it names is offered like any other crash leftover. The fields come back as
+    written: pid an int, started a float or None, window a str or None."""
     try:
         lock = json.loads(lock_path(autosave).read_text(encoding="utf-8"))
-        return lock if isinstance(lock, dict) and "host" in lock and int(lock["pid"]) > 0 else None
-    except (OSError, ValueError, KeyError, TypeError):
+    except (OSError, ValueError, RecursionError):  # ValueError includes bad JSON and bad UTF-8
         return None
+    if not isinstance(lock, dict) or not isinstance(lock.get("host"), str):
+        return None
+    window = lock.get("window")
+    if window is not None and not isinstance(window, str):
+        return None
+    try:
+        pid = int(lock["pid"])
+        started = lock.get("started")
+        if started is not None:
+            started = float(started)
+    except (KeyError, ValueError, TypeError, OverflowError):
+        return None
+    if pid <= 0 or (started is not None and not math.isfinite(started)):
+        return None
+    return {**lock, "pid": pid, "started": started, "window": window}
 
 
 def is_in_use(autosave: Path) -> bool:
     """True while the window that writes `autosave` is open, in this process or a live other one."""
     lock = lock_owner(autosave)
     if lock is None:
-        return False  # no lock (or a broken one): nobody holds it
-    host, pid = lock["host"], int(lock["pid"])
+        return False  # no lock (or a damaged one): nobody holds it
+    host, pid, started = lock["host"], lock["pid"], lock["started"]
     if host != socket.gethostname():
         return True  # a window on another machine (a shared home folder): its owner decides
     if pid == os.getpid():
-        return lock.get("window") in _OPEN_WINDOWS
+        return lock["window"] in _OPEN_WINDOWS
     try:
-        started = round(psutil.Process(pid).create_time(), 2)
-    except psutil.NoSuchProcess:  # zombies included
+        alive_since = round(psutil.Process(pid).create_time(), 2)
+    except psutil.NoSuchProcess:  # zombies and pids out of range included
         return False  # the process is gone: a crash leftover
     except psutil.AccessDenied:
         return True  # alive, and not ours to inspect
-    return lock.get("started") is None or abs(started - float(lock["started"])) < 0.05
+    return started is None or abs(alive_since - started) < 0.05
 
 
 # -- the registry of autosave files in the settings --------------------------------------------
@@ -333,6 +353,7 @@ def load_recovery(path: Path) -> Project:
 def _media_name(path: Path) -> str:
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
-        return Path(data["media"]["path"]).name
-    except (OSError, ValueError, KeyError, TypeError):
+        name = Path(data["media"]["path"]).name
+    except (OSError, ValueError, KeyError, TypeError, RecursionError):  # damaged: opening it says why
         return Path(path).name
+    return name or Path(path).name

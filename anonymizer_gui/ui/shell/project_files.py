@@ -1,11 +1,13 @@
 """Opening, saving and closing: the file side of the document.
 
 Opening probes the media and hashes it off the UI thread (a job in the job bar), then puts the
-new project into the document in one step. A project whose video has moved asks where it is.
+new project into the document in one step. A project whose video has moved asks where it is, and
+checks the file chosen against the project's record of its video before using it.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,7 +17,8 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QWidget
 
 from ...core import media
-from ...core.foundation import AnonymizerError, MediaError, check_output, file_sha256, same_file
+from ...core.foundation import (AnonymizerError, MediaError, ProjectFormatError, check_output, file_sha256,
+                               same_file)
 from ...core.project import MediaRef, Project
 from . import autosave as A
 from . import prompts
@@ -114,9 +117,14 @@ class ProjectFiles(QObject):
         if generation != self._generation:
             return  # a later open replaced this one
         if opened.info is None:
-            opened = self._locate_media(opened)
-            if opened is None:
-                return
+            self._locate_media(opened, generation, lambda located: self._show_opened(
+                located, generation, analyse, restored))
+            return
+        self._show_opened(opened, generation, analyse, restored)
+
+    def _show_opened(self, opened: Opened, generation: int, analyse: bool | None, restored: bool) -> None:
+        if generation != self._generation:
+            return  # a later open replaced this one while its video was being located
         if not self._check_media(opened):
             return
         self._show_document(opened.project, opened.info, opened.project_path)
@@ -131,7 +139,13 @@ class ProjectFiles(QObject):
         if analyse:
             self.analyseRequested.emit()
 
-    def _locate_media(self, opened: Opened) -> Opened | None:
+    def _locate_media(self, opened: Opened, generation: int, then: Callable[[Opened], None]) -> Worker | None:
+        """Ask where the missing video is, check the file chosen against the project's record of its
+        video (a job: probe and SHA-256), and call `then` with the project pointing at it.
+
+        A file of another picture size or length is refused (the masks would sit in the wrong place
+        or on the wrong frames); a file whose contents differ (a re-encode, say) is used only when
+        the user says so, and then the project records it as its video, so that the export takes it."""
         missing = Path(opened.project.media.path)
         answer = prompts.ask(self.dialog_parent, "Video not found",
                              f"The video of this project is missing: {missing}. It may have been moved or "
@@ -142,15 +156,41 @@ class ProjectFiles(QObject):
                                          f"{missing.name} (*{missing.suffix});;All files (*)")
         if not found:
             return None
-        try:
-            info = media.probe(found)  # a single probe: the user just waited for the file dialog
-        except MediaError as exc:
-            show_exception(self.dialog_parent, exc)
-            return None
-        opened.project.media.path = str(Path(found).resolve())
+        found = Path(found)
+        worker = Worker(_check_located_job(found, opened.project.media), f"Checking {found.name}", self)
+        worker.succeeded.connect(lambda result: self._use_located(opened, result, generation, then))
+        worker.failed.connect(lambda message, details: show_error(self.dialog_parent, message, details,
+                                                                  title="Cannot use this video"))
+        self.jobs.run(worker, exclusive=False)
+        return worker
+
+    def _use_located(self, opened: Opened, located: "Located", generation: int,
+                     then: Callable[[Opened], None]) -> None:
+        if generation != self._generation:
+            return  # a later open replaced this one
+        ref, info = opened.project.media, located.info
+        path = str(located.path.resolve())
+        if located.same_contents:
+            opened.project.media = dataclasses.replace(ref, path=path)
+        else:
+            answer = prompts.ask(
+                self.dialog_parent, "Use a different file?",
+                f"{located.path.name} has the picture size ({info.width}x{info.height}) and the number of frames "
+                f"({info.frame_count}) of this project's video, but its file contents differ from those of "
+                f"{Path(ref.path).name}: it is not the file the project was made from (a re-encoded or "
+                "edited copy?). The masks stay where they are, so they fit only if the picture is the same. "
+                "Use this file as the project's video?",
+                ["Use This File", "Cancel"], default="Cancel",
+                informative="If you use it, the project records this file (its size and SHA-256) as its video, "
+                            "so the export accepts it. Check the masks before exporting.")
+            if answer != "Use This File":
+                return
+            opened.project.media = dataclasses.replace(
+                ref, path=path, size=located.size, sha256=located.sha256, width=info.width, height=info.height,
+                frame_count=info.frame_count, fps=info.fps, probe=info.to_json())
         opened.info = info
-        opened.changed = True
-        return opened
+        opened.changed = True  # the new location (and record) is not saved yet
+        then(opened)
 
     def _check_media(self, opened: Opened) -> bool:
         project, info = opened.project, opened.info
@@ -165,9 +205,11 @@ class ProjectFiles(QObject):
             show_error(self.dialog_parent, f"The video has {info.frame_count} frames but the project was made for "
                                     f"{expected}; check that the masks still sit on the right frames.",
                        title="Video changed")
-        elif project.media.size and Path(project.media.path).stat().st_size != project.media.size:
-            show_error(self.dialog_parent, f"{Path(project.media.path).name} has changed since the project was made "
-                                    "(its size differs); check the masks before exporting.", title="Video changed")
+        elif project.media.size and (size := Path(project.media.path).stat().st_size) != project.media.size:
+            show_error(self.dialog_parent, f"{Path(project.media.path).name} has changed since the project was made: "
+                                           f"its file contents differ ({size} bytes, the project expects "
+                                           f"{project.media.size}). Check the masks before exporting.",
+                       title="Video changed")
         return True
 
     # -- save ---------------------------------------------------------------------------------
@@ -276,9 +318,55 @@ def _new_project_job(path: Path):
 
 def _load_project_job(source: Path, project_path: Path | None, restored: bool = False):
     def run(progress, cancel) -> Opened:
-        project = load_project(source)
+        try:
+            project = load_project(source)
+        except RecursionError:  # JSON nested thousands deep: the JSON decoder gives up
+            raise ProjectFormatError(f"{source.name} is not a project file: its JSON is nested too deeply "
+                                     "to read") from None
         video = Path(project.media.path)
         info = media.probe(video) if video.is_file() else None
         return Opened(project, info, project_path, is_new=False)
+
+    return run
+
+
+@dataclass(frozen=True)
+class Located:
+    """A file chosen in place of a project's missing video, probed and hashed."""
+
+    path: Path
+    info: object  # MediaInfo
+    size: int
+    sha256: str
+    same_contents: bool  # the very file the project records (or, without a record, nothing says otherwise)
+
+
+def located_mismatch(ref: MediaRef, info, name: str) -> str | None:
+    """Why a file cannot stand in for the project's video `ref` (masks would land in the wrong
+    place or on the wrong frames), None when its picture size and frame count fit."""
+    if ref.width and ref.height and (info.width, info.height) != (ref.width, ref.height):
+        return (f"{name} has a picture size of {info.width}x{info.height}, but this project was made for a video "
+                f"of {ref.width}x{ref.height}: its masks would be in the wrong place. Choose the project's own "
+                "video.")
+    if ref.frame_count and info.frame_count != ref.frame_count:
+        return (f"{name} has {info.frame_count} frames, but this project was made for a video of "
+                f"{ref.frame_count} frames: its masks would be on the wrong frames. Choose the project's own video.")
+    return None
+
+
+def _check_located_job(path: Path, ref: MediaRef):
+    """Probe and hash the chosen file as the export will; refuse one whose picture does not fit."""
+    def run(progress, cancel) -> Located:
+        info = media.probe(path)
+        why = located_mismatch(ref, info, path.name)
+        if why is not None:
+            raise MediaError(why)
+        size = path.stat().st_size
+        sha = file_sha256(path, progress, cancel)
+        if ref.sha256:
+            same = ref.sha256.lower() == sha
+        else:  # a project without a recorded hash: only its recorded size can tell
+            same = not ref.size or ref.size == size
+        return Located(path, info, size, sha, same)
 
     return run
