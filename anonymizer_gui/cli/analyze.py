@@ -157,6 +157,7 @@ def run_analyze(args: argparse.Namespace) -> int:
     video = check_input(args.video)
     output = check_output(args.output, "project", reads=[("input video", video)], suffixes=PROJECT_SUFFIXES,
                           force=args.force)
+    _check_media(video)
     project = _analyse(args, settings, keep_partial_in=output)
     save_project(project, output)
     print(_summary(project) + f"; wrote {output}")
@@ -177,6 +178,7 @@ def run_redact(args: argparse.Namespace) -> int:
                           export=ExportSettings(hardware_encoder=args.hardware_encoder),
                           remove_audio=bool(args.remove_audio))
     check_export(video, args.output, params.export, writes=[("project", project_path)], force=args.force)
+    _check_media(video)
     detectors = _load_detectors(settings)
     with TerminalProgress(enabled=not args.quiet) as bar, _ctrl_c_cancels() as cancelled:
         # The analysis' detectors serve the leak check too: their score floor is half the
@@ -189,6 +191,14 @@ def run_redact(args: argparse.Namespace) -> int:
         print(f"warning: {warning}", file=sys.stderr)
     print(f"wrote {done.export.output} and its report {done.export.report_path}")
     return 0 if check is None else check.finish()
+
+
+def _check_media(video: Path) -> None:
+    """MediaError for a file that cannot be read, before the models load (the analysis then reuses
+    this probe's frame index)."""
+    from ..core.media import probe
+
+    probe(video)
 
 
 def _load_detectors(settings: AnalysisSettings) -> dict:

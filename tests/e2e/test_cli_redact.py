@@ -170,3 +170,21 @@ def test_bad_arguments_are_one_line_user_errors(pan_clip, tmp_path):
     assert done.returncode == 1 and done.stderr.strip().startswith("error:") and "Traceback" not in done.stderr
     done = run_cli("analyze", str(tmp_path / "missing.mp4"), "-o", str(tmp_path / "p.json"))
     assert done.returncode == 1 and "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize("command", ["analyze", "redact"])
+def test_a_file_that_is_no_video_is_refused_before_the_models_load(tmp_path, monkeypatch, capsys, command):
+    import anonymizer_gui.cli.analyze as cli_analyze
+    from anonymizer_gui.cli import main
+
+    def forbidden(*args, **kwargs):
+        raise AssertionError("the models were loaded for a file that cannot be read")
+
+    monkeypatch.setattr(cli_analyze, "load_detectors", forbidden)
+    bad = tmp_path / "notes.mp4"
+    bad.write_text("not a video\n")
+    out = tmp_path / ("p.json" if command == "analyze" else "o.mp4")
+    assert main([command, str(bad), "-o", str(out), "--quiet"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and "notes.mp4" in err and "not a video file" in err
+    assert not out.exists()
