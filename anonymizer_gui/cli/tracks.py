@@ -60,8 +60,12 @@ def run_import(args: argparse.Namespace) -> int:
     if args.output:
         out = check_output(args.output, "project", suffixes=(".json",), force=args.force,
                            reads=[("track file", source), ("project's video", project.media.path)])
-    project.tracks = read_tracks(source.read_bytes(), project, args.format, args.label)
+    # read_tracks refuses a file with no tracks, and save_project one that could not be loaded again,
+    # so the project file is rewritten only with tracks that mask something
+    tracks = read_tracks(source.read_bytes(), project, args.format, args.label)
+    replaced, project.tracks = len(project.tracks), tracks
     save_project(project, out)
     keyframes = sum(len(t.keyframes) for t in project.tracks)
-    print(f"imported {len(project.tracks)} tracks ({keyframes} keyframes) from {source.name}; wrote {out}")
+    print(f"imported {len(project.tracks)} tracks ({keyframes} keyframes) from {source.name}, replacing the "
+          f"project's {replaced} tracks; wrote {out}")
     return 0

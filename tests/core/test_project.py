@@ -1,6 +1,7 @@
 """Project JSON round trip and validation that names the exact field."""
 
 import json
+import re
 
 import pytest
 
@@ -60,6 +61,11 @@ def test_relative_media_path_is_resolved_against_the_project_file(tmp_path):
     (lambda d: d["media"].pop("path"), "media.path: missing"),
     (lambda d: d.__setitem__("tracks", {}), "tracks: expected a list, got an object"),
     (lambda d: d["tracks"][0].__setitem__("enabled", 1), "tracks[0].enabled: expected true or false, got an integer"),
+    # finite, but no picture is that large: the renderer would overflow on it (bound: json_io.MAX_COORDINATE)
+    (lambda d: d["tracks"][0]["keyframes"][0].__setitem__("points", [-1.7e308, 0, 1.7e308, 5]),
+     "tracks[0].keyframes[0].points: coordinates must lie between -10000000 and 10000000 pixels, got -1.7e+308"),
+    (lambda d: d["tracks"][1]["keyframes"][0].__setitem__("points", [0, 0, 10, 0, 5, 20000000.5]),
+     "tracks[1].keyframes[0].points: coordinates must lie between -10000000 and 10000000 pixels, got 20000000.5"),
 ])
 def test_invalid_fields_are_named(mutate, message):
     data = project_to_dict(sample_project())
@@ -97,3 +103,34 @@ def test_review_flag_for_short_or_weak_auto_tracks():
     good = Track(3, "face", keyframes=weak.keyframes, scores={f: 0.9 for f in range(50)})
     manual = Track(4, "manual", source="manual", keyframes=short.keyframes)
     assert [t.needs_review for t in (weak, short, good, manual)] == [True, True, False, False]
+
+
+def test_coordinates_up_to_the_bound_load(tmp_path):
+    p = sample_project()
+    p.tracks[0].keyframes[0].shape = Shape.rect(-1e7, -1e7, 1e7, 1e7)  # many times any picture: still legal
+    save_project(p, tmp_path / "p.json")
+    assert load_project(tmp_path / "p.json").tracks == p.tracks
+
+
+@pytest.mark.parametrize("spoil, where", [
+    (lambda p: setattr(p.tracks[0].keyframes[1], "shape", Shape.rect(5, 2, float("inf"), 40)),
+     "track 1 (face), keyframe at frame 9"),
+    (lambda p: setattr(p.tracks[1].keyframes[0], "shape", Shape("polygon", [0, 0, 10, 0, float("nan"), 8])),
+     "track 2 (manual), keyframe at frame 3"),
+    (lambda p: setattr(p.tracks[0].keyframes[0], "shape", Shape.rect(-3e7, 2, 30, 40)),
+     "track 1 (face), keyframe at frame 0"),
+    (lambda p: setattr(p.media, "fps", float("nan")), "media.fps: nan is not a finite number"),
+    (lambda p: p.tracks[0].scores.__setitem__(3, float("inf")), "tracks[0].scores.3: inf is not a finite number"),
+    (lambda p: p.analysis.__setitem__("timings", {"fps": [1.0, float("-inf")]}),
+     "analysis.timings.fps[1]: -inf is not a finite number"),
+])
+def test_save_refuses_what_could_not_be_loaded_again_and_keeps_the_file(tmp_path, spoil, where):
+    path = tmp_path / "p.json"
+    save_project(sample_project(), path)
+    before = path.read_bytes()
+    p = sample_project()
+    spoil(p)
+    with pytest.raises(ProjectFormatError, match=re.escape(where)):
+        save_project(p, path)
+    assert path.read_bytes() == before  # the last good file stays
+    assert sorted(x.name for x in tmp_path.iterdir()) == ["p.json"]

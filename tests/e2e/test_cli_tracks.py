@@ -55,3 +55,54 @@ def test_import_rewrites_the_project_in_place_and_errors_are_one_line(tmp_path, 
     assert main(["tracks", "export", str(path), "-f", "cvat", "-o", str(out)]) == 1  # exists: only with --force
     assert "--force" in capsys.readouterr().err
     assert main(["tracks", "export", str(path), "-f", "cvat", "-o", str(out), "--force"]) == 0
+
+
+@pytest.mark.parametrize("name, content", [
+    ("corrections.xml", b""),  # a failed download
+    ("corrections.xml", b"<?xml version='1.0'?><annotations><version>1.1</version><meta/></annotations>"),
+    ("gt.txt", b""),
+    ("gt.txt", b"# nothing tracked\n"),
+])
+def test_import_of_a_file_with_no_tracks_refuses_and_keeps_every_track(tmp_path, capsys, name, content):
+    path = tmp_path / "p.json"
+    write_project(path, box_tracks())
+    before = path.read_bytes()
+    empty = tmp_path / name
+    empty.write_bytes(content)
+    assert main(["tracks", "import", str(path), str(empty)]) == 1
+    err = capsys.readouterr().err
+    assert "holds no tracks" in err and len(err.strip().splitlines()) == 1
+    assert path.read_bytes() == before
+    result = tmp_path / "out.json"
+    assert main(["tracks", "import", str(path), str(empty), "-o", str(result)]) == 1
+    assert not result.exists()
+
+
+def test_import_says_how_many_tracks_it_replaces(tmp_path, capsys):
+    path = tmp_path / "p.json"
+    write_project(path, box_tracks())
+    mot = tmp_path / "gt.txt"
+    mot.write_text("1,7,10,10,20,20,1,-1,-1,-1\n")
+    assert main(["tracks", "import", str(path), str(mot)]) == 0
+    assert "replacing the project's 3 tracks" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("name, content", [
+    ("boxes.txt", "1,1,1e308,10,1e308,20,1,-1,-1,-1\n"),  # left + width overflows to infinity
+    ("ell.xml", "<annotations><version>1.1</version><track id='1' label='face'><ellipse frame='0' keyframe='1' "
+                "outside='0' occluded='0' cx='1e308' cy='10' rx='1e308' ry='5' z_order='0'/></track></annotations>"),
+    ("wide.xml", "<annotations><version>1.1</version><track id='1' label='face'><box frame='0' keyframe='1' "
+                 "outside='0' occluded='0' xtl='-1.7e308' ytl='0' xbr='1.7e308' ybr='5' z_order='0'/></track>"
+                 "</annotations>"),
+])
+def test_import_of_coordinates_beyond_any_picture_keeps_the_project_loadable(tmp_path, capsys, name, content):
+    path = tmp_path / "p.json"
+    write_project(path, box_tracks())
+    before = path.read_bytes()
+    source = tmp_path / name
+    source.write_text(content)
+    assert main(["tracks", "import", str(path), str(source)]) == 1
+    err = capsys.readouterr().err
+    assert "10000000" in err and len(err.strip().splitlines()) == 1
+    assert path.read_bytes() == before
+    assert main(["tracks", "export", str(path), "-f", "mot", "-o", str(tmp_path / "back.txt")]) == 0

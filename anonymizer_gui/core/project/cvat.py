@@ -12,7 +12,8 @@ track semantics back to ours, fail closed:
 - a track whose last keyframe is visible continues, in CVAT, to the end of the video: it gets a
   keyframe on the last frame holding that shape;
 - `occluded` objects are still masked (they are on screen), so the flag is read and ignored;
-- rotated boxes and ellipses become polygons that cover them.
+- rotated boxes and ellipses become polygons that cover them;
+- coordinates beyond json_io.MAX_COORDINATE (computed ones too: cx + rx, a turned corner) are refused.
 Every imported track is enabled and uses the project's default style.
 """
 
@@ -24,6 +25,7 @@ from datetime import datetime, timezone
 
 from ..foundation import ProjectFormatError
 from .interpolate import shape_at
+from .json_io import coordinate_error
 from .model import Keyframe, Project, Shape, Track
 
 CVAT_VERSION = "1.1"
@@ -149,7 +151,11 @@ def _read_keyframes(track_el: ET.Element, where: str) -> list[Keyframe]:
         if frame in by_frame:
             raise ProjectFormatError(f"{where}: two keyframes at frame {frame}")
         outside = el.get("outside", "0") == "1"
-        by_frame[frame] = Keyframe(frame, _read_shape(el, f"{where} frame {frame}"), outside)
+        shape = _read_shape(el, f"{where} frame {frame}")
+        problem = coordinate_error(shape.points, f"{where} frame {frame}")  # cx + rx, a turn: may overflow
+        if problem:
+            raise ProjectFormatError(problem)
+        by_frame[frame] = Keyframe(frame, shape, outside)
     return [by_frame[f] for f in sorted(by_frame)]
 
 

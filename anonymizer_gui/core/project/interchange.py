@@ -25,11 +25,20 @@ def write_tracks(project: Project, fmt: str) -> bytes:
 
 
 def read_tracks(data: bytes, project: Project, fmt: str | None = None, label: str = "face") -> list[Track]:
-    """The tracks in `data` for `project`'s video (format sniffed when None), checked against its length."""
+    """The tracks in `data` for `project`'s video (format sniffed when None), checked against its length;
+    a file with no (visible) tracks is refused, since the tracks read replace the project's."""
+    if not data or data.isspace():  # a failed download: say so rather than "not a CVAT XML file"
+        raise ProjectFormatError("the file is empty and holds no tracks; importing it would remove every "
+                                 "track, so nothing was changed")
     fmt = fmt or ("cvat" if data.lstrip()[:1] == b"<" else "mot")
     if fmt not in TRACK_FORMATS:
         raise ProjectFormatError(f"unknown track format {fmt!r}; choose cvat or mot")
     tracks = tracks_from_cvat_xml(data, project) if fmt == "cvat" else tracks_from_mot_csv(data, project, label)
+    # An import replaces every track: an empty file (a failed download, a task with no annotations)
+    # would silently unmask everything, so it is refused, as is one whose shapes are all `outside`.
+    if not any(not k.outside for t in tracks for k in t.keyframes):
+        raise ProjectFormatError("the file holds no tracks (no box, ellipse or polygon that is ever visible); "
+                                 "importing it would remove every track, so nothing was changed")
     n = project.media.frame_count
     for t in tracks:
         if n > 0 and t.keyframes and t.last_frame >= n:

@@ -14,6 +14,23 @@ from .model import (MIN_STRENGTH, AUDIO_ACTIONS, DEFAULT_LEVEL_DBFS, DEFAULT_TON
                     MediaRef, Project, Reason, Shape, Track)
 
 
+# Coordinates (frame pixels) lie within +-MAX_COORDINATE, in project files and in imported tracks.
+# Ten million pixels is far beyond any picture, so a shape many times the picture (drawn past the
+# edge, or an imported box that covers everything) is still legal and masks all of it; a value
+# beyond it can only come from a broken or hostile file, and near the float limits the renderer's
+# sizes (width times margin, feather) overflow to infinity and NaN.
+MAX_COORDINATE = 10_000_000.0
+
+
+def coordinate_error(points, where: str) -> str | None:
+    """Why `points` cannot be a shape's coordinates (one sentence starting with `where`), or None."""
+    for v in points:
+        if not abs(v) <= MAX_COORDINATE:  # NaN fails this too
+            return (f"{where}: coordinates must lie between -{MAX_COORDINATE:.0f} and {MAX_COORDINATE:.0f} "
+                    f"pixels, got {v:.12g}")
+    return None
+
+
 # -- writing ------------------------------------------------------------------------------------
 def _style_to_dict(s: MaskStyle) -> dict:
     return {"kind": s.kind, "strength": s.strength, "color": list(s.color), "margin": s.margin,
@@ -179,6 +196,9 @@ def _shape(r: _Reader) -> Shape:
         raise ProjectFormatError(f"{where}: a {kind} needs {'4' if need == 4 else 'an even count of at least 6'} "
                                  f"numbers, got {len(points)}")
     points = [float(v) for v in points]
+    problem = coordinate_error(points, where)
+    if problem:
+        raise ProjectFormatError(problem)
     if kind != "polygon" and (points[2] <= points[0] or points[3] <= points[1]):
         raise ProjectFormatError(f"{where}: x2, y2 must be greater than x1, y1")
     return Shape(kind, points)
@@ -326,9 +346,34 @@ def project_from_dict(data: Any) -> Project:
 
 # -- files --------------------------------------------------------------------------------------
 def save_project(project: Project, path: str | os.PathLike) -> None:
-    """Write atomically: a crash mid-write leaves the previous file intact."""
+    """Write atomically: a crash mid-write leaves the previous file intact. A project that could not
+    be loaded again (a coordinate out of bounds, a number that is infinite or NaN) is refused and the
+    previous file is kept."""
     path = Path(path)
-    write_text_atomic(path, json.dumps(project_to_dict(project, relative_to=path.parent), indent=1))
+    for t in project.tracks:
+        for k in t.keyframes:
+            problem = coordinate_error(k.shape.points, f"track {t.id} ({t.label}), keyframe at frame {k.frame}")
+            if problem:
+                raise ProjectFormatError(f"{problem}; the project was not saved")
+    data = project_to_dict(project, relative_to=path.parent)
+    try:
+        text = json.dumps(data, indent=1, allow_nan=False)
+    except ValueError:  # JSON has no infinity or NaN: the loader would refuse the file
+        where, value = _non_finite(data, "") or ("project", "a number")
+        raise ProjectFormatError(f"{where}: {value} is not a finite number; the project was not saved") from None
+    write_text_atomic(path, text)
+
+
+def _non_finite(value: Any, where: str) -> tuple[str, str] | None:
+    """The path and value of the first infinity or NaN in JSON data, or None."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return where or "project", repr(value)
+    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, (list, tuple)) else ()
+    for key, item in items:
+        found = _non_finite(item, f"{where}[{key}]" if isinstance(key, int) else f"{where}.{key}" if where else key)
+        if found:
+            return found
+    return None
 
 
 def load_project(path: str | os.PathLike) -> Project:

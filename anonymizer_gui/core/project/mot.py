@@ -9,6 +9,7 @@ interpolation reproduces every row within TOLERANCE_PX (top-down: the row farthe
 becomes a keyframe until none is off). For rows written from keyframed boxes this recovers exactly
 the keyframes that change the motion, so a round trip keeps every keyframe of a box track; only a
 keyframe lying on the straight line between its neighbours (which changes nothing) is not recovered.
+A box reaching beyond json_io.MAX_COORDINATE (left + width included) is refused with its line.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import numpy as np
 
 from ..foundation import ProjectFormatError
 from .interpolate import shape_at
+from .json_io import coordinate_error
 from .model import Keyframe, Project, Shape, Track
 
 # Rows are written to 0.001 px, so a row between two keyframes is off its line by <= 0.001 px from
@@ -101,7 +103,11 @@ def _parse_row(row: list[str], lineno: int) -> tuple[int, int, np.ndarray, float
         raise ProjectFormatError(f"line {lineno}: MOT frames count from 1, got {frame}")
     if w <= 0 or h <= 0:
         raise ProjectFormatError(f"line {lineno}: the box has no area")
-    return frame - 1, tid, np.array([x, y, x + w, y + h]), conf
+    box = (x, y, x + w, y + h)  # left + width may overflow to infinity
+    problem = coordinate_error(box, f"line {lineno}")
+    if problem:
+        raise ProjectFormatError(problem)
+    return frame - 1, tid, np.array(box), conf
 
 
 def _keyframes(frames: np.ndarray, boxes: np.ndarray) -> list[Keyframe]:
@@ -121,19 +127,33 @@ def _keyframes(frames: np.ndarray, boxes: np.ndarray) -> list[Keyframe]:
 
 
 def _bends(boxes: np.ndarray) -> list[int]:
-    """Indices of the fewest rows whose linear interpolation stays within TOLERANCE_PX of every row."""
+    """Indices of the fewest rows whose linear interpolation stays within TOLERANCE_PX of every row.
+
+    Top-down: between two neighbouring keyframes, the row farthest from their line (the first of
+    equals) becomes a keyframe, until no row is off. A new keyframe changes the line only between
+    its two neighbours, so every stretch is split on its own: each pass splits every stretch that is
+    still off at once, and the passes are as many as the splits are deep (a few dozen for a jittery
+    track of hours), not one per keyframe. np.interp over all the keyframes gives every row exactly
+    the value it would get from its own two neighbours, so the result does not depend on the order
+    of the splits.
+    """
     n = len(boxes)
-    keep = {0, n - 1}
+    if n <= 2:
+        return list(range(n))
     idx = np.arange(n)
-    for _ in range(n):  # each pass adds one keyframe; n passes at most
-        ks = np.array(sorted(keep))
-        fitted = np.stack([np.interp(idx, ks, boxes[ks, c]) for c in range(4)], axis=1)
+    keys = np.array([0, n - 1])
+    while True:
+        fitted = np.stack([np.interp(idx, keys, boxes[keys, c]) for c in range(4)], axis=1)
         error = np.abs(fitted - boxes).max(axis=1)
-        worst = int(error.argmax())
-        if error[worst] <= TOLERANCE_PX:
-            break
-        keep.add(worst)
-    return sorted(keep)
+        # the worst row of each stretch [keys[i], keys[i + 1]) and whether it is off
+        stretch = np.searchsorted(keys, idx, side="right") - 1
+        worst = np.maximum.reduceat(error, keys[:-1])
+        off = (error == worst[np.minimum(stretch, len(worst) - 1)]) & (error > TOLERANCE_PX)
+        rows = np.flatnonzero(off)
+        if not len(rows):
+            return keys.tolist()
+        _, first = np.unique(stretch[rows], return_index=True)  # the first of equals in each stretch
+        keys = np.union1d(keys, rows[first])
 
 
 def _rect(box: np.ndarray) -> Shape:
