@@ -9,6 +9,7 @@ import pytest
 from anonymizer_gui.core.project import MIN_STRENGTH, project_from_dict, project_to_dict
 from anonymizer_gui.core.project.model import MaskStyle, MediaRef, Project, Shape
 from anonymizer_gui.core.render import LEAK_DETAIL, retained_detail, render_bgr
+from anonymizer_gui.core.render.floor import FEATURE_SCALE, SIGMA_CAP_SIDES
 
 FACE = np.array([180.0, 40.0, 265.0, 150.0])  # the astronaut's face, 85 px wide in the 512 px photo
 
@@ -127,3 +128,15 @@ def test_a_shape_many_times_the_picture_masks_all_of_it(kind, side):
             assert retained_detail(grey, cv2.cvtColor(out, cv2.COLOR_BGR2GRAY), 360, covered) < 0.02
             if x0 and not feather:
                 np.testing.assert_array_equal(out[:, :x0], img[:, :x0])  # left of the rect: untouched
+
+
+def test_the_detail_measure_of_a_shape_far_larger_than_its_region_is_bounded():
+    # The leak check measures every track's own pixels; a legal shape of 1e7 px (json_io's bound)
+    # gave OpenCV a Gaussian of sigma 400,000 over a 160 px region: minutes a call, an export that
+    # never finished. Past the cap the blur is the region's mean either way.
+    rng = np.random.default_rng(3)
+    src = rng.integers(0, 256, (120, 160)).astype(np.uint8)
+    out = cv2.GaussianBlur(src, (0, 0), 1.5)
+    at_cap = retained_detail(src, out, FEATURE_SCALE * SIGMA_CAP_SIDES * 160)
+    assert retained_detail(src, out, 2e7) == at_cap
+    assert abs(retained_detail(src, out, FEATURE_SCALE * SIGMA_CAP_SIDES * 80) - at_cap) < 0.02

@@ -28,6 +28,7 @@ from ..project import MIN_STRENGTH, MaskStyle
 LEAK_DETAIL = 0.35  # share of the source's fine detail at or above which it survives
 FLAT_DETAIL = 4.0  # grey levels: a source region with less band-pass detail than this has nothing to leak
 FEATURE_SCALE = 24.0  # band-pass sigma = object size / FEATURE_SCALE
+SIGMA_CAP_SIDES = 4.0  # band-pass sigma at most this many times the region's longer side
 
 
 def floored(style: MaskStyle) -> MaskStyle:
@@ -40,6 +41,9 @@ def floored(style: MaskStyle) -> MaskStyle:
 def band_pass(grey: np.ndarray, size: float) -> np.ndarray:
     grey = np.asarray(grey, np.float32)
     sigma = max(0.5, float(size) / FEATURE_SCALE)  # below half a pixel a Gaussian hardly blurs
+    # Over a region far smaller than the object (a shape many times the picture) the blur is the
+    # region's mean either way; OpenCV's kernel grows with sigma (a 1e7 px shape: minutes a call).
+    sigma = min(sigma, SIGMA_CAP_SIDES * max(grey.shape[:2]))
     return grey - cv2.GaussianBlur(grey, (0, 0), sigma, borderType=cv2.BORDER_REFLECT)
 
 

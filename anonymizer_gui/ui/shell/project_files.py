@@ -265,7 +265,7 @@ class ProjectFiles(QObject):
                 return False
         try:
             save_project(self.doc.project, path)
-        except OSError as exc:
+        except (OSError, AnonymizerError) as exc:  # a full disk, or a project that could not be loaded again
             show_exception(self.dialog_parent, exc, "saving the project")
             return False
         self.autosave.discard()  # the autosave of the old name (or of the unsaved project)
