@@ -134,3 +134,14 @@ def test_save_refuses_what_could_not_be_loaded_again_and_keeps_the_file(tmp_path
         save_project(p, path)
     assert path.read_bytes() == before  # the last good file stays
     assert sorted(x.name for x in tmp_path.iterdir()) == ["p.json"]
+
+
+def test_a_deeply_nested_file_is_refused_clearly(tmp_path):
+    # JSON's decoder raised RecursionError: an internal error in export, tracks and batch
+    from anonymizer_gui.core.foundation import ProjectFormatError
+    from anonymizer_gui.core.project import load_project
+
+    path = tmp_path / "deep.json"
+    path.write_text("[" * 100000 + "]" * 100000)
+    with pytest.raises(ProjectFormatError, match="deep.json is not a project file: its JSON is nested too deeply"):
+        load_project(path)

@@ -393,6 +393,8 @@ def load_project(path: str | os.PathLike) -> Project:
     except json.JSONDecodeError as exc:
         raise ProjectFormatError(
             f"{path.name} is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
+    except RecursionError:  # thousands of nested brackets: the decoder gives up
+        raise ProjectFormatError(f"{path.name} is not a project file: its JSON is nested too deeply to read") from None
     project = project_from_dict(data)
     media = Path(project.media.path)
     if not media.is_absolute():  # relative media paths are relative to the project file

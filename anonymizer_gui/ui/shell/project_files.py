@@ -17,8 +17,7 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QWidget
 
 from ...core import media
-from ...core.foundation import (AnonymizerError, MediaError, ProjectFormatError, check_output, file_sha256,
-                               same_file)
+from ...core.foundation import AnonymizerError, MediaError, check_output, file_sha256, same_file
 from ...core.project import MediaRef, Project
 from . import autosave as A
 from . import prompts
@@ -318,11 +317,7 @@ def _new_project_job(path: Path):
 
 def _load_project_job(source: Path, project_path: Path | None, restored: bool = False):
     def run(progress, cancel) -> Opened:
-        try:
-            project = load_project(source)
-        except RecursionError:  # JSON nested thousands deep: the JSON decoder gives up
-            raise ProjectFormatError(f"{source.name} is not a project file: its JSON is nested too deeply "
-                                     "to read") from None
+        project = load_project(source)
         video = Path(project.media.path)
         info = media.probe(video) if video.is_file() else None
         return Opened(project, info, project_path, is_new=False)
