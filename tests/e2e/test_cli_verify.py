@@ -145,6 +145,37 @@ def test_an_untracked_face_is_a_possible_leak(clip, tmp_path, capsys):
     assert x1 <= clip.boxes[0][0] + 8 and x2 >= clip.boxes[-1][2] - 8  # spans the face's whole path
 
 
+def _shifted_track(clip: FaceClip, change) -> Track:
+    track = face_track(clip)
+    for k in track.keyframes:
+        k.shape = Shape("rect", change(*k.shape.points))
+    return track
+
+
+def test_a_mask_on_the_forehead_only_leaves_the_face_a_possible_leak(clip, tmp_path, capsys):
+    # The face is found on the output, but its box touches the mask: before, any touch dropped it
+    # and the export with its eyes and mouth in view went out "clean".
+    forehead = _shifted_track(clip, lambda x1, y1, x2, y2: [x1 + 8, y1, x2 - 8, y1 + 0.2 * (y2 - y1)])
+    out = tmp_path / "forehead.mp4"
+    assert export(project_file(tmp_path, clip, [forehead], "forehead.json"), out, "--no-verify") == 0
+    code, found = verify_json(project_file(tmp_path, clip, [forehead], "forehead.json"), out, capsys)
+    assert code == 3 and found["possible_leaks"], found
+    assert {p["label"] for p in found["possible_leaks"]} == {"face"}
+
+
+def test_a_mask_drawn_a_third_of_its_width_beside_the_face_is_a_leak(clip, tmp_path, capsys):
+    # Exported with the masks a third of the face's width to the right, checked against the
+    # project where the masks belong: the left third (an eye) is sharp, which the whole shape's
+    # measure diluted under the line.
+    shift = FACE / 3
+    moved = _shifted_track(clip, lambda x1, y1, x2, y2: [x1 + shift, y1, x2 + shift, y2])
+    out = tmp_path / "beside.mp4"
+    assert export(project_file(tmp_path, clip, [moved], "moved.json"), out, "--no-verify") == 0
+    code, found = verify_json(project_file(tmp_path, clip, [face_track(clip)], "true.json"), out, capsys)
+    assert code == 3
+    assert [(f["track"], f["frames"]) for f in found["leaks"]] == [(1, [0, FRAMES - 1])]
+
+
 def test_a_track_switched_off_is_visible_by_decision_not_a_leak(clip, tmp_path, capsys):
     project_json = project_file(tmp_path, clip, [face_track(clip, enabled=False)])
     out = tmp_path / "shown.mp4"
