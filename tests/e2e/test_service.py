@@ -4,6 +4,7 @@ run the real engine with the known-boxes test detector in place of the model wei
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import socket
@@ -37,7 +38,24 @@ def media(tmp_path_factory):
     (root / "secret.mp4").write_bytes(clip.path.read_bytes())
     (allowed / "link.mp4").symlink_to(root / "secret.mp4")
     (allowed / "notes.txt").write_text("not media")
+    (allowed / "loop.mp4").symlink_to(allowed / "loop.mp4")  # a link to itself
     return root, allowed, clip
+
+
+class BodyMeter:
+    """ASGI middleware that counts the request body bytes the app has taken from the server."""
+
+    def __init__(self, app):
+        self.app, self.received = app, 0
+
+    async def __call__(self, scope, receive, send):
+        async def counted():
+            message = await receive()
+            if message["type"] == "http.request":
+                self.received += len(message.get("body", b""))
+            return message
+
+        await self.app(scope, counted, send)
 
 
 class Service:
@@ -49,7 +67,7 @@ class Service:
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             self.port = s.getsockname()[1]
-        app = create_app(self.store, TOKEN, [allowed], max_upload_bytes=1 << 20)
+        app = self.meter = BodyMeter(create_app(self.store, TOKEN, [allowed], max_upload_bytes=1 << 20))
         config = uvicorn.Config(app, host="127.0.0.1", port=self.port,
                                 log_level="warning", ws="websockets-sansio")
         self.server = uvicorn.Server(config)
@@ -115,6 +133,109 @@ def test_paths_outside_the_allowed_folders_are_refused(service, media):
     big = service.http.post("/jobs", files={"file": ("big.mp4", b"\0" * (3 << 20), "video/mp4")})
     assert big.status_code == 413 and "larger than 1 MiB" in big.json()["detail"]
     assert service.http.get("/jobs").json() == {"jobs": []}
+
+
+def test_malformed_requests_get_a_clear_4xx_and_leave_nothing_behind(service, media):
+    _, allowed, _ = media
+    for body, code in (
+            (json.dumps({"path": f"{allowed}/a\u0000.mp4"}), 400),  # a NUL byte
+            (json.dumps({"path": f"{allowed}/{'a' * 300}.mp4"}), 400),  # a name longer than NAME_MAX
+            (json.dumps({"path": f"{allowed}/{'a/' * 3000}x.mp4"}), 400),  # a path longer than PATH_MAX
+            ('{"path": "%s/\\ud800.mp4"}' % allowed, 400),  # a lone surrogate: no file name encodes it
+            (json.dumps({"path": str(allowed / "loop.mp4")}), 400),  # a loop of symbolic links
+            ("[" * 100_000 + "]" * 100_000, 400),  # nested deeper than the JSON parser recurses
+            ('{"path": %s}' % ("1" * 5000), 400),  # an integer longer than Python converts
+            (b'{"path": "\xff\xfe"}', 400)):  # not UTF-8
+        r = service.http.post("/jobs", content=body, headers={"content-type": "application/json"})
+        assert r.status_code == code, (str(body)[:80], r.text[:200])
+        assert isinstance(r.json()["detail"], str) and "\n" not in r.json()["detail"], r.text[:200]
+    r = service.http.post("/jobs", json=[1])
+    assert r.status_code == 422 and r.json()["detail"].startswith("body: "), r.text
+    for options, code, start in (("[" * 100_000 + "]" * 100_000, 400, "options: not valid JSON"),
+                                 ("{nope", 400, "options: not valid JSON"),
+                                 ('{"crf": %s}' % ("9" * 5000), 400, "options: not valid JSON"),
+                                 ('{"crf": 99}', 422, "options.crf: "), ("[1]", 422, "options: ")):
+        r = service.http.post("/jobs", files={"file": ("a.mp4", b"\0" * 1000, "video/mp4")},
+                              data={"options": options})
+        assert r.status_code == code and r.json()["detail"].startswith(start), (options[:40], r.text[:200])
+        assert "\n" not in r.json()["detail"]
+    assert service.http.get("/jobs").json() == {"jobs": []}
+    assert list(service.store.root.iterdir()) == []
+
+
+def test_refused_jobs_leave_no_job_folder(service, media):
+    _, allowed, _ = media
+    clip = str(allowed / "clip.mp4")
+    for options in ({"classes": ["car"]}, {"classes": ["face"], "thresholds": {"face": 3}}):
+        r = service.http.post("/jobs", json={"path": clip, "options": options})
+        assert r.status_code == 422, r.text
+        r = service.http.post("/jobs", files={"file": ("a.mp4", b"\0" * 1000, "video/mp4")},
+                              data={"options": json.dumps(options)})
+        assert r.status_code == 422, r.text
+    r = service.http.post("/jobs", files={"file": ("a.mp4", b"\0" * ((1 << 20) + 1), "video/mp4")})
+    assert r.status_code == 413, r.text  # over the limit by a byte: refused after the folder was made
+    assert service.http.get("/jobs").json() == {"jobs": []}
+    assert list(service.store.root.iterdir()) == []  # no empty <state>/jobs/<id>/ left behind
+
+
+def test_a_full_disk_while_storing_an_upload_is_a_clear_507(service, monkeypatch):
+    def full(src, target, limit):
+        target.write_bytes(b"part of it")
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr("anonymizer_gui.service.app._copy_upload", full)
+    r = service.http.post("/jobs", files={"file": ("a.mp4", b"\0" * 1000, "video/mp4")})
+    assert r.status_code == 507 and "No space left on device" in r.json()["detail"], r.text
+    assert service.http.get("/jobs").json() == {"jobs": []}
+    assert list(service.store.root.iterdir()) == []  # the partial upload is gone with its folder
+
+
+def _chunked(parts):
+    """A request body as a generator: httpx sends it chunked, without a Content-Length."""
+    def body():
+        yield from parts
+    return body()
+
+
+def test_the_size_limits_hold_for_a_body_without_content_length(service, media, tmp_path, monkeypatch):
+    _, allowed, clip = media
+    spool = tmp_path / "spool"
+    spool.mkdir()
+    monkeypatch.setattr("tempfile.tempdir", str(spool))  # where the multipart parser spools big files
+
+    def open_spool_files():  # Linux: the spooled files are unlinked at once, but open ones show here
+        targets = []
+        for fd in os.listdir("/proc/self/fd") if os.path.isdir("/proc/self/fd") else ():
+            try:
+                targets.append(os.readlink(f"/proc/self/fd/{fd}"))
+            except OSError:
+                pass  # closed meanwhile
+        return [t for t in targets if t.startswith(str(spool))]
+
+    head = (b'--BB\r\nContent-Disposition: form-data; name="file"; filename="a.mp4"\r\n'
+            b"Content-Type: video/mp4\r\n\r\n")
+    huge = [head, *([b"\0" * (64 << 10)] * 256), b"\r\n--BB--\r\n"]  # 16 MiB against a 1 MiB limit
+    for parts, kind in ((huge, "multipart/form-data; boundary=BB"),
+                        ([b'{"path": "', *([b"a" * (64 << 10)] * 256), b'"}'], "application/json")):
+        service.meter.received = 0
+        try:
+            r = service.http.post("/jobs", content=_chunked(parts), headers={"content-type": kind})
+        except httpx.TransportError:
+            r = None  # the server may close the connection once it has answered
+        assert r is None or r.status_code == 413, r.text[:200]
+        assert service.meter.received < 3 << 20, f"the service read {service.meter.received >> 20} MiB of {kind}"
+    time.sleep(0.2)
+    assert open_spool_files() == []  # the refused upload's temp files are closed (and so removed)
+    assert service.http.get("/jobs").json() == {"jobs": []}
+    assert list(service.store.root.iterdir()) == []
+
+    data = clip.path.read_bytes()
+    assert len(data) < 1 << 20
+    ok = service.http.post("/jobs", content=_chunked([head, data, b"\r\n--BB--\r\n"]),
+                           headers={"content-type": "multipart/form-data; boundary=BB"})
+    assert ok.status_code == 201, ok.text  # within the limit, a chunked upload is fine
+    assert service.wait(ok.json()["id"])["status"] == "done"
+    assert open_spool_files() == []
 
 
 def test_upload_progress_over_websocket_download_and_restart(service, media, tmp_path):
