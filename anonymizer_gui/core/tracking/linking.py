@@ -13,7 +13,10 @@ with the finished tracklets in view, we undo both:
   at most `max_appearance`). Each A takes the best B, each B the best A.
   A fragment seen on one frame only has no velocity of its own; it is predicted to move with the
   scene: the median per-frame motion of the confirmed tracks around its last frame (a pan moves a
-  poster's one-off detections with everything else; on a still camera that median is ~0).
+  poster's one-off detections with everything else; on a still camera that median is ~0). Where
+  no ordinary link is found, such a fragment may reach `fast_gate_per_frame` sizes per frame of
+  gap further (a small face crossing the picture a face-width a frame), when that link is the
+  only one either side could make.
 - absorb: a short tracklet (fewer than `absorb_max_hits` detections) whose boxes lie mostly
   (`absorb_overlap` of their area) inside another tracklet's boxes on the same frames joins that
   tracklet: on shared frames the box becomes the union of both, so the mask still covers what
@@ -47,6 +50,11 @@ class LinkSettings:
     absorb_max_hits: int = 8
     absorb_overlap: float = 0.5
     absorb_reach: int = 2  # frames either side of a short detection in which the host must be seen
+    # A fragment seen once has no velocity: a small face crossing the picture a face-width a frame
+    # leaves one fragment per detection (each a still mask, the face beside it in between). Such a
+    # fragment may link up to `fast_gate_per_frame` sizes per frame of gap away, where that link is
+    # the only one either side could make (see _decide).
+    fast_gate_per_frame: float = 1.5
 
 
 def appearance_of(image: np.ndarray, box) -> np.ndarray | None:
@@ -121,6 +129,32 @@ def link_cost(a: Tracklet, b: Tracklet, settings: LinkSettings, app_a=None, app_
     if look > settings.max_appearance:
         return None
     return distance + look + 0.002 * gap
+
+
+def fast_link_cost(a: Tracklet, b: Tracklet, settings: LinkSettings, app_a=None, app_b=None,
+                   drift: np.ndarray | None = None) -> float | None:
+    """link_cost for a fragment seen on one frame, whose speed is unknown: `b` may start up to
+    `fast_gate_per_frame` sizes per frame of gap from where the scene's motion puts it (None
+    otherwise, or when `a` has a velocity of its own). Costlier than any ordinary link."""
+    if len(a.frames) != 1:
+        return None
+    gap = b.first_frame - a.last_frame
+    if gap < 1 or gap > settings.max_gap:
+        return None
+    last, velocity = _end_state(a, drift=drift)
+    first = b.box_array()[0]
+    size_a = max(last[2] - last[0], last[3] - last[1], 1.0)
+    size_b = max(first[2] - first[0], first[3] - first[1], 1.0)
+    if max(size_a, size_b) / min(size_a, size_b) > settings.max_size_ratio:
+        return None
+    predicted = (last[:2] + last[2:]) / 2 + velocity * gap
+    distance = float(np.hypot(*((first[:2] + first[2:]) / 2 - predicted))) / size_a
+    if distance > settings.gate + settings.fast_gate_per_frame * gap:
+        return None
+    look = appearance_distance(app_a, app_b)
+    if look > settings.max_appearance:
+        return None
+    return 1.0 + distance / gap + look + 0.002 * gap
 
 
 def _containment(small: np.ndarray, big: np.ndarray) -> float:
@@ -239,17 +273,41 @@ class TrackletLinker:
         candidates.update({k: p.tracklet for k, p in self._pending.items()})
         taken = set(self._prefix)
         offers = []
+        fast: dict[int, list[tuple[float, int]]] = {}  # a -> its fast links (a fragment seen once)
+        fast_to: dict[int, int] = {}  # b -> how many fragments could reach it by a fast link
         for key, p in self._pending.items():
             if p.decided or frame <= p.tracklet.last_frame + s.max_gap:
                 continue
             a = p.tracklet
             look_a, drift = self.appearance(a.id), self.drift_at(a.last_frame)  # once per a, not per pair
+            ordinary = False
             for b in candidates.values():
                 if b.id in taken or b.label != a.label or b.id == a.id:
                     continue
-                cost = link_cost(a, b, s, look_a, self.appearance(b.id), drift)
+                look_b = self.appearance(b.id)
+                cost = link_cost(a, b, s, look_a, look_b, drift)
                 if cost is not None:
                     offers.append((cost, a.id, b.id))
+                    ordinary = True
+                    continue
+                cost = fast_link_cost(a, b, s, look_a, look_b, drift)
+                if cost is not None:
+                    fast.setdefault(a.id, []).append((b.first_frame, cost, b.id))
+            if ordinary:
+                fast.pop(a.id, None)
+        # A fast link goes to the next fragment in time, and only where it is the one choice either
+        # side has: one candidate at that frame, and no other fragment choosing the same one. In a
+        # crowd, fragments within reach of each other stay apart (each keeps its own mask).
+        chosen = {}
+        for a_id, links in fast.items():
+            soonest = min(f for f, _, _ in links)
+            nearest = [(cost, b_id) for f, cost, b_id in links if f == soonest]
+            if len(nearest) == 1:
+                chosen[a_id] = nearest[0]
+                fast_to[nearest[0][1]] = fast_to.get(nearest[0][1], 0) + 1
+        for a_id, (cost, b_id) in chosen.items():
+            if fast_to[b_id] == 1:
+                offers.append((cost, a_id, b_id))
         linked_from = set()
         for cost, a_id, b_id in sorted(offers):
             if a_id in linked_from or b_id in taken:
