@@ -112,21 +112,12 @@ def link_cost(a: Tracklet, b: Tracklet, settings: LinkSettings, app_a=None, app_
               drift: np.ndarray | None = None) -> float | None:
     """How well `b` continues `a` (lower is better), or None when it cannot. `drift`: the scene's
     per-frame motion at `a`'s end, taken as `a`'s velocity when it has none of its own."""
-    gap = b.first_frame - a.last_frame
-    if gap < 1 or gap > settings.max_gap:
+    found = _miss_distance(a, b, settings, drift)
+    if found is None:
         return None
-    last, velocity = _end_state(a, drift=drift)
-    first = b.box_array()[0]
-    size_a = max(last[2] - last[0], last[3] - last[1], 1.0)
-    size_b = max(first[2] - first[0], first[3] - first[1], 1.0)
-    if max(size_a, size_b) / min(size_a, size_b) > settings.max_size_ratio:
-        return None
-    predicted = (last[:2] + last[2:]) / 2 + velocity * gap
-    distance = float(np.hypot(*((first[:2] + first[2:]) / 2 - predicted))) / size_a
-    if distance > settings.gate + settings.gate_per_frame * gap:
-        return None
+    distance, gap = found
     look = appearance_distance(app_a, app_b)
-    if look > settings.max_appearance:
+    if distance > settings.gate + settings.gate_per_frame * gap or look > settings.max_appearance:
         return None
     return distance + look + 0.002 * gap
 
@@ -136,8 +127,20 @@ def fast_link_cost(a: Tracklet, b: Tracklet, settings: LinkSettings, app_a=None,
     """link_cost for a fragment seen on one frame, whose speed is unknown: `b` may start up to
     `fast_gate_per_frame` sizes per frame of gap from where the scene's motion puts it (None
     otherwise, or when `a` has a velocity of its own). Costlier than any ordinary link."""
-    if len(a.frames) != 1:
+    found = _miss_distance(a, b, settings, drift) if len(a.frames) == 1 else None
+    if found is None:
         return None
+    distance, gap = found
+    look = appearance_distance(app_a, app_b)
+    if distance > settings.gate + settings.fast_gate_per_frame * gap or look > settings.max_appearance:
+        return None
+    return 1.0 + distance / gap + look + 0.002 * gap
+
+
+def _miss_distance(a: Tracklet, b: Tracklet, settings: LinkSettings,
+                   drift: np.ndarray | None) -> tuple[float, int] | None:
+    """(how far b's first box lies from where a's motion puts it, in a's sizes; the gap in frames),
+    or None when b cannot continue a at all (not after it, too late, another size)."""
     gap = b.first_frame - a.last_frame
     if gap < 1 or gap > settings.max_gap:
         return None
@@ -148,13 +151,7 @@ def fast_link_cost(a: Tracklet, b: Tracklet, settings: LinkSettings, app_a=None,
     if max(size_a, size_b) / min(size_a, size_b) > settings.max_size_ratio:
         return None
     predicted = (last[:2] + last[2:]) / 2 + velocity * gap
-    distance = float(np.hypot(*((first[:2] + first[2:]) / 2 - predicted))) / size_a
-    if distance > settings.gate + settings.fast_gate_per_frame * gap:
-        return None
-    look = appearance_distance(app_a, app_b)
-    if look > settings.max_appearance:
-        return None
-    return 1.0 + distance / gap + look + 0.002 * gap
+    return float(np.hypot(*((first[:2] + first[2:]) / 2 - predicted))) / size_a, gap
 
 
 def _containment(small: np.ndarray, big: np.ndarray) -> float:
