@@ -41,7 +41,7 @@ CHECK_MAX_WINDOW = (1280, 736)  # the check's largest detector window (see verif
 # outside check, a detection touching masks: the share of its box where the eyes, nose and mouth
 # lie (x1, y1, x2, y2), and how much of that must be left uncovered for it to be judged
 CENTRE = (0.2, 0.2, 0.8, 0.8)
-UNCOVERED_CENTRE = 0.1
+UNCOVERED_CENTRE = 0.4
 HALF_MIN_PX = 12  # inside check: halves of a shape are judged on their own from this size up
 PREFETCH_BYTES = 24 << 20  # decoded frames read ahead per file: 8 at 720p, 4 at 1080p (3: -60 MB, as fast), 2 at 4K
 EXIT_CLEAN, EXIT_LEAKS = 0, 3
@@ -295,6 +295,8 @@ class _Run:
                     if score < self.thresholds[label]:
                         continue
                     covers = [o for o in (*masks, *off) if _overlaps(box, o)]
+                    if covers and score < self.thresholds[label] / SENSITIVITY:
+                        continue  # weak, and touching a mask: most often the masked face, seen wider
                     c = (_box_detail(src_grey, out_grey, box) if not covers
                          else _uncovered_centre_detail(src_grey, out_grey, box, covers))
                     if c >= LEAK_DETAIL:
@@ -323,9 +325,11 @@ def _uncovered_centre_detail(src: np.ndarray, out: np.ndarray, box: Box, covers:
     that no mask and no switched-off track covers; 0 when the masks cover nearly all of it.
 
     A detection on the output that touches a mask is most often the masked face itself, seen a
-    little wider than its mask. But a mask on a forehead, or one drawn beside the face, leaves the
-    eyes and mouth in view next to it (before, any touch dropped the detection: both went out
-    clean); what the masks leave of the centre is judged like an unmasked face."""
+    little wider than its mask (a weak one, with the neck below it: such a detection under the
+    analysis's own threshold is dropped before this). But a mask on a forehead, or one drawn beside
+    the face, leaves the eyes and mouth in view next to it, which the detector then finds at a
+    face's score (before, any touch dropped the detection: both went out clean); what the masks
+    leave of the centre is judged like an unmasked face."""
     h, w = src.shape[:2]
     bw, bh = box[2] - box[0], box[3] - box[1]
     x1, y1 = max(int(round(box[0] + CENTRE[0] * bw)), 0), max(int(round(box[1] + CENTRE[1] * bh)), 0)
