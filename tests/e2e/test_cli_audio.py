@@ -77,3 +77,23 @@ def test_verify_hears_sound_in_a_muted_range(clip_factory, tmp_path, capsys):
     assert main(["verify", str(muted), str(unmuted), "--json"]) == 3
     found = json.loads(capsys.readouterr().out)["audio_leaks"]
     assert [(f["stream"], f["start"], f["end"], f["action"]) for f in found] == [(0, 0.3, 0.9, "mute")]
+
+
+def test_verify_hears_the_source_in_bleeped_and_disguised_ranges(clip_factory, tmp_path, capsys):
+    truth = clip_factory("talk.mp4", frames=50, audio=(Tone(wave="speech"),))
+    plain = write_project(truth, tmp_path / "plain.json", [])
+    unredacted = tmp_path / "unredacted.mp4"
+    assert main(["export", str(plain), "-o", str(unredacted), "--quiet", "--no-verify"]) == 0
+    redacted = write_project(truth, tmp_path / "redacted.json", [
+        {"stream": 0, "start": 0.3, "end": 0.9, "action": "bleep", "reason": "a phone number"},
+        {"stream": 0, "start": 1.4, "end": 1.9, "action": "disguise", "reason": "a witness"}])
+    good = tmp_path / "good.mp4"
+    assert main(["export", str(redacted), "-o", str(good), "--quiet", "--no-verify"]) == 0
+    capsys.readouterr()
+
+    assert main(["verify", str(redacted), str(good), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["audio_leaks"] == []
+    assert main(["verify", str(redacted), str(unredacted), "--json"]) == 3
+    found = json.loads(capsys.readouterr().out)["audio_leaks"]
+    assert [(f["stream"], f["start"], f["end"], f["action"]) for f in found] == \
+        [(0, 0.3, 0.9, "bleep"), (0, 1.4, 1.9, "disguise")]

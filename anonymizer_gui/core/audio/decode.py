@@ -48,24 +48,57 @@ def first_sample(frame, origin_s: float) -> int:
     return int(round((frame.pts * frame.time_base - origin_s) * frame.sample_rate))
 
 
+STAMP_SLACK_S = 0.001  # a frame stamped this close to the end of the one before follows it
+
+
+class SampleClock:
+    """Where one stream's successive frames lie on the timeline: each follows the one before it,
+    sample for sample, unless its time stamp puts it more than STAMP_SLACK_S away (a real gap or
+    overlap). Containers that count whole milliseconds (Matroska, WebM) stamp frames of 1024 or
+    1152 samples up to half a millisecond off; placed by their stamps, the frames would tear the
+    signal at every frame, and a bleep's tone with it."""
+
+    def __init__(self, origin_s: float):
+        self.origin_s = origin_s
+        self.next: int | None = None
+
+    def place(self, frame) -> int:
+        """Timeline sample index of the frame's first sample."""
+        first = first_sample(frame, self.origin_s)
+        if self.next is not None and abs(first - self.next) <= STAMP_SLACK_S * frame.sample_rate + 1:
+            first = self.next
+        self.next = first + frame.samples
+        return first
+
+
 def audio_streams(container) -> list:
     return list(container.streams.audio)
 
 
 def iter_blocks(path, stream_number: int, origin_s: float) -> Iterator[tuple[int, np.ndarray]]:
-    """(timeline sample index of the first sample, (channels, n) float32) per decoded frame."""
+    """(timeline sample index of the first sample, (channels, n) float32) per decoded frame, placed
+    by a SampleClock."""
     with open_input(path) as container:
         streams = audio_streams(container)
         if not 0 <= stream_number < len(streams):
             raise MediaError(f"{path} has no audio stream {stream_number} (it has {len(streams)})")
         stream = streams[stream_number]
+        clock = SampleClock(origin_s)
         for packet in container.demux(stream):
             try:
                 frames = packet.decode()
             except av.InvalidDataError:
                 continue
             for frame in frames:
-                yield first_sample(frame, origin_s), frame_samples(frame)
+                yield clock.place(frame), frame_samples(frame)
+
+
+def stream_start(path, stream_number: int, origin_s: float) -> int | None:
+    """Timeline sample index of the stream's first sample (negative where its audio starts before
+    the first video frame), or None when nothing of it decodes."""
+    for first, _ in iter_blocks(path, stream_number, origin_s):
+        return first
+    return None
 
 
 def read_windows(path, stream_number: int, origin_s: float, windows: list[tuple[int, int]],

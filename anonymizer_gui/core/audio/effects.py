@@ -2,6 +2,9 @@
 
 Samples are addressed on the timeline's clock: sample 0 is the first video frame's time, so a
 range [start, end) in seconds covers samples [round(start * rate), round(end * rate)).
+A range that starts at 0 s (the first frame) also covers every sample before it: audio that
+starts before the video (as in camera files and cut files) is played before the first frame, and
+no range could reach it otherwise. A range that starts later leaves that audio as it is.
 
 Fail closed: a range is fully applied from its first to its last sample; the fades (FADE_S)
 lie OUTSIDE it, so a muted range is exact digital silence and the cut does not click.
@@ -19,10 +22,18 @@ import numpy as np
 from ..project import AudioRange
 
 FADE_S = 0.008  # 8 ms: long enough not to click, short enough not to let a syllable through
+PREROLL = -(1 << 62)  # a range's first sample when it covers all the audio before the first frame
 
 
 def sample_span(start_s: float, end_s: float, sample_rate: int) -> tuple[int, int]:
     return int(round(start_s * sample_rate)), int(round(end_s * sample_rate))
+
+
+def range_samples(r: AudioRange, sample_rate: int, stream_start: int = PREROLL) -> tuple[int, int]:
+    """[a, b) timeline samples of range `r`; one that starts at 0 s starts at `stream_start` (the
+    stream's first sample; PREROLL: whatever comes first) when that lies before the first frame."""
+    a, b = sample_span(r.start, r.end, sample_rate)
+    return (min(a, stream_start) if r.start <= 0 else a), b
 
 
 def _coverage(positions: np.ndarray, a: int, b: int, fade: int) -> np.ndarray:
@@ -49,14 +60,15 @@ class RangeProcessor:
                  disguised: list[DisguisedSpan] | None = None):
         self.sample_rate = sample_rate
         self.fade = int(round(fade_s * sample_rate))
-        self.ranges = [(r, *sample_span(r.start, r.end, sample_rate)) for r in ranges]
+        self.ranges = [(r, *range_samples(r, sample_rate)) for r in ranges]
         self.disguised = disguised or []
         # Samples to drop before the encoder, cancelling a priming delay the container cannot record
         # (set by the export for AVI; MP4, MOV and Matroska record it themselves).
         self.encoder_lead = 0
 
     def reach(self) -> list[tuple[int, int]]:
-        """Sample windows the ranges touch, fades included: what a disguise must be computed on."""
+        """Sample windows the ranges touch, fades included: what a disguise must be computed on
+        (a range from 0 s starts at PREROLL here: clip it at the stream's first sample)."""
         return [(a - self.fade, b + self.fade) for _, a, b in self.ranges]
 
     def touches(self, first: int, count: int) -> bool:
@@ -101,10 +113,10 @@ class RangeProcessor:
         return out
 
 
-def merged_windows(windows: list[tuple[int, int]], pad: int = 0) -> list[tuple[int, int]]:
-    """Sorted, merged [a, b) windows grown by `pad` on both sides and clipped at 0."""
+def merged_windows(windows: list[tuple[int, int]], pad: int = 0, lowest: int = 0) -> list[tuple[int, int]]:
+    """Sorted, merged [a, b) windows grown by `pad` on both sides and clipped at `lowest`."""
     out: list[list[int]] = []
-    for a, b in sorted((max(0, a - pad), b + pad) for a, b in windows):
+    for a, b in sorted((max(lowest, a - pad), b + pad) for a, b in windows):
         if out and a <= out[-1][1]:
             out[-1][1] = max(out[-1][1], b)
         else:

@@ -23,7 +23,7 @@ from typing import Callable, Iterator
 import av
 import cv2
 
-from ..audio import RangeProcessor, first_sample, frame_samples, samples_frame
+from ..audio import RangeProcessor, SampleClock, frame_samples, samples_frame
 from ..foundation import ExportError
 from ..foundation import ProgressMeter
 from ..media import RESIZE_FILTER, MediaInfo, decoded_key
@@ -108,6 +108,7 @@ class Transcoder:
         self.stats = TranscodeStats()
         self._index_of_key = {k: i for i, k in enumerate(info.pts)}
         self._audio_passed: dict[int, int] = {}  # per redacted stream: samples decoded so far
+        self._audio_clocks: dict[int, SampleClock] = {}  # per redacted stream: where its frames lie
         self._next_index = 0
         self._stop = threading.Event()
 
@@ -185,7 +186,8 @@ class Transcoder:
         """The audio frame with its ranges applied (None when nothing of it is left). Every frame of
         the stream goes to the encoder as planar float, touched or not: its resampler is set up by
         the first frame it sees."""
-        first = first_sample(frame, self.audio_origin_s)
+        clock = self._audio_clocks.setdefault(index, SampleClock(self.audio_origin_s))
+        first = clock.place(frame)
         samples = processor.process(frame_samples(frame), first)
         lead = processor.encoder_lead
         if not lead:
