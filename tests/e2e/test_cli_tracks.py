@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+from pathlib import Path
+
 import pytest
 
 from anonymizer_gui.cli import main
@@ -57,6 +59,21 @@ def test_import_rewrites_the_project_in_place_and_errors_are_one_line(tmp_path, 
     assert main(["tracks", "export", str(path), "-f", "cvat", "-o", str(out), "--force"]) == 0
 
 
+def _refused_import(tmp_path, capsys, name: str, content: bytes) -> tuple[Path, Path, str]:
+    """A project of three tracks and an import of `content` from `name` that must be refused: (the
+    project, the track file, the one error line); the project's bytes are checked unchanged."""
+    path = tmp_path / "p.json"
+    write_project(path, box_tracks())
+    before = path.read_bytes()
+    source = tmp_path / name
+    source.write_bytes(content)
+    assert main(["tracks", "import", str(path), str(source)]) == 1
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1
+    assert path.read_bytes() == before
+    return path, source, err
+
+
 @pytest.mark.parametrize("name, content", [
     ("corrections.xml", b""),  # a failed download
     ("corrections.xml", b"<?xml version='1.0'?><annotations><version>1.1</version><meta/></annotations>"),
@@ -64,15 +81,8 @@ def test_import_rewrites_the_project_in_place_and_errors_are_one_line(tmp_path, 
     ("gt.txt", b"# nothing tracked\n"),
 ])
 def test_import_of_a_file_with_no_tracks_refuses_and_keeps_every_track(tmp_path, capsys, name, content):
-    path = tmp_path / "p.json"
-    write_project(path, box_tracks())
-    before = path.read_bytes()
-    empty = tmp_path / name
-    empty.write_bytes(content)
-    assert main(["tracks", "import", str(path), str(empty)]) == 1
-    err = capsys.readouterr().err
-    assert "holds no tracks" in err and len(err.strip().splitlines()) == 1
-    assert path.read_bytes() == before
+    path, empty, err = _refused_import(tmp_path, capsys, name, content)
+    assert "holds no tracks" in err
     result = tmp_path / "out.json"
     assert main(["tracks", "import", str(path), str(empty), "-o", str(result)]) == 1
     assert not result.exists()
@@ -96,13 +106,6 @@ def test_import_says_how_many_tracks_it_replaces(tmp_path, capsys):
                  "</annotations>"),
 ])
 def test_import_of_coordinates_beyond_any_picture_keeps_the_project_loadable(tmp_path, capsys, name, content):
-    path = tmp_path / "p.json"
-    write_project(path, box_tracks())
-    before = path.read_bytes()
-    source = tmp_path / name
-    source.write_text(content)
-    assert main(["tracks", "import", str(path), str(source)]) == 1
-    err = capsys.readouterr().err
-    assert "10000000" in err and len(err.strip().splitlines()) == 1
-    assert path.read_bytes() == before
+    path, _, err = _refused_import(tmp_path, capsys, name, content.encode())
+    assert "10000000" in err
     assert main(["tracks", "export", str(path), "-f", "mot", "-o", str(tmp_path / "back.txt")]) == 0

@@ -106,6 +106,7 @@ class Transcoder:
         second = max(1, round(info.fps or 25))
         self.forced_keyframes = {i for i in (info.frame_count - second,) if i > 0}
         self.stats = TranscodeStats()
+        self.coded_size = info.coded_width, info.coded_height  # every frame is drawn and encoded at this size
         self._index_of_key = {k: i for i, k in enumerate(info.pts)}
         self._audio_passed: dict[int, int] = {}  # per redacted stream: samples decoded so far
         self._audio_clocks: dict[int, SampleClock] = {}  # per redacted stream: where its frames lie
@@ -213,7 +214,7 @@ class Transcoder:
         self._next_index = index + 1
         if frame.pts is None or self.pts_offset:
             frame.pts = decoded_key(frame) + self.pts_offset
-        size = self.info.coded_width, self.info.coded_height
+        size = self.coded_size
         if (frame.width, frame.height) != size:
             # A stream that changes size mid-way: the masks are in the first frame's pixels (as
             # the reader scales every frame for the analysis and the editor), so the frame is

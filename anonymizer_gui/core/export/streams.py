@@ -23,6 +23,7 @@ Decisions (documented for the user in the audit report and README):
 
 from __future__ import annotations
 
+import functools
 import io
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -128,6 +129,7 @@ def check_encoder_settings(output: Path, settings: ExportSettings):
     return encoder
 
 
+@functools.lru_cache(maxsize=64)
 def _container_takes(fmt: str, codec: str) -> bool:
     """What FFmpeg's muxer answers when the stream is added (a ValueError there, mid-export, before)."""
     with av.open(io.BytesIO(), "w", format=fmt) as probe_out:

@@ -112,14 +112,7 @@ def link_cost(a: Tracklet, b: Tracklet, settings: LinkSettings, app_a=None, app_
               drift: np.ndarray | None = None) -> float | None:
     """How well `b` continues `a` (lower is better), or None when it cannot. `drift`: the scene's
     per-frame motion at `a`'s end, taken as `a`'s velocity when it has none of its own."""
-    found = _miss_distance(a, b, settings, drift)
-    if found is None:
-        return None
-    distance, gap = found
-    look = appearance_distance(app_a, app_b)
-    if distance > settings.gate + settings.gate_per_frame * gap or look > settings.max_appearance:
-        return None
-    return distance + look + 0.002 * gap
+    return _cost(a, b, settings, app_a, app_b, drift, fast=False)
 
 
 def fast_link_cost(a: Tracklet, b: Tracklet, settings: LinkSettings, app_a=None, app_b=None,
@@ -127,14 +120,19 @@ def fast_link_cost(a: Tracklet, b: Tracklet, settings: LinkSettings, app_a=None,
     """link_cost for a fragment seen on one frame, whose speed is unknown: `b` may start up to
     `fast_gate_per_frame` sizes per frame of gap from where the scene's motion puts it (None
     otherwise, or when `a` has a velocity of its own). Costlier than any ordinary link."""
-    found = _miss_distance(a, b, settings, drift) if len(a.frames) == 1 else None
+    return _cost(a, b, settings, app_a, app_b, drift, fast=True) if len(a.frames) == 1 else None
+
+
+def _cost(a: Tracklet, b: Tracklet, settings: LinkSettings, app_a, app_b, drift, fast: bool) -> float | None:
+    found = _miss_distance(a, b, settings, drift)
     if found is None:
         return None
     distance, gap = found
     look = appearance_distance(app_a, app_b)
-    if distance > settings.gate + settings.fast_gate_per_frame * gap or look > settings.max_appearance:
+    reach = settings.gate + (settings.fast_gate_per_frame if fast else settings.gate_per_frame) * gap
+    if distance > reach or look > settings.max_appearance:
         return None
-    return 1.0 + distance / gap + look + 0.002 * gap
+    return (1.0 + distance / gap if fast else distance) + look + 0.002 * gap
 
 
 def _miss_distance(a: Tracklet, b: Tracklet, settings: LinkSettings,
